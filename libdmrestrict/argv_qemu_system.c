@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The plan in plain QEMU's dialect (qemu-system-x86_64, TCG or KVM).
+ * Formats only: every choice was made by the stages before. Values that
+ * reach QEMU's option parser contain no commas (names are checked in
+ * config.c, paths are ours).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PUSH(...) do { int _r = strv_pushf(&p->argv, __VA_ARGS__); if (_r) return _r; } while (0)
+
+/* hda/xvda/sda..hdd: the IDE position; -1 for anything else. */
+static int disk_ide_index(const char *vdev)
+{
+    const char *prefixes[] = { "hd", "xvd", "sd" };
+    for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (!strncmp(vdev, prefixes[i], n) && vdev[n] >= 'a' && vdev[n] <= 'd' &&
+            !vdev[n + 1])
+            return vdev[n] - 'a';
+    }
+    return -1;
+}
+
+static int argv_ide_bus(libdmr_plan *p, int index, char *buf, size_t size)
+{
+    /* ICH9 AHCI has one unit per bus; PIIX has two buses of two units. */
+    if (p->machine == LIBDMR_MACHINE_Q35)
+        return snprintf(buf, size, "ide.%d", index);
+    return snprintf(buf, size, "ide.%d,unit=%d", index / 2, index % 2);
+}
+
+static const struct plan_resource *resource_for(const libdmr_plan *p, const char *id)
+{
+    for (size_t i = 0; i < p->n_resources; i++)
+        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN && !strcmp(p->resources[i].id, id))
+            return &p->resources[i];
+    return NULL;
+}
+
+static int argv_disk(libdmr_plan *p, const struct libdmr_disk *d)
+{
+    int index = disk_ide_index(d->vdev);
+    if (index < 0)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+                              "disk vdev %s: the qemu backend has IDE disks "
+                              "hda-hdd (or xvda-xvdd, sda-sdd)", d->vdev);
+    char bus[32];
+    argv_ide_bus(p, index, bus, sizeof(bus));
+    const char *model = d->cdrom ? "ide-cd" : "ide-hd";
+    const struct plan_resource *res = d->target ? resource_for(p, d->vdev) : NULL;
+    if (!res) {  /* an empty cdrom drive */
+        PUSH("-device");
+        PUSH("%s,bus=%s,id=%s", model, bus, d->vdev);
+        return 0;
+    }
+    const char *ro = res->writable ? "off" : "on";
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=%s", res->child_fd, res->fdset, d->vdev);
+    PUSH("-blockdev");
+    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
+         d->vdev, res->fdset, ro);
+    PUSH("-blockdev");
+    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s",
+         d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw", d->vdev, d->vdev, ro);
+    PUSH("-device");
+    PUSH("%s,bus=%s,drive=%s,id=%s", model, bus, d->vdev, d->vdev);
+    return 0;
+}
+
+static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
+{
+    char host[16];
+    snprintf(host, sizeof(host), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+    if (d->port) {
+        PUSH("-device");
+        PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x%s", d->port,
+             d->chassis, d->root_slot, d->port_hotplug ? "" : ",hotplug=off");
+        PUSH("-device");
+        PUSH("vfio-pci,host=%s,id=%s,bus=%s,addr=0x0", host, d->id, d->port);
+        return 0;
+    }
+    const char *root = p->machine == LIBDMR_MACHINE_Q35 ? "pcie.0" : "pci.0";
+    PUSH("-device");
+    if (d->root_slot)
+        PUSH("vfio-pci,host=%s,id=%s,bus=%s,addr=0x%x", host, d->id, root, d->root_slot);
+    else
+        PUSH("vfio-pci,host=%s,id=%s,bus=%s", host, d->id, root);
+    return 0;
+}
+
+/* -chroot/-runas or -run-with, as the binary was probed to accept. */
+static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
+{
+    char user[32];
+    snprintf(user, sizeof(user), "%u:%u", (unsigned)p->id.uid, (unsigned)p->id.gid);
+    bool runas = p->id.source != LIBDMR_SOURCE_ROOT;
+    if (p->sandbox) {
+        PUSH("-sandbox");
+        PUSH("%s", p->sandbox);
+    }
+    bool run_with_chroot = p->chroot && !q->chroot;
+    bool run_with_user = runas && !q->runas;
+    if (p->chroot && !run_with_chroot) {
+        PUSH("-chroot");
+        PUSH("%s", p->chroot);
+    }
+    if (runas && !run_with_user) {
+        PUSH("-runas");
+        PUSH("%s", user);
+    }
+    if (run_with_chroot || run_with_user) {
+        PUSH("-run-with");
+        PUSH("%s%s%s%s%s", run_with_chroot ? "chroot=" : "",
+             run_with_chroot ? p->chroot : "", run_with_chroot && run_with_user ? "," : "",
+             run_with_user ? "user=" : "", run_with_user ? user : "");
+    }
+    return 0;
+}
+
+int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts *f)
+{
+    PUSH("%s", p->qemu_path);
+    PUSH("-name");
+    PUSH("guest=%s", p->name);
+    PUSH("-machine");
+    PUSH("%s", plan_machine_name(p->machine));
+    PUSH("-accel");
+    PUSH("%s", plan_accel_name(p->accel));
+    PUSH("-m");
+    PUSH("%ldM", c->memory_mb);
+    PUSH("-smp");
+    PUSH("%ld", c->vcpus);
+    PUSH("-nodefaults");
+    PUSH("-no-user-config");
+    PUSH("-display");
+    PUSH("none");
+    PUSH("-msg");
+    PUSH("timestamp=on");
+    PUSH("-S");
+    PUSH("-chardev");
+    PUSH("socket,id=qmp,fd=%d,server=on,wait=off", p->resources[0].child_fd);
+    PUSH("-mon");
+    PUSH("chardev=qmp,mode=control");
+    for (size_t i = 0; i < c->n_disks; i++) {
+        int r = argv_disk(p, &c->disks[i]);
+        if (r || p->verdict.refusal_rc)
+            return r;
+    }
+    for (size_t i = 0; i < p->n_pci; i++) {
+        int r = argv_pci(p, &p->pci[i]);
+        if (r)
+            return r;
+    }
+    return argv_identity(p, &f->qemu);
+}

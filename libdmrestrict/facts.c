@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Gathering the host facts a plan needs: each kind by its own module. */
+#include <string.h>
+
+#include "internal.h"
+
+int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                        libdmr_facts **ret_facts)
+{
+    if (!ctx || !config || !ret_facts)
+        return LIBDMR_ERROR_INVAL;
+    libdmr_facts *f = calloc(1, sizeof(*f));
+    if (!f)
+        return LIBDMR_ERROR_NOMEM;
+
+    /* Domains first: the users to look up depend on the domid. */
+    int rc = facts_domains_gather(ctx, config, f);
+    if (!rc) rc = facts_users_gather(ctx, config, f);
+    if (!rc) rc = facts_subid_gather(ctx, f);
+    if (!rc) rc = facts_qemu_gather(ctx, config, f);
+    if (!rc) rc = facts_images_gather(ctx, config, f);
+    if (rc) {
+        libdmr_facts_free(f);
+        return rc;
+    }
+    *ret_facts = f;
+    return 0;
+}
+
+void facts_user_clear(struct libdmr_user *u)
+{
+    free(u->name);
+    free(u->group);
+    memset(u, 0, sizeof(*u));
+}
+
+static void subid_ranges_clear(struct libdmr_subid_ranges *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->r[i].owner);
+    free(s->r);
+    s->r = NULL;
+    s->n = 0;
+}
+
+void libdmr_facts_free(libdmr_facts *f)
+{
+    if (!f)
+        return;
+    free(f->domids_in_use);
+    facts_user_clear(&f->device_model_user);
+    facts_user_clear(&f->range_base);
+    facts_user_clear(&f->range_uid_owner);
+    facts_user_clear(&f->domid_user);
+    facts_user_clear(&f->shared);
+    facts_user_clear(&f->reaper);
+    subid_ranges_clear(&f->subuid);
+    subid_ranges_clear(&f->subgid);
+    free(f->qemu.path);
+    strv_clear(&f->qemu.machines);
+    for (size_t i = 0; i < f->n_images; i++)
+        free(f->images[i].path);
+    free(f->images);
+    free(f);
+}
+
+const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
+                                            const char *path)
+{
+    for (size_t i = 0; i < facts->n_images; i++)
+        if (!strcmp(facts->images[i].path, path))
+            return &facts->images[i];
+    return NULL;
+}
+
+bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid)
+{
+    for (size_t i = 0; i < facts->n_domids_in_use; i++)
+        if (facts->domids_in_use[i] == domid)
+            return true;
+    return false;
+}

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Which domids are taken, and whether this host is a Xen dom0. Taken are
+ * those with an xl-dmr state file and, on a dom0, those libxl lists.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libxl.h>
+
+#include "internal.h"
+
+static bool host_is_xen_dom0(void)
+{
+    char buf[256] = "";
+    int fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    safe_close(fd);
+    return n > 0 && strstr(buf, "control_d");
+}
+
+static int domids_add(libdmr_facts *f, uint32_t domid)
+{
+    if (facts_domid_in_use(f, domid))
+        return 0;
+    uint32_t *grown = realloc(f->domids_in_use, (f->n_domids_in_use + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    size_t i = f->n_domids_in_use;
+    while (i > 0 && grown[i - 1] > domid) {
+        grown[i] = grown[i - 1];
+        i--;
+    }
+    grown[i] = domid;
+    f->domids_in_use = grown;
+    f->n_domids_in_use++;
+    return 0;
+}
+
+/* <domid>.json files in the state directory (written by create). */
+static int domids_from_state_dir(libdmr_facts *f)
+{
+    DIR *d = opendir(LIBDMR_STATE_DIR);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    int r = 0;
+    struct dirent *de;
+    while (!r && (de = readdir(d))) {
+        char digits[16];
+        unsigned long domid;
+        size_t n = strlen(de->d_name);
+        if (n < 6 || n - 5 >= sizeof(digits) || strcmp(de->d_name + n - 5, ".json"))
+            continue;
+        snprintf(digits, sizeof(digits), "%.*s", (int)(n - 5), de->d_name);
+        if (parse_ulong_strict(digits, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX, &domid))
+            continue;
+        r = domids_add(f, domid);
+    }
+    closedir(d);
+    return r;
+}
+
+static int domids_from_libxl(libdmr_ctx *ctx, libdmr_facts *f)
+{
+    libxl_ctx *lx = NULL;
+    if (libxl_ctx_alloc(&lx, LIBXL_VERSION, 0, ctx->lg)) {
+        LOG(ERROR, "this is a Xen dom0 but libxl cannot be opened");
+        return -EIO;
+    }
+    int n = 0, r = 0;
+    libxl_dominfo *info = libxl_list_domain(lx, &n);
+    if (!info) {
+        LOG(ERROR, "libxl cannot list the domains");
+        r = -EIO;
+    }
+    for (int i = 0; !r && i < n; i++)
+        r = domids_add(f, info[i].domid);
+    libxl_dominfo_list_free(info, n);
+    libxl_ctx_free(lx);
+    return r;
+}
+
+int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                         libdmr_facts *facts)
+{
+    facts->xen_dom0 = host_is_xen_dom0();
+    int r = domids_from_state_dir(facts);
+    if (r)
+        LOGEV(ERROR, -r, "reading %s", LIBDMR_STATE_DIR);
+    if (!r && facts->xen_dom0)
+        r = domids_from_libxl(ctx, facts);
+    if (r)
+        return libdmr_error_from_errno(r);
+
+    /* The domid the plan is for; the planner refuses one that is taken. */
+    facts->domid = config->requested_domid;
+    for (uint32_t d = LIBDMR_DOMID_MIN; !facts->domid && d <= LIBDMR_DOMID_MAX; d++)
+        if (!facts_domid_in_use(facts, d))
+            facts->domid = d;
+    if (!facts->domid) {
+        LOG(ERROR, "no free domid");
+        return LIBDMR_ERROR_BUSY;
+    }
+    return 0;
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Host facts as JSON and back (docs/facts-json.md). The planner is pure,
+ * so a saved facts file reproduces a plan exactly: the golden tests and
+ * `xl-dmr create -n --facts FILE` rely on that.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+
+static void json_user(yajl_gen g, const char *key, const struct libdmr_user *u)
+{
+    json_key(g, key);
+    if (!u->present) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    json_kstr(g, "name", u->name);
+    json_kint(g, "uid", u->uid);
+    json_kint(g, "gid", u->gid);
+    json_kstr(g, "group", u->group);
+    yajl_gen_map_close(g);
+}
+
+static void json_subids(yajl_gen g, const char *key, const struct libdmr_subid_ranges *s)
+{
+    json_key(g, key);
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->n; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "owner", s->r[i].owner);
+        json_kint(g, "start", (long long)s->r[i].start);
+        json_kint(g, "count", (long long)s->r[i].count);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+static void json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
+{
+    json_key(g, "qemu");
+    yajl_gen_map_open(g);
+    json_kstr(g, "path", q->path);
+    json_kbool(g, "present", q->present);
+    json_kbool(g, "runas", q->runas);
+    json_kbool(g, "chroot", q->chroot);
+    json_kbool(g, "run_with_user", q->run_with_user);
+    json_kbool(g, "run_with_chroot", q->run_with_chroot);
+    json_kbool(g, "sandbox", q->sandbox);
+    json_kbool(g, "root_port_hotplug", q->root_port_hotplug);
+    json_key(g, "machines");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < q->machines.n; i++)
+        json_str(g, q->machines.v[i]);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json)
+{
+    if (!ctx || !f || !ret_json)
+        return LIBDMR_ERROR_INVAL;
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_config(g, yajl_gen_beautify, 1);
+    yajl_gen_map_open(g);
+    json_kint(g, "domid", f->domid);
+    json_kbool(g, "xen_dom0", f->xen_dom0);
+    json_kbool(g, "kvm_usable", f->kvm_usable);
+    json_key(g, "domids_in_use");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_domids_in_use; i++)
+        yajl_gen_integer(g, f->domids_in_use[i]);
+    yajl_gen_array_close(g);
+    json_key(g, "users");
+    yajl_gen_map_open(g);
+    json_user(g, "device_model_user", &f->device_model_user);
+    json_user(g, "range_base", &f->range_base);
+    json_user(g, "range_uid_owner", &f->range_uid_owner);
+    json_user(g, "domid_user", &f->domid_user);
+    json_user(g, "shared", &f->shared);
+    json_user(g, "reaper", &f->reaper);
+    yajl_gen_map_close(g);
+    json_subids(g, "subuid", &f->subuid);
+    json_subids(g, "subgid", &f->subgid);
+    json_qemu(g, &f->qemu);
+    json_key(g, "images");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_images; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "path", f->images[i].path);
+        json_kbool(g, "present", f->images[i].present);
+        json_kbool(g, "regular", f->images[i].regular);
+        json_kint(g, "size", (long long)f->images[i].size);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret_json);
+}
+
+/* ---- reading back: strict, every member typed; absent means default --- */
+
+struct reader {
+    libdmr_ctx *ctx;
+    int rc;
+};
+
+static yajl_val member(yajl_val obj, const char *key)
+{
+    const char *path[] = { key, NULL };
+    return yajl_tree_get(obj, path, yajl_t_any);
+}
+
+static int bad(struct reader *rd, const char *what)
+{
+    libdmr_ctx *ctx = rd->ctx;
+    if (!rd->rc)
+        LOG(ERROR, "facts JSON: %s", what);
+    rd->rc = LIBDMR_ERROR_INVAL;
+    return rd->rc;
+}
+
+static bool get_bool(struct reader *rd, yajl_val obj, const char *key)
+{
+    yajl_val v = member(obj, key);
+    if (v && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+        bad(rd, key);
+    return v && YAJL_IS_TRUE(v);
+}
+
+static uint64_t get_uint(struct reader *rd, yajl_val obj, const char *key, uint64_t max)
+{
+    yajl_val v = member(obj, key);
+    if (!v)
+        return 0;
+    if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 || (uint64_t)YAJL_GET_INTEGER(v) > max) {
+        bad(rd, key);
+        return 0;
+    }
+    return YAJL_GET_INTEGER(v);
+}
+
+static char *get_str(struct reader *rd, yajl_val obj, const char *key)
+{
+    yajl_val v = member(obj, key);
+    if (!v || YAJL_IS_NULL(v))
+        return NULL;
+    if (!YAJL_IS_STRING(v)) {
+        bad(rd, key);
+        return NULL;
+    }
+    const char *sv = YAJL_GET_STRING(v);
+    char *s = strdup(sv ? sv : "");
+    if (!s)
+        rd->rc = LIBDMR_ERROR_NOMEM;
+    return s;
+}
+
+static yajl_val get_array(struct reader *rd, yajl_val obj, const char *key)
+{
+    yajl_val v = member(obj, key);
+    if (v && !YAJL_IS_ARRAY(v)) {
+        bad(rd, key);
+        return NULL;
+    }
+    return v;
+}
+
+static void read_user(struct reader *rd, yajl_val users, const char *key, struct libdmr_user *u)
+{
+    yajl_val v = users ? member(users, key) : NULL;
+    if (!v || YAJL_IS_NULL(v))
+        return;
+    if (!YAJL_IS_OBJECT(v)) {
+        bad(rd, key);
+        return;
+    }
+    u->present = true;
+    u->name = get_str(rd, v, "name");
+    u->uid = get_uint(rd, v, "uid", UINT32_MAX);
+    u->gid = get_uint(rd, v, "gid", UINT32_MAX);
+    u->group = get_str(rd, v, "group");
+    if (!u->name)
+        bad(rd, "a user without a name");
+}
+
+static void read_subids(struct reader *rd, yajl_val root, const char *key,
+                        struct libdmr_subid_ranges *s)
+{
+    yajl_val a = get_array(rd, root, key);
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (!n || !(s->r = calloc(n, sizeof(*s->r))))
+        return (void)(n && (rd->rc = LIBDMR_ERROR_NOMEM));
+    for (size_t i = 0; i < n; i++, s->n++) {
+        yajl_val e = YAJL_GET_ARRAY(a)->values[i];
+        s->r[i].owner = get_str(rd, e, "owner");
+        s->r[i].start = get_uint(rd, e, "start", UINT32_MAX);
+        s->r[i].count = get_uint(rd, e, "count", UINT32_MAX);
+    }
+}
+
+static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps *q)
+{
+    yajl_val v = member(root, "qemu");
+    if (!v || !YAJL_IS_OBJECT(v))
+        return (void)(v && bad(rd, "qemu"));
+    q->path = get_str(rd, v, "path");
+    q->present = get_bool(rd, v, "present");
+    q->runas = get_bool(rd, v, "runas");
+    q->chroot = get_bool(rd, v, "chroot");
+    q->run_with_user = get_bool(rd, v, "run_with_user");
+    q->run_with_chroot = get_bool(rd, v, "run_with_chroot");
+    q->sandbox = get_bool(rd, v, "sandbox");
+    q->root_port_hotplug = get_bool(rd, v, "root_port_hotplug");
+    yajl_val m = get_array(rd, v, "machines");
+    for (size_t i = 0; m && i < YAJL_GET_ARRAY(m)->len; i++) {
+        yajl_val e = YAJL_GET_ARRAY(m)->values[i];
+        if (!YAJL_IS_STRING(e) || strv_push(&q->machines, YAJL_GET_STRING(e)))
+            bad(rd, "qemu.machines");
+    }
+}
+
+static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
+{
+    yajl_val a = get_array(rd, root, "images");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (!n || !(f->images = calloc(n, sizeof(*f->images))))
+        return (void)(n && (rd->rc = LIBDMR_ERROR_NOMEM));
+    for (size_t i = 0; i < n; i++, f->n_images++) {
+        yajl_val e = YAJL_GET_ARRAY(a)->values[i];
+        f->images[i].path = get_str(rd, e, "path");
+        f->images[i].present = get_bool(rd, e, "present");
+        f->images[i].regular = get_bool(rd, e, "regular");
+        f->images[i].size = get_uint(rd, e, "size", INT64_MAX);
+        if (!f->images[i].path)
+            bad(rd, "an image without a path");
+    }
+}
+
+static void read_domids(struct reader *rd, yajl_val root, libdmr_facts *f)
+{
+    yajl_val a = get_array(rd, root, "domids_in_use");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (!n || !(f->domids_in_use = calloc(n, sizeof(*f->domids_in_use))))
+        return (void)(n && (rd->rc = LIBDMR_ERROR_NOMEM));
+    for (size_t i = 0; i < n; i++) {
+        yajl_val e = YAJL_GET_ARRAY(a)->values[i];
+        if (!YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) < 0 || YAJL_GET_INTEGER(e) > UINT32_MAX)
+            return (void)bad(rd, "domids_in_use");
+        f->domids_in_use[f->n_domids_in_use++] = YAJL_GET_INTEGER(e);
+    }
+}
+
+int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret_facts)
+{
+    if (!ctx || !json || !ret_facts)
+        return LIBDMR_ERROR_INVAL;
+    char err[256] = "";
+    yajl_val root = yajl_tree_parse(json, err, sizeof(err));
+    if (!root || !YAJL_IS_OBJECT(root)) {
+        LOG(ERROR, "facts JSON: %s", root ? "not an object" : strtok(err, "\n"));
+        yajl_tree_free(root);
+        return LIBDMR_ERROR_INVAL;
+    }
+    libdmr_facts *f = calloc(1, sizeof(*f));
+    if (!f) {
+        yajl_tree_free(root);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    struct reader rd = { .ctx = ctx };
+    f->domid = get_uint(&rd, root, "domid", UINT32_MAX);
+    f->xen_dom0 = get_bool(&rd, root, "xen_dom0");
+    f->kvm_usable = get_bool(&rd, root, "kvm_usable");
+    read_domids(&rd, root, f);
+    yajl_val users = member(root, "users");
+    if (users && !YAJL_IS_OBJECT(users))
+        bad(&rd, "users");
+    else {
+        read_user(&rd, users, "device_model_user", &f->device_model_user);
+        read_user(&rd, users, "range_base", &f->range_base);
+        read_user(&rd, users, "range_uid_owner", &f->range_uid_owner);
+        read_user(&rd, users, "domid_user", &f->domid_user);
+        read_user(&rd, users, "shared", &f->shared);
+        read_user(&rd, users, "reaper", &f->reaper);
+    }
+    read_subids(&rd, root, "subuid", &f->subuid);
+    read_subids(&rd, root, "subgid", &f->subgid);
+    read_qemu(&rd, root, &f->qemu);
+    read_images(&rd, root, f);
+    yajl_tree_free(root);
+    if (rd.rc) {
+        libdmr_facts_free(f);
+        return rd.rc;
+    }
+    *ret_facts = f;
+    return 0;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the QEMU binary can do, probed rather than guessed from a version:
+ * -chroot and -run-with chroot= (8.1+; -chroot gone in 9.0), -runas and
+ * -run-with user= (9.1+; -runas gone in 10.0) are each probed on their
+ * own, as are -sandbox, the machine types and pcie-root-port's hotplug
+ * property. Also whether KVM can really create a VM here.
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define PROBE_TIMEOUT_MS 10000
+#define PROBE_OUTPUT_MAX (1u << 20)
+
+extern char **environ;
+
+/* Read all of fd until EOF, the deadline or the cap. */
+static int read_all(int fd, char **ret)
+{
+    size_t len = 0, cap = 8192;
+    char *buf = malloc(cap);
+    if (!buf)
+        return -ENOMEM;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long spent = (now.tv_sec - start.tv_sec) * 1000 +
+                     (now.tv_nsec - start.tv_nsec) / 1000000;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int r = spent < PROBE_TIMEOUT_MS ? poll(&p, 1, PROBE_TIMEOUT_MS - spent) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            free(buf);
+            return r == 0 ? -ETIMEDOUT : -errno;
+        }
+        if (len + 1 >= cap) {
+            char *grown = cap < PROBE_OUTPUT_MAX ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                free(buf);
+                return cap < PROBE_OUTPUT_MAX ? -ENOMEM : -EFBIG;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            buf[len] = '\0';
+            *ret = buf;
+            return n < 0 ? (free(buf), -errno) : 0;
+        }
+        len += n;
+    }
+}
+
+/* Run `qemu ARGS...` and return what it printed on stdout. */
+static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
+                        const char *arg2, char **ret_out)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return -errno;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    char *argv[] = { (char *)qemu, (char *)arg1, (char *)arg2, NULL };
+    pid_t pid;
+    int r = posix_spawn(&pid, qemu, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    safe_close(pipefd[1]);
+    if (r) {
+        safe_close(pipefd[0]);
+        return -r;
+    }
+    r = read_all(pipefd[0], ret_out);
+    safe_close(pipefd[0]);
+    if (r < 0)
+        kill(pid, SIGKILL);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        free(*ret_out);
+        LOG(ERROR, "%s %s%s%s failed", qemu, arg1, arg2 ? " " : "", arg2 ? arg2 : "");
+        return -EIO;
+    }
+    return r;
+}
+
+/* Does the -help text list option (e.g. "-runas") at the start of a line? */
+static bool help_has_option(const char *help, const char *option)
+{
+    size_t n = strlen(option);
+    for (const char *p = help; (p = strstr(p, option)); p += n)
+        if ((p == help || p[-1] == '\n') && (p[n] == ' ' || p[n] == '\n'))
+            return true;
+    return false;
+}
+
+/* The -run-with line's text, to see which sub-options it offers. */
+static bool run_with_offers(const char *help, const char *suboption)
+{
+    const char *line = strstr(help, "\n-run-with ");
+    if (!line)
+        return false;
+    const char *end = strchr(line + 1, '\n');
+    const char *hit = strstr(line, suboption);
+    return hit && (!end || hit < end);
+}
+
+static int machines_parse(const char *text, struct strv *out)
+{
+    const char *p = strstr(text, "Supported machines are:");
+    if (!p)
+        return -EINVAL;
+    for (p = strchr(p, '\n'); p && *++p; p = strchr(p, '\n')) {
+        size_t n = strcspn(p, " \n");
+        if (n == 0)
+            continue;
+        int r = strv_pushf(out, "%.*s", (int)n, p);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
+{
+    _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL;
+    int r = qemu_capture(ctx, q->path, "-help", NULL, &help);
+    if (!r) r = qemu_capture(ctx, q->path, "-machine", "help", &machines);
+    if (!r) r = qemu_capture(ctx, q->path, "-device", "pcie-root-port,help", &port);
+    if (r) {
+        LOGEV(ERROR, -r, "probing %s", q->path);
+        return r;
+    }
+    q->runas = help_has_option(help, "-runas");
+    q->chroot = help_has_option(help, "-chroot");
+    q->run_with_user = run_with_offers(help, "user=");
+    q->run_with_chroot = run_with_offers(help, "chroot=");
+    q->sandbox = help_has_option(help, "-sandbox");
+    q->root_port_hotplug = strstr(port, "  hotplug=") != NULL;
+    r = machines_parse(machines, &q->machines);
+    if (r == -EINVAL)
+        LOG(ERROR, "%s -machine help: no machine list", q->path);
+    return r;
+}
+
+/* /dev/kvm may exist and still refuse a VM; only KVM_CREATE_VM tells. */
+static bool kvm_usable(libdmr_ctx *ctx)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/dev/kvm",
+             strcmp(ctx->sysroot, "/") ? ctx->sysroot : "");
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    bool ok = ioctl(fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+    if (ok) {
+        int vm = ioctl(fd, KVM_CREATE_VM, 0);
+        ok = vm >= 0;
+        safe_close(vm);
+    }
+    safe_close(fd);
+    return ok;
+}
+
+int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                      libdmr_facts *facts)
+{
+    struct libdmr_qemu_caps *q = &facts->qemu;
+    q->path = strdup(config->device_model_override ? config->device_model_override
+                                                   : LIBDMR_QEMU_DEFAULT);
+    if (!q->path)
+        return LIBDMR_ERROR_NOMEM;
+    facts->kvm_usable = kvm_usable(ctx);
+
+    struct stat st;
+    if (stat(q->path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+        return 0;  /* absent: the planner refuses a qemu backend without it */
+    q->present = true;
+    return libdmr_error_from_errno(qemu_probe(ctx, q));
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libdmrestrict: decide how a Xen or QEMU device model is restricted,
+ * and carry that decision out.
+ *
+ * The pipeline (see docs/design.md):
+ *
+ *     config  (xl.cfg, read with libxlutil)
+ *     facts   (read-only look at the host: NSS users, subordinate ids,
+ *              QEMU capabilities, domids in use, image sizes)
+ *     plan    (pure: no syscalls, no I/O; the same input gives the same plan)
+ *
+ * Every function that can fail returns 0 or a negative LIBDMR_ERROR_* code.
+ * Outputs named ret_* are only written on success.
+ */
+#ifndef LIBDMRESTRICT_H
+#define LIBDMRESTRICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <xentoollog.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The API version a caller was written against; pass it to libdmr_ctx_alloc. */
+#define LIBDMR_VERSION 1
+
+/* Error codes, in the style of libxl's ERROR_*: always negative. */
+#define LIBDMR_ERROR_LIST(X)                                                  \
+    X(NONSPECIFIC, -1, "unspecified error")                                   \
+    X(VERSION,     -2, "wrong API version")                                   \
+    X(FAIL,        -3, "failed")                                              \
+    X(NI,          -4, "not implemented")                                     \
+    X(NOMEM,       -5, "out of memory")                                       \
+    X(INVAL,       -6, "invalid argument or configuration")                   \
+    X(NOTFOUND,    -7, "not found")                                           \
+    X(REFUSED,     -8, "refused by the device model policy")                  \
+    X(QEMU_API,    -9, "unexpected answer from QEMU")                         \
+    X(TIMEDOUT,   -10, "timed out")                                           \
+    X(BUSY,       -11, "resource busy")                                       \
+    X(PERM,       -12, "permission denied")
+
+enum libdmr_error {
+#define LIBDMR__ERROR_ENUM(name, value, text) LIBDMR_ERROR_##name = (value),
+    LIBDMR_ERROR_LIST(LIBDMR__ERROR_ENUM)
+#undef LIBDMR__ERROR_ENUM
+};
+
+/* A sentence for rc ("invalid argument or configuration"). Never NULL. */
+const char *libdmr_strerror(int rc);
+/* The code's name without the LIBDMR_ERROR_ prefix ("INVAL"). Never NULL. */
+const char *libdmr_error_name(int rc);
+
+/* ---- context ---------------------------------------------------------- */
+
+typedef struct libdmr_ctx libdmr_ctx;
+
+/*
+ * lg is the logger the caller owns (xl hands libxl the same kind); it must
+ * outlive the context. flags: none defined yet, pass 0.
+ * The root for /sys and /dev look-ups starts as $XL_DMR_SYSROOT, else "/".
+ */
+int libdmr_ctx_alloc(libdmr_ctx **ret_ctx, int version, unsigned flags,
+                     xentoollog_logger *lg);
+void libdmr_ctx_free(libdmr_ctx *ctx);
+
+int libdmr_ctx_set_sysroot(libdmr_ctx *ctx, const char *sysroot);
+const char *libdmr_ctx_get_sysroot(const libdmr_ctx *ctx);
+
+/*
+ * The text of the last error this context logged, or NULL. It lets a
+ * frontend repeat the one line it already showed, e.g. inside JSON.
+ */
+const char *libdmr_ctx_last_error(const libdmr_ctx *ctx);
+
+/* ---- config ----------------------------------------------------------- */
+
+typedef struct libdmr_config libdmr_config;
+
+/*
+ * Read an xl.cfg file. overrides are xl create's trailing KEY=VALUE
+ * strings (xl syntax: name="x"); each is applied after the file, so the
+ * last setting wins, as in xl.
+ */
+int libdmr_config_load(libdmr_ctx *ctx, const char *path,
+                       const char *const *overrides, size_t n_overrides,
+                       libdmr_config **ret_config);
+void libdmr_config_free(libdmr_config *config);
+
+/* Ask for a domid (1..32751) instead of the lowest free one. */
+int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,
+                            uint32_t domid);
+
+/* ---- host facts ------------------------------------------------------- */
+
+typedef struct libdmr_facts libdmr_facts;
+
+/* Look at the host, read-only, for everything the plan for config needs. */
+int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                        libdmr_facts **ret_facts);
+void libdmr_facts_free(libdmr_facts *facts);
+
+/* Facts as JSON and back: tests and `xl-dmr create -n --facts` use them. */
+int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *facts,
+                         char **ret_json);
+int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json,
+                           libdmr_facts **ret_facts);
+
+/* ---- the plan --------------------------------------------------------- */
+
+typedef struct libdmr_plan libdmr_plan;
+
+/*
+ * Pure: no syscalls, no I/O, no logging. A plan that policy refuses is
+ * still a plan (it says why); check it with libdmr_plan_check().
+ */
+int libdmr_plan_compute(libdmr_ctx *ctx, const libdmr_config *config,
+                        const libdmr_facts *facts, libdmr_plan **ret_plan);
+void libdmr_plan_free(libdmr_plan *plan);
+
+/*
+ * Log the plan's notices and warnings, and its refusal if it has one.
+ * Returns 0, or the refusal's code (the refusal is logged once, as an error).
+ */
+int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan);
+
+/* 0, or the refusal's code; *ret_reason (may be NULL) gets its text. */
+int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason);
+
+uint32_t libdmr_plan_domid(const libdmr_plan *plan);
+/* The device model's argv (NULL-terminated); for the xen backend only the
+ * identity arguments libxl will pass. */
+const char *const *libdmr_plan_argv(const libdmr_plan *plan);
+
+/* The plan as one JSON object (docs/plan-json.md), or as text for people. */
+int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *plan,
+                        char **ret_json);
+int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
+                        char **ret_text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBDMRESTRICT_H */

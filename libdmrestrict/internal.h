@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Types and helpers shared inside the library; not installed. */
+#ifndef LIBDMR_INTERNAL_H
+#define LIBDMR_INTERNAL_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "libdmrestrict.h"
+
+#define LIBDMR_DOMID_MIN 1u
+#define LIBDMR_DOMID_MAX 32751u  /* DOMID_FIRST_RESERVED - 1 */
+
+#define LIBDMR_USER_RANGE_BASE "xen-qemuuser-range-base"
+#define LIBDMR_USER_DOMID_FMT  "xen-qemuuser-domid%u"
+#define LIBDMR_USER_SHARED     "xen-qemuuser-shared"
+#define LIBDMR_USER_REAPER     "xen-qemuuser-reaper"
+
+#define LIBDMR_QEMU_DEFAULT    "/usr/bin/qemu-system-x86_64"
+#define LIBDMR_RUN_DIR         "/run/xl-dmr"
+#define LIBDMR_STATE_DIR       LIBDMR_RUN_DIR "/domains"
+#define LIBDMR_XEN_RUN_DIR     "/var/run/xen"
+
+/* ---- cleanup helpers (systemd style) ---------------------------------- */
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+static inline void freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ _cleanup_(freep)
+
+/* Close fd if it is open; always returns -EBADF so `fd = safe_close(fd)`. */
+static inline int safe_close(int fd)
+{
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return -EBADF;
+}
+static inline void closep(int *fd) { safe_close(*fd); }
+#define _cleanup_close_ _cleanup_(closep)
+
+/* Hand ownership of a pointer or fd over: returns it, leaves NULL / -1. */
+#define TAKE_PTR(p) ({ __typeof__(p) _p = (p); (p) = NULL; _p; })
+#define TAKE_FD(fd) ({ int _fd = (fd); (fd) = -EBADF; _fd; })
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- growable string vectors ------------------------------------------ */
+
+struct strv {
+    char **v;         /* NULL-terminated once non-empty */
+    size_t n;
+};
+
+int strv_push(struct strv *sv, const char *s);
+int strv_pushf(struct strv *sv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void strv_clear(struct strv *sv);
+
+char *strdup_or_null(const char *s);
+/* Whole string is a decimal number in [min, max]; -EINVAL or -ERANGE. */
+int parse_ulong_strict(const char *s, unsigned long min, unsigned long max,
+                       unsigned long *ret);
+
+/* ---- context and logging ---------------------------------------------- */
+
+struct libdmr_ctx {
+    int version;
+    unsigned flags;
+    xentoollog_logger *lg;
+    char *sysroot;
+    char last_error[512];
+};
+
+#define LIBDMR_NO_DOMID UINT32_MAX
+
+void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
+                 uint32_t domid, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* As libxl_internal.h: LOG, LOGE (with errno), LOGD/LOGED (with a domid). */
+#define LOG(level, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, -1, LIBDMR_NO_DOMID, fmt, ##__VA_ARGS__)
+#define LOGE(level, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, errno, LIBDMR_NO_DOMID, fmt, ##__VA_ARGS__)
+#define LOGEV(level, errnoval, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, errnoval, LIBDMR_NO_DOMID, fmt, ##__VA_ARGS__)
+#define LOGD(level, domid, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, -1, domid, fmt, ##__VA_ARGS__)
+#define LOGED(level, domid, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, errno, domid, fmt, ##__VA_ARGS__)
+
+/* Map a -errno from a helper to a LIBDMR_ERROR_* code, once. */
+int libdmr_error_from_errno(int negative_errno);
+
+/* ---- config ----------------------------------------------------------- */
+
+enum libdmr_backend { LIBDMR_BACKEND_AUTO, LIBDMR_BACKEND_XEN, LIBDMR_BACKEND_QEMU };
+enum libdmr_machine { LIBDMR_MACHINE_DEFAULT, LIBDMR_MACHINE_Q35, LIBDMR_MACHINE_PC };
+enum libdmr_accel { LIBDMR_ACCEL_AUTO, LIBDMR_ACCEL_KVM, LIBDMR_ACCEL_TCG };
+enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_EMPTY };
+
+struct libdmr_disk {
+    char *target;          /* image path; NULL for an empty cdrom */
+    char *vdev;            /* "hda", "xvdb", ... */
+    enum libdmr_disk_format format;
+    bool readwrite;
+    bool cdrom;
+};
+
+struct libdmr_pci_dev {
+    unsigned domain, bus, dev, func;
+    bool has_vslot;        /* the user gave @VSLOT */
+    unsigned vslot;
+    bool guest_unplug;     /* may the guest unplug it */
+};
+
+struct libdmr_config {
+    char *source;          /* the cfg file, for messages */
+    char *name;
+    long memory_mb;
+    long vcpus;
+    bool dm_restrict;
+    char *device_model_user;
+    char *device_model_override;   /* QEMU binary, qemu backend */
+    enum libdmr_backend backend;
+    enum libdmr_machine machine;
+    enum libdmr_accel accel;
+    uint32_t requested_domid;      /* 0: lowest free */
+    struct libdmr_disk *disks;
+    size_t n_disks;
+    struct libdmr_pci_dev *pci;
+    size_t n_pci;
+};
+
+/* ---- facts ------------------------------------------------------------ */
+
+struct libdmr_user {
+    bool present;
+    char *name;
+    uid_t uid;
+    gid_t gid;
+    char *group;           /* name of gid, NULL if it has none */
+};
+
+struct libdmr_subid_range {
+    char *owner;           /* a user name or a decimal uid, as in the file */
+    uint64_t start, count;
+};
+
+struct libdmr_subid_ranges {
+    struct libdmr_subid_range *r;
+    size_t n;
+};
+
+struct libdmr_qemu_caps {
+    bool present;
+    char *path;
+    bool runas, chroot, run_with_user, run_with_chroot, sandbox;
+    bool root_port_hotplug;        /* pcie-root-port has hotplug=off */
+    struct strv machines;
+};
+
+struct libdmr_image {
+    char *path;
+    bool present;
+    bool regular;          /* a file, not a block device */
+    uint64_t size;
+};
+
+struct libdmr_facts {
+    uint32_t domid;                /* asked for, or the lowest free */
+    bool xen_dom0;
+    bool kvm_usable;
+    uint32_t *domids_in_use;       /* sorted */
+    size_t n_domids_in_use;
+
+    struct libdmr_user device_model_user;   /* the cfg's, if it named one */
+    struct libdmr_user range_base;
+    struct libdmr_user range_uid_owner;     /* getpwuid(range_base + domid) */
+    struct libdmr_user domid_user;
+    struct libdmr_user shared;
+    struct libdmr_user reaper;
+
+    struct libdmr_subid_ranges subuid, subgid;
+    struct libdmr_qemu_caps qemu;
+    struct libdmr_image *images;            /* one per disk with a target */
+    size_t n_images;
+};
+
+/* Each gathers one kind of fact; read-only. */
+int facts_users_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                       libdmr_facts *facts);
+int facts_subid_gather(libdmr_ctx *ctx, libdmr_facts *facts);
+int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                      libdmr_facts *facts);
+int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                         libdmr_facts *facts);
+int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                        libdmr_facts *facts);
+
+void facts_user_clear(struct libdmr_user *u);
+const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
+                                            const char *path);
+bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid);
+
+/* ---- plan ------------------------------------------------------------- */
+
+enum libdmr_uid_source {
+    LIBDMR_SOURCE_DEVICE_MODEL_USER,
+    LIBDMR_SOURCE_RANGE,
+    LIBDMR_SOURCE_DOMID_USER,
+    LIBDMR_SOURCE_SHARED,
+    LIBDMR_SOURCE_ROOT,
+};
+
+/* Who QEMU runs as, and why: plan_identity.c's answer. */
+struct plan_identity {
+    enum libdmr_uid_source source;
+    char *user;            /* passwd name, "root", or "xen-qemuuser-range-base+N" */
+    uid_t uid;
+    gid_t gid;
+    bool kill_by_uid;
+    bool has_reaper;
+    uid_t reaper_uid;
+    char *reaper_user;
+    char *reason;          /* one sentence: which rule chose it */
+};
+
+/* Collects a plan's messages; the first refusal wins. */
+struct plan_verdict {
+    struct strv notices;
+    struct strv warnings;
+    int refusal_rc;        /* 0 or LIBDMR_ERROR_* */
+    char *refusal;
+};
+
+int verdict_warn(struct plan_verdict *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Records the refusal (unless one is already there); returns 0 or NOMEM. */
+int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct plan_rlimit {
+    int resource;          /* RLIMIT_* */
+    const char *name;      /* "FSIZE" */
+    uint64_t value;        /* UINT64_MAX: unlimited */
+};
+
+enum plan_resource_kind { PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM };
+
+/* Something the toolstack opens as root and hands to QEMU as a descriptor. */
+struct plan_resource {
+    enum plan_resource_kind kind;
+    char *id;              /* "qmp", "hda", ... */
+    char *path;
+    bool writable;
+    int child_fd;          /* the descriptor number QEMU gets */
+    unsigned fdset;        /* 0: not an fdset (the QMP socket) */
+};
+
+struct plan_pci {
+    unsigned domain, bus, dev, func;
+    bool guest_unplug;
+    char *id;              /* "hostdev0" */
+    char *port;            /* pcie-root-port id, NULL if on the root bus */
+    unsigned chassis;      /* root port's chassis/slot number */
+    unsigned root_slot;    /* slot on the root bus (port's or device's) */
+    bool port_hotplug;
+};
+
+struct libdmr_plan {
+    uint32_t domid;
+    char *name;
+    enum libdmr_backend backend;
+    enum libdmr_machine machine;   /* qemu backend */
+    enum libdmr_accel accel;       /* qemu backend */
+    bool restricted;
+    struct plan_identity id;
+    char *chroot;                  /* NULL: none */
+    unsigned chroot_mode;
+    bool unshare_mnt_ipc;
+    struct plan_rlimit *rlimits;
+    size_t n_rlimits;
+    char *sandbox;                 /* -sandbox's value, NULL: none */
+    char *qemu_path;
+    struct plan_resource *resources;
+    size_t n_resources;
+    struct plan_pci *pci;
+    size_t n_pci;
+    struct plan_verdict verdict;
+    struct strv argv;
+};
+
+/* The stages of libdmr_plan_compute, each pure. */
+int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
+                  enum libdmr_backend backend, uint32_t domid,
+                  struct plan_identity *ret_id,
+                  struct plan_verdict *v);
+void plan_identity_clear(struct plan_identity *id);
+int plan_pci(const libdmr_config *config, const libdmr_facts *facts,
+             libdmr_plan *plan);
+int plan_limits(const libdmr_config *config, const libdmr_facts *facts,
+                libdmr_plan *plan);
+int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
+                   libdmr_plan *plan);
+int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
+                     const libdmr_facts *facts);
+int argv_qemu_xen(libdmr_plan *plan);
+
+const char *plan_source_name(enum libdmr_uid_source s);
+const char *plan_backend_name(enum libdmr_backend b);
+const char *plan_machine_name(enum libdmr_machine m);
+const char *plan_accel_name(enum libdmr_accel a);
+
+#endif /* LIBDMR_INTERNAL_H */

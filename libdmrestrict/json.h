@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Thin helpers over yajl_gen, so callers read as the JSON they write. */
+#ifndef LIBDMR_JSON_H
+#define LIBDMR_JSON_H
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "internal.h"
+
+static inline void json_str(yajl_gen g, const char *s)
+{
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+static inline void json_key(yajl_gen g, const char *k) { json_str(g, k); }
+static inline void json_kstr(yajl_gen g, const char *k, const char *v) { json_key(g, k); json_str(g, v); }
+static inline void json_kint(yajl_gen g, const char *k, long long v) { json_key(g, k); yajl_gen_integer(g, v); }
+static inline void json_kbool(yajl_gen g, const char *k, bool v) { json_key(g, k); yajl_gen_bool(g, v); }
+
+/* Take the generated text (NUL-terminated) and free the generator. */
+int json_finish(yajl_gen g, char **ret);
+yajl_gen json_begin(void);
+
+#endif

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The plan as a whole: config + facts -> everything launch, operate,
+ * audit and destroy will do. Pure: no syscalls, no I/O, no logging (the
+ * caller logs the verdict with libdmr_plan_check). Each decision lives in
+ * the stage named for it: plan_identity.c, plan_pci.c, plan_limits.c,
+ * plan_resources.c, argv_qemu_*.c.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define SANDBOX_POLICY \
+    "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny"
+
+static int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
+{
+    char *s;
+    if (vasprintf(&s, fmt, ap) < 0)
+        return -ENOMEM;
+    int r = strv_push(sv, s);
+    free(s);
+    return r;
+}
+
+int verdict_warn(struct plan_verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = verdict_vpush(&v->warnings, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = verdict_vpush(&v->notices, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
+{
+    if (v->refusal_rc)
+        return 0;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&v->refusal, fmt, ap);
+    va_end(ap);
+    if (r < 0) {
+        v->refusal = NULL;
+        return -ENOMEM;
+    }
+    v->refusal_rc = rc;
+    return 0;
+}
+
+static enum libdmr_backend choose_backend(const libdmr_config *c, const libdmr_facts *f)
+{
+    if (c->backend != LIBDMR_BACKEND_AUTO)
+        return c->backend;
+    /* The embedded default: plain QEMU wherever there is no Xen. */
+    return f->xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
+}
+
+static bool qemu_has_machine(const struct libdmr_qemu_caps *q, const char *m)
+{
+    for (size_t i = 0; i < q->machines.n; i++)
+        if (!strcmp(q->machines.v[i], m))
+            return true;
+    return false;
+}
+
+/* Machine, accelerator and the binary's abilities, for the qemu backend. */
+static int plan_qemu_host(const libdmr_config *c, const libdmr_facts *f,
+                          libdmr_plan *p)
+{
+    struct plan_verdict *v = &p->verdict;
+    const struct libdmr_qemu_caps *q = &f->qemu;
+    if (!q->present)
+        return verdict_refuse(v, LIBDMR_ERROR_NOTFOUND,
+            "no QEMU at %s (install qemu-system-x86, or set device_model_override)",
+            q->path ? q->path : LIBDMR_QEMU_DEFAULT);
+    if (!(p->qemu_path = strdup(q->path)))
+        return -ENOMEM;
+    p->machine = c->machine == LIBDMR_MACHINE_DEFAULT ? LIBDMR_MACHINE_Q35 : c->machine;
+    if (!qemu_has_machine(q, plan_machine_name(p->machine)))
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "%s has no machine type %s",
+                              q->path, plan_machine_name(p->machine));
+    p->accel = c->accel;
+    if (p->accel == LIBDMR_ACCEL_AUTO)
+        p->accel = f->kvm_usable ? LIBDMR_ACCEL_KVM : LIBDMR_ACCEL_TCG;
+    if (p->accel == LIBDMR_ACCEL_KVM && !f->kvm_usable)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL,
+                              "accel=\"kvm\" but KVM cannot create a VM on this host");
+    if (!p->restricted)
+        return 0;
+    if (!q->sandbox)
+        return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
+            "dm_restrict=1 but %s has no -sandbox (built without seccomp)", q->path);
+    if (!(q->chroot || q->run_with_chroot) || !(q->runas || q->run_with_user))
+        return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
+            "dm_restrict=1 but %s offers neither -chroot/-runas nor "
+            "-run-with chroot=/user=", q->path);
+    return (p->sandbox = strdup(SANDBOX_POLICY)) ? 0 : -ENOMEM;
+}
+
+/* Where the device model is confined: the backend's per-domain chroot. */
+static int plan_confinement(libdmr_plan *p)
+{
+    if (!p->restricted)
+        return 0;
+    p->unshare_mnt_ipc = true;
+    p->chroot_mode = 0000;  /* empty: nothing for QEMU to open */
+    int r = asprintf(&p->chroot, "%s/qemu-root-%u",
+                     p->backend == LIBDMR_BACKEND_XEN ? LIBDMR_XEN_RUN_DIR
+                                                      : LIBDMR_RUN_DIR, p->domid);
+    if (r < 0) {
+        p->chroot = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+{
+    struct plan_verdict *v = &p->verdict;
+    p->domid = f->domid;
+    if (!(p->name = strdup(c->name)))
+        return -ENOMEM;
+    if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "domid %u is out of range %u..%u",
+                              p->domid, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
+    if (facts_domid_in_use(f, p->domid))
+        return verdict_refuse(v, LIBDMR_ERROR_BUSY, "domid %u is in use", p->domid);
+    p->backend = choose_backend(c, f);
+    p->restricted = c->dm_restrict;
+
+    int r = plan_identity(c, f, p->backend, p->domid, &p->id, v);
+    if (!r && !v->refusal_rc) r = plan_confinement(p);
+    if (!r && !v->refusal_rc && p->backend == LIBDMR_BACKEND_QEMU)
+        r = plan_qemu_host(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_resources(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
+    if (!r && !v->refusal_rc)
+        r = p->backend == LIBDMR_BACKEND_QEMU ? argv_qemu_system(c, p, f)
+                                              : argv_qemu_xen(p);
+    return r;
+}
+
+int libdmr_plan_compute(libdmr_ctx *ctx, const libdmr_config *config,
+                        const libdmr_facts *facts, libdmr_plan **ret_plan)
+{
+    if (!ctx || !config || !facts || !ret_plan)
+        return LIBDMR_ERROR_INVAL;
+    libdmr_plan *p = calloc(1, sizeof(*p));
+    if (!p)
+        return LIBDMR_ERROR_NOMEM;
+    if (plan_fill(config, facts, p) < 0) {
+        libdmr_plan_free(p);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    *ret_plan = p;
+    return 0;
+}
+
+int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
+{
+    if (ret_reason)
+        *ret_reason = plan->verdict.refusal;
+    return plan->verdict.refusal_rc;
+}
+
+int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
+{
+    const struct plan_verdict *v = &plan->verdict;
+    for (size_t i = 0; i < v->notices.n; i++)
+        LOGD(NOTICE, plan->domid, "%s", v->notices.v[i]);
+    for (size_t i = 0; i < v->warnings.n; i++)
+        LOGD(WARN, plan->domid, "%s", v->warnings.v[i]);
+    if (v->refusal_rc)
+        LOGD(ERROR, plan->domid, "%s", v->refusal);
+    return v->refusal_rc;
+}
+
+uint32_t libdmr_plan_domid(const libdmr_plan *plan)
+{
+    return plan->domid;
+}
+
+const char *const *libdmr_plan_argv(const libdmr_plan *plan)
+{
+    static const char *const empty[] = { NULL };
+    return plan->argv.v ? (const char *const *)plan->argv.v : empty;
+}
+
+void libdmr_plan_free(libdmr_plan *p)
+{
+    if (!p)
+        return;
+    free(p->name);
+    plan_identity_clear(&p->id);
+    free(p->chroot);
+    free(p->rlimits);
+    free(p->sandbox);
+    free(p->qemu_path);
+    for (size_t i = 0; i < p->n_resources; i++) {
+        free(p->resources[i].id);
+        free(p->resources[i].path);
+    }
+    free(p->resources);
+    for (size_t i = 0; i < p->n_pci; i++) {
+        free(p->pci[i].id);
+        free(p->pci[i].port);
+    }
+    free(p->pci);
+    strv_clear(&p->verdict.notices);
+    strv_clear(&p->verdict.warnings);
+    free(p->verdict.refusal);
+    strv_clear(&p->argv);
+    free(p);
+}
+
+const char *plan_source_name(enum libdmr_uid_source s)
+{
+    static const char *const names[] = {
+        [LIBDMR_SOURCE_DEVICE_MODEL_USER] = "device_model_user",
+        [LIBDMR_SOURCE_RANGE] = "range",
+        [LIBDMR_SOURCE_DOMID_USER] = "domid_user",
+        [LIBDMR_SOURCE_SHARED] = "shared",
+        [LIBDMR_SOURCE_ROOT] = "root",
+    };
+    return names[s];
+}
+
+const char *plan_backend_name(enum libdmr_backend b)
+{
+    return b == LIBDMR_BACKEND_XEN ? "xen" : b == LIBDMR_BACKEND_QEMU ? "qemu" : "auto";
+}
+
+const char *plan_machine_name(enum libdmr_machine m)
+{
+    return m == LIBDMR_MACHINE_PC ? "pc" : "q35";
+}
+
+const char *plan_accel_name(enum libdmr_accel a)
+{
+    return a == LIBDMR_ACCEL_KVM ? "kvm" : a == LIBDMR_ACCEL_TCG ? "tcg" : "auto";
+}

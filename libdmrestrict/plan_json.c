@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The plan for machines (JSON, docs/plan-json.md) and for people (text). */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "json.h"
+
+yajl_gen json_begin(void)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (g)
+        yajl_gen_config(g, yajl_gen_beautify, 0);
+    return g;
+}
+
+int json_finish(yajl_gen g, char **ret)
+{
+    const unsigned char *buf;
+    size_t len;
+    int rc = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok ? 0 : LIBDMR_ERROR_FAIL;
+    if (!rc) {
+        *ret = strndup((const char *)buf, len);
+        rc = *ret ? 0 : LIBDMR_ERROR_NOMEM;
+    }
+    yajl_gen_free(g);
+    return rc;
+}
+
+static void json_strv(yajl_gen g, const char *key, const struct strv *sv)
+{
+    json_key(g, key);
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < sv->n; i++)
+        json_str(g, sv->v[i]);
+    yajl_gen_array_close(g);
+}
+
+static void json_identity(yajl_gen g, const libdmr_plan *p)
+{
+    const struct plan_identity *id = &p->id;
+    json_key(g, "dm");
+    yajl_gen_map_open(g);
+    json_kstr(g, "user", id->user);
+    json_kint(g, "uid", id->uid);
+    json_kint(g, "gid", id->gid);
+    json_kstr(g, "source", plan_source_name(id->source));
+    json_kstr(g, "reason", id->reason);
+    json_kbool(g, "kill_by_uid", id->kill_by_uid);
+    json_key(g, "reaper_uid");
+    if (id->has_reaper)
+        yajl_gen_integer(g, id->reaper_uid);
+    else
+        yajl_gen_null(g);
+    json_kbool(g, "restricted", p->restricted);
+    json_kstr(g, "chroot", p->chroot);
+    yajl_gen_map_close(g);
+}
+
+static void json_confinement(yajl_gen g, const libdmr_plan *p)
+{
+    char mode[8];
+    snprintf(mode, sizeof(mode), "%04o", p->chroot_mode);
+    json_kstr(g, "chroot_mode", p->chroot ? mode : NULL);
+    json_key(g, "namespaces");
+    yajl_gen_array_open(g);
+    if (p->unshare_mnt_ipc) {
+        json_str(g, "mnt");
+        json_str(g, "ipc");
+    }
+    yajl_gen_array_close(g);
+    json_key(g, "rlimits");
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        json_key(g, p->rlimits[i].name);
+        if (p->rlimits[i].value == UINT64_MAX)
+            json_str(g, "unlimited");
+        else
+            yajl_gen_integer(g, (long long)p->rlimits[i].value);
+    }
+    yajl_gen_map_close(g);
+    json_kstr(g, "sandbox", p->sandbox);
+}
+
+static const char *resource_kind_name(enum plan_resource_kind k)
+{
+    return k == PLAN_RES_QMP_LISTEN ? "qmp-listen" : k == PLAN_RES_DISK ? "disk" : "cdrom";
+}
+
+static void json_resources(yajl_gen g, const libdmr_plan *p)
+{
+    json_key(g, "resources");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_resources; i++) {
+        const struct plan_resource *r = &p->resources[i];
+        yajl_gen_map_open(g);
+        json_kstr(g, "id", r->id);
+        json_kstr(g, "kind", resource_kind_name(r->kind));
+        json_kstr(g, "path", r->path);
+        json_kbool(g, "writable", r->writable);
+        json_kint(g, "fd", r->child_fd);
+        json_key(g, "fdset");
+        if (r->fdset)
+            yajl_gen_integer(g, r->fdset);
+        else
+            yajl_gen_null(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+static void json_pci(yajl_gen g, const libdmr_plan *p)
+{
+    json_key(g, "pci");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_pci; i++) {
+        const struct plan_pci *d = &p->pci[i];
+        char host[16];
+        snprintf(host, sizeof(host), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+        yajl_gen_map_open(g);
+        json_kstr(g, "host", host);
+        json_kstr(g, "id", d->id);
+        json_kbool(g, "guest_unplug", d->guest_unplug);
+        json_kstr(g, "root_port", d->port);
+        json_key(g, "root_slot");
+        if (d->root_slot)
+            yajl_gen_integer(g, d->root_slot);
+        else
+            yajl_gen_null(g);
+        json_kbool(g, "hotplug", d->port ? d->port_hotplug : p->machine == LIBDMR_MACHINE_PC);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
+{
+    if (!ctx || !p || !ret_json)
+        return LIBDMR_ERROR_INVAL;
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    if (p->verdict.refusal_rc) {
+        json_key(g, "error");
+        yajl_gen_map_open(g);
+        json_kstr(g, "code", libdmr_error_name(p->verdict.refusal_rc));
+        json_kstr(g, "message", p->verdict.refusal);
+        yajl_gen_map_close(g);
+        yajl_gen_map_close(g);
+        return json_finish(g, ret_json);
+    }
+    json_kint(g, "domid", p->domid);
+    json_kstr(g, "name", p->name);
+    json_kstr(g, "backend", plan_backend_name(p->backend));
+    bool qemu = p->backend == LIBDMR_BACKEND_QEMU;
+    json_kstr(g, "machine", qemu ? plan_machine_name(p->machine) : NULL);
+    json_kstr(g, "accel", qemu ? plan_accel_name(p->accel) : NULL);
+    json_identity(g, p);
+    json_confinement(g, p);
+    json_resources(g, p);
+    json_pci(g, p);
+    json_strv(g, "notices", &p->verdict.notices);
+    json_strv(g, "warnings", &p->verdict.warnings);
+    json_strv(g, "argv", &p->argv);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret_json);
+}
+
+static void text_argv(FILE *out, const libdmr_plan *p)
+{
+    fprintf(out, "%s:\n ", p->backend == LIBDMR_BACKEND_QEMU
+                 ? "Device model command line"
+                 : "Identity arguments libxl passes to qemu-xen");
+    for (size_t i = 0; i < p->argv.n; i++) {
+        bool option = p->argv.v[i][0] == '-';
+        fprintf(out, "%s%s", option && i ? " \\\n    " : " ", p->argv.v[i]);
+    }
+    fputc('\n', out);
+}
+
+int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
+{
+    if (!ctx || !p || !ret_text)
+        return LIBDMR_ERROR_INVAL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    if (!out)
+        return LIBDMR_ERROR_NOMEM;
+    const struct plan_identity *id = &p->id;
+    if (p->verdict.refusal_rc) {
+        fprintf(out, "Refused (%s): %s\n", libdmr_error_name(p->verdict.refusal_rc),
+                p->verdict.refusal);
+        goto done;
+    }
+    fprintf(out, "Domain %u \"%s\", backend %s", p->domid, p->name, plan_backend_name(p->backend));
+    if (p->backend == LIBDMR_BACKEND_QEMU)
+        fprintf(out, ", machine %s, accel %s", plan_machine_name(p->machine), plan_accel_name(p->accel));
+    fprintf(out, "\nDevice model user: %s (uid %u, gid %u), %s\n", id->user,
+            (unsigned)id->uid, (unsigned)id->gid, id->reason);
+    if (id->kill_by_uid)
+        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
+    else
+        fprintf(out, "Kill by uid: no\n");
+    fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
+    if (p->chroot)
+        fprintf(out, "Chroot: %s (mode %04o, empty)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode);
+    if (p->sandbox)
+        fprintf(out, "Sandbox: %s\n", p->sandbox);
+    for (size_t i = 0; i < p->n_rlimits; i++) {
+        fprintf(out, "%s%s=", i ? " " : "Limits: ", p->rlimits[i].name);
+        if (p->rlimits[i].value == UINT64_MAX)
+            fprintf(out, "unlimited");
+        else
+            fprintf(out, "%llu", (unsigned long long)p->rlimits[i].value);
+    }
+    if (p->n_rlimits)
+        fputc('\n', out);
+    for (size_t i = 0; i < p->n_resources; i++) {
+        const struct plan_resource *r = &p->resources[i];
+        fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
+                r->id, r->path, r->writable ? "read-write" : "read-only");
+    }
+    for (size_t i = 0; i < p->n_pci; i++) {
+        const struct plan_pci *d = &p->pci[i];
+        fprintf(out, "PCI %04x:%02x:%02x.%u: guest %s unplug it\n", d->domain, d->bus,
+                d->dev, d->func, d->guest_unplug ? "may" : "may not");
+    }
+    for (size_t i = 0; i < p->verdict.notices.n; i++)
+        fprintf(out, "Notice: %s\n", p->verdict.notices.v[i]);
+    for (size_t i = 0; i < p->verdict.warnings.n; i++)
+        fprintf(out, "Warning: %s\n", p->verdict.warnings.v[i]);
+    text_argv(out, p);
+done:
+    if (fclose(out)) {
+        free(buf);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    *ret_text = buf;
+    return 0;
+}

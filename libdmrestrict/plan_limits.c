@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Resource limits of a restricted device model: libxl's set (libxl_linux.c
+ * libxl__local_dm_preexec_restrict), with RLIMIT_FSIZE fitted to the disks.
+ * RLIMIT_FSIZE stops every write past that offset in any regular file,
+ * however it was opened, so 256 KiB holds only for a DM that writes no
+ * file-backed image. Never RLIMIT_NPROC 0: QEMU needs threads.
+ */
+#include <sys/resource.h>
+
+#include "internal.h"
+
+#define FSIZE_NO_IMAGES (256u * 1024)
+#define UNLIMITED UINT64_MAX
+
+/* The largest write offset a writable file-backed image needs. */
+static uint64_t fsize_for_images(const libdmr_config *c, const libdmr_facts *f)
+{
+    uint64_t limit = FSIZE_NO_IMAGES;
+    for (size_t i = 0; i < c->n_disks; i++) {
+        const struct libdmr_disk *d = &c->disks[i];
+        const struct libdmr_image *img = d->target ? facts_image_find(f, d->target) : NULL;
+        if (!d->readwrite || !img || !img->regular)
+            continue;
+        if (d->format != LIBDMR_FORMAT_RAW)
+            return UNLIMITED;  /* qcow2 grows */
+        if (img->size > limit)
+            limit = img->size;
+    }
+    return limit;
+}
+
+static bool has_writable_file_image(const libdmr_config *c, const libdmr_facts *f)
+{
+    for (size_t i = 0; i < c->n_disks; i++) {
+        const struct libdmr_disk *d = &c->disks[i];
+        const struct libdmr_image *img = d->target ? facts_image_find(f, d->target) : NULL;
+        if (d->readwrite && img && img->regular)
+            return true;
+    }
+    return false;
+}
+
+static int limits_set(libdmr_plan *p, const struct plan_rlimit *table, size_t n)
+{
+    p->rlimits = malloc(n * sizeof(*p->rlimits));
+    if (!p->rlimits)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        p->rlimits[i] = table[i];
+    p->n_rlimits = n;
+    return 0;
+}
+
+int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+{
+    if (!p->restricted)
+        return 0;  /* as libxl: limits come with dm_restrict */
+
+    if (p->backend == LIBDMR_BACKEND_XEN) {
+        /* libxl applies its own, fixed set; the plan shows it. */
+        const struct plan_rlimit libxl_set[] = {
+            { RLIMIT_FSIZE, "FSIZE", FSIZE_NO_IMAGES },
+            { RLIMIT_CORE, "CORE", 0 },
+            { RLIMIT_MEMLOCK, "MEMLOCK", 0 },
+            { RLIMIT_MSGQUEUE, "MSGQUEUE", 0 },
+            { RLIMIT_LOCKS, "LOCKS", 0 },
+        };
+        int r = limits_set(p, libxl_set, ELEMENTSOF(libxl_set));
+        if (!r && has_writable_file_image(c, f))
+            r = verdict_warn(&p->verdict,
+                "libxl limits a restricted qemu-xen to 256 KiB files "
+                "(RLIMIT_FSIZE): its writes past 256 KiB of a writable "
+                "file-backed disk fail with \"File too large\"");
+        return r;
+    }
+
+    /* VFIO pins all guest RAM, plus room for QEMU's own DMA maps. */
+    uint64_t memlock = p->n_pci ? ((uint64_t)c->memory_mb + 1024) << 20 : 0;
+    const struct plan_rlimit ours[] = {
+        { RLIMIT_FSIZE, "FSIZE", fsize_for_images(c, f) },
+        { RLIMIT_CORE, "CORE", 0 },
+        { RLIMIT_MEMLOCK, "MEMLOCK", memlock },
+        { RLIMIT_MSGQUEUE, "MSGQUEUE", 0 },
+        { RLIMIT_LOCKS, "LOCKS", 0 },
+    };
+    return limits_set(p, ours, ELEMENTSOF(ours));
+}

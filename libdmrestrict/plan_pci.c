@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * PCI topology for the qemu backend (vfio-pci on q35), and whether the
+ * guest may unplug each device. A guest can only unplug what sits on a
+ * hot-pluggable slot: on q35 a device either gets a pcie-root-port of its
+ * own (hotplug on or off), or sits on pcie.0 as an integrated endpoint,
+ * which no guest can unplug. On pc (i440fx) every slot of pci.0 is
+ * hot-pluggable through ACPI, so there is no way to forbid it per device.
+ * A user-given slot (@VSLOT) that contradicts the wish is an error, not a
+ * hint. On the xen backend libxl places the devices.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define ROOT_SLOT_FIRST 0x02   /* 00.0 is the host bridge */
+#define ROOT_SLOT_LAST  0x1e   /* 1f.x is the ICH9 LPC/SATA/SMBus */
+
+struct slot_map {
+    bool used[ROOT_SLOT_LAST + 1];
+};
+
+static int slot_take_free(struct slot_map *m)
+{
+    for (int s = ROOT_SLOT_FIRST; s <= ROOT_SLOT_LAST; s++)
+        if (!m->used[s]) {
+            m->used[s] = true;
+            return s;
+        }
+    return -1;
+}
+
+static int pci_refuse(libdmr_plan *p, const struct libdmr_pci_dev *d,
+                      const char *why)
+{
+    return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+                          "pci %04x:%02x:%02x.%u%s: %s", d->domain, d->bus,
+                          d->dev, d->func, d->has_vslot ? "@vslot" : "", why);
+}
+
+/* User-given slots first, so automatic ones go around them. */
+static int reserve_user_slots(const libdmr_config *c, libdmr_plan *p,
+                              struct slot_map *m)
+{
+    for (size_t i = 0; i < c->n_pci; i++) {
+        const struct libdmr_pci_dev *d = &c->pci[i];
+        if (!d->has_vslot)
+            continue;
+        if (d->vslot < ROOT_SLOT_FIRST || d->vslot > ROOT_SLOT_LAST)
+            return pci_refuse(p, d, "slot must be 0x02 to 0x1e on pcie.0");
+        if (m->used[d->vslot])
+            return pci_refuse(p, d, "slot already taken by another device");
+        if (p->machine == LIBDMR_MACHINE_Q35 && d->guest_unplug)
+            return pci_refuse(p, d, "a device at a slot of pcie.0 is an "
+                              "integrated endpoint the guest cannot unplug, "
+                              "but guest_unplug=1; drop @VSLOT or set guest_unplug=0");
+        m->used[d->vslot] = true;
+    }
+    return 0;
+}
+
+static int place_q35(const struct libdmr_pci_dev *d, const libdmr_facts *f,
+                     struct slot_map *m, struct plan_pci *out, unsigned *chassis)
+{
+    if (d->has_vslot) {
+        out->root_slot = d->vslot;
+        return 0;
+    }
+    int slot = slot_take_free(m);
+    if (slot < 0)
+        return -ENOSPC;
+    out->root_slot = slot;
+    /* Without a hotplug=off port, pcie.0 is the only slot a guest can't empty. */
+    if (!d->guest_unplug && !f->qemu.root_port_hotplug)
+        return 0;
+    out->chassis = (*chassis)++;
+    out->port_hotplug = d->guest_unplug;
+    return asprintf(&out->port, "rp%u", out->chassis) < 0 ? (out->port = NULL, -ENOMEM) : 0;
+}
+
+static int place_pc(const struct libdmr_pci_dev *d, libdmr_plan *p,
+                    struct plan_pci *out)
+{
+    if (!d->guest_unplug)
+        return pci_refuse(p, d, "machine pc cannot stop the guest from "
+                          "unplugging a device (every pci.0 slot is "
+                          "hot-pluggable through ACPI); use machine=\"q35\"");
+    out->root_slot = d->has_vslot ? d->vslot : 0;  /* 0: QEMU picks */
+    return 0;
+}
+
+int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+{
+    if (!c->n_pci)
+        return 0;
+    p->pci = calloc(c->n_pci, sizeof(*p->pci));
+    if (!p->pci)
+        return -ENOMEM;
+    struct slot_map slots = { 0 };
+    unsigned chassis = 1;
+    int r = p->backend == LIBDMR_BACKEND_QEMU ? reserve_user_slots(c, p, &slots) : 0;
+    for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_pci; i++) {
+        const struct libdmr_pci_dev *d = &c->pci[i];
+        struct plan_pci *out = &p->pci[p->n_pci++];
+        *out = (struct plan_pci){ .domain = d->domain, .bus = d->bus, .dev = d->dev,
+                                  .func = d->func, .guest_unplug = d->guest_unplug };
+        if (asprintf(&out->id, "hostdev%zu", i) < 0) {
+            out->id = NULL;
+            return -ENOMEM;
+        }
+        if (p->backend != LIBDMR_BACKEND_QEMU)
+            continue;
+        r = p->machine == LIBDMR_MACHINE_Q35 ? place_q35(d, f, &slots, out, &chassis)
+                                             : place_pc(d, p, out);
+        if (r == -ENOSPC)
+            r = pci_refuse(p, d, "no free slot left on pcie.0");
+    }
+    return r;
+}

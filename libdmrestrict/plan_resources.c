@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the toolstack opens as root and hands to QEMU as descriptors:
+ * the pre-opened QMP listening socket and every disk image (through
+ * -add-fd fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path).
+ * On the xen backend libxl passes qemu-xen its resources itself.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define CHILD_FD_QMP 3
+
+static int resource_add(libdmr_plan *p, enum plan_resource_kind kind,
+                        const char *id, const char *path, bool writable,
+                        unsigned fdset)
+{
+    struct plan_resource *grown =
+        realloc(p->resources, (p->n_resources + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    p->resources = grown;
+    struct plan_resource *res = &grown[p->n_resources];
+    *res = (struct plan_resource){
+        .kind = kind, .writable = writable, .fdset = fdset,
+        .child_fd = CHILD_FD_QMP + (int)p->n_resources,
+        .id = strdup(id), .path = strdup(path),
+    };
+    p->n_resources++;
+    return res->id && res->path ? 0 : -ENOMEM;
+}
+
+static int resource_add_disk(const libdmr_facts *f, libdmr_plan *p,
+                             const struct libdmr_disk *d, unsigned *fdset)
+{
+    const struct libdmr_image *img = facts_image_find(f, d->target);
+    if (!img || !img->present)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_NOTFOUND,
+                              "disk %s: %s does not exist (or is not a file "
+                              "or block device)", d->vdev, d->target);
+    return resource_add(p, d->cdrom ? PLAN_RES_CDROM : PLAN_RES_DISK, d->vdev,
+                        d->target, d->readwrite, (*fdset)++);
+}
+
+int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+{
+    if (p->backend != LIBDMR_BACKEND_QEMU)
+        return 0;
+    char qmp[128];
+    snprintf(qmp, sizeof(qmp), LIBDMR_RUN_DIR "/qmp-%u.sock", p->domid);
+    int r = resource_add(p, PLAN_RES_QMP_LISTEN, "qmp", qmp, true, 0);
+    unsigned fdset = 1;
+    for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_disks; i++)
+        if (c->disks[i].target)
+            r = resource_add_disk(f, p, &c->disks[i], &fdset);
+    return r;
+}

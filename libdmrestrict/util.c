@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Small helpers with no policy in them. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int strv_take(struct strv *sv, char *s)
+{
+    char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
+    if (!v) {
+        free(s);
+        return -ENOMEM;
+    }
+    v[sv->n++] = s;
+    v[sv->n] = NULL;
+    sv->v = v;
+    return 0;
+}
+
+int strv_push(struct strv *sv, const char *s)
+{
+    char *copy = strdup(s);
+    return copy ? strv_take(sv, copy) : -ENOMEM;
+}
+
+int strv_pushf(struct strv *sv, const char *fmt, ...)
+{
+    char *s;
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    return r < 0 ? -ENOMEM : strv_take(sv, s);
+}
+
+void strv_clear(struct strv *sv)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        free(sv->v[i]);
+    free(sv->v);
+    sv->v = NULL;
+    sv->n = 0;
+}
+
+char *strdup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int parse_ulong_strict(const char *s, unsigned long min, unsigned long max,
+                       unsigned long *ret)
+{
+    /* strtoul accepts leading blanks and a minus sign; we do not. */
+    if (!s || *s < '0' || *s > '9')
+        return -EINVAL;
+    errno = 0;
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*end)
+        return -EINVAL;
+    if (errno == ERANGE || v < min || v > max)
+        return -ERANGE;
+    *ret = v;
+    return 0;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* xl-dmr create: config -> facts -> plan; with -n, print the plan. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "xl-dmr.h"
+
+struct create_opts {
+    bool dry_run;
+    bool json;
+    unsigned long domid;     /* 0: lowest free */
+    const char *facts_file;
+    const char *cfg;
+    char **overrides;
+    size_t n_overrides;
+};
+
+/* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
+static void print_json_error(int rc, const char *message)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    const char *code = libdmr_error_name(rc);
+    const char *msg = message ? message : libdmr_strerror(rc);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"error", 5);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"code", 4);
+    yajl_gen_string(g, (const unsigned char *)code, strlen(code));
+    yajl_gen_string(g, (const unsigned char *)"message", 7);
+    yajl_gen_string(g, (const unsigned char *)msg, strlen(msg));
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+        printf("%.*s\n", (int)len, buf);
+    yajl_gen_free(g);
+}
+
+static int fail(struct xl_dmr *x, const struct create_opts *o, int rc)
+{
+    if (o->json)
+        print_json_error(rc, libdmr_ctx_last_error(x->ctx));
+    return EXIT_ERROR;
+}
+
+static int parse_args(int argc, char **argv, struct create_opts *o)
+{
+    static const struct option longopts[] = {
+        { "dryrun", no_argument, NULL, 'n' },
+        { "json", no_argument, NULL, 'j' },
+        { "domid", required_argument, NULL, 'd' },
+        { "facts", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    const char *domid = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n': o->dry_run = true; break;
+        case 'j': o->json = true; break;
+        case 'd': domid = optarg; break;
+        case 'f': o->facts_file = optarg; break;
+        case 'h':
+            printf("Usage: xl-dmr create -n [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
+            exit(EXIT_OK);
+        default:
+            usage_error("create", "bad option");
+            return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        usage_error("create", "no config file given");
+        return EXIT_USAGE;
+    }
+    o->cfg = argv[optind];
+    o->overrides = argv + optind + 1;
+    o->n_overrides = argc - optind - 1;
+    if (domid) {
+        char *end;
+        errno = 0;
+        o->domid = strtoul(domid, &end, 10);
+        if (domid[0] < '0' || domid[0] > '9' || *end || errno || o->domid < 1 || o->domid > 32751) {
+            fprintf(stderr, "xl-dmr create: bad --domid \"%s\": must be 1..32751\n", domid);
+            if (o->json)
+                print_json_error(LIBDMR_ERROR_INVAL, "bad --domid: must be 1..32751");
+            return EXIT_ERROR;
+        }
+    }
+    return EXIT_OK;
+}
+
+/* A saved facts file (JSON) instead of looking at this host. */
+static int load_facts_file(struct xl_dmr *x, const char *path, libdmr_facts **ret)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        fprintf(stderr, "xl-dmr create: cannot open facts file %s: %s\n", path, strerror(errno));
+        return LIBDMR_ERROR_NOTFOUND;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    int rc = n < 0 ? LIBDMR_ERROR_INVAL : libdmr_facts_from_json(x->ctx, buf, ret);
+    free(buf);
+    return rc;
+}
+
+static int print_plan(struct xl_dmr *x, const struct create_opts *o, const libdmr_plan *plan)
+{
+    char *out = NULL;
+    int rc = o->json ? libdmr_plan_to_json(x->ctx, plan, &out)
+                     : libdmr_plan_to_text(x->ctx, plan, &out);
+    if (rc)
+        return fail(x, o, rc);
+    fputs(out, stdout);
+    if (o->json)
+        fputc('\n', stdout);
+    free(out);
+    return EXIT_OK;
+}
+
+int main_create(struct xl_dmr *x, int argc, char **argv)
+{
+    struct create_opts o = { 0 };
+    int status = parse_args(argc, argv, &o);
+    if (status)
+        return status;
+    if (!o.dry_run) {
+        fprintf(stderr, "xl-dmr create: launching a device model is not "
+                "implemented yet; use -n to print the plan\n");
+        if (o.json)
+            print_json_error(LIBDMR_ERROR_NI, "launching is not implemented yet; use -n");
+        return EXIT_ERROR;
+    }
+
+    libdmr_config *config = NULL;
+    libdmr_facts *facts = NULL;
+    libdmr_plan *plan = NULL;
+    int rc = libdmr_config_load(x->ctx, o.cfg, (const char *const *)o.overrides,
+                                o.n_overrides, &config);
+    if (!rc && o.domid)
+        rc = libdmr_config_set_domid(x->ctx, config, o.domid);
+    if (!rc)
+        rc = o.facts_file ? load_facts_file(x, o.facts_file, &facts)
+                          : libdmr_facts_gather(x->ctx, config, &facts);
+    if (!rc)
+        rc = libdmr_plan_compute(x->ctx, config, facts, &plan);
+    if (rc) {
+        status = fail(x, &o, rc);
+    } else if (libdmr_plan_refusal(plan, NULL)) {
+        /* The plan itself shows its notices and warnings; a refusal is
+         * logged with them, as the one error line. */
+        libdmr_plan_check(x->ctx, plan);
+        if (o.json)
+            print_plan(x, &o, plan);  /* the plan's {"error":...} object */
+        status = EXIT_ERROR;
+    } else {
+        status = print_plan(x, &o, plan);
+    }
+    libdmr_plan_free(plan);
+    libdmr_facts_free(facts);
+    libdmr_config_free(config);
+    return status;
+}

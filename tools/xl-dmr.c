@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * xl-dmr: xl's syntax, libdmrestrict underneath. One table of
+ * subcommands; each lives in its own cmd_*.c.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl-dmr.h"
+
+static const struct command {
+    const char *name;
+    int (*main)(struct xl_dmr *x, int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    { "create", main_create, "create -n [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: xl-dmr [-v] SUBCOMMAND [ARGS]\n\nSubcommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %s\n", commands[i].summary);
+    fprintf(out, "\nExit status: 0 success, 1 error or refusal, 2 usage, "
+            "3 a check found a failure. See xl-dmr(1).\n");
+}
+
+void usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "xl-dmr%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, " (see xl-dmr --help)\n");
+    va_end(ap);
+}
+
+int main(int argc, char **argv)
+{
+    xentoollog_level level = XTL_NOTICE;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "-v"))
+            level = level > XTL_DEBUG ? level - 1 : XTL_DEBUG;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            return EXIT_OK;
+        } else {
+            usage_error(NULL, "unknown option %s", argv[i]);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const struct command *cmd = NULL;
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+        if (!strcmp(argv[i], commands[c].name))
+            cmd = &commands[c];
+    if (!cmd) {
+        usage_error(NULL, "unknown subcommand \"%s\"", argv[i]);
+        return EXIT_USAGE;
+    }
+
+    xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, level, 0);
+    if (!lg) {
+        fprintf(stderr, "xl-dmr: cannot create a logger\n");
+        return EXIT_ERROR;
+    }
+    struct xl_dmr x = { .progname = "xl-dmr" };
+    int rc = libdmr_ctx_alloc(&x.ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg);
+    int status;
+    if (rc) {
+        fprintf(stderr, "xl-dmr: cannot set up libdmrestrict: %s\n", libdmr_strerror(rc));
+        status = EXIT_ERROR;
+    } else {
+        status = cmd->main(&x, argc - i, argv + i);
+    }
+    libdmr_ctx_free(x.ctx);
+    xtl_logger_destroy((xentoollog_logger *)lg);
+    return status;
+}

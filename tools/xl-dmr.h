@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef XL_DMR_H
+#define XL_DMR_H
+
+#include <libdmrestrict.h>
+
+/* Exit statuses, the same for every subcommand (docs/exit-codes.md). */
+enum {
+    EXIT_OK = 0,
+    EXIT_ERROR = 1,      /* an error, bad input or a policy refusal */
+    EXIT_USAGE = 2,
+    EXIT_CHECK_FAILED = 3, /* the check ran and found a failure */
+};
+
+struct xl_dmr {
+    libdmr_ctx *ctx;
+    const char *progname;
+};
+
+int main_create(struct xl_dmr *x, int argc, char **argv);
+
+/* Print "xl-dmr: error: ..." (usage problems: see usage_error). */
+void usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -16,6 +16,8 @@
 struct cfg_reader {
     libdmr_ctx *ctx;
     const char *path;
+    const char *const *overrides;
+    size_t n_overrides;
     XLU_Config *xlu;
     FILE *report;
     char *report_buf;
@@ -46,10 +48,26 @@ static const char *reader_complaint(struct cfg_reader *rd, char *buf, size_t siz
     return buf;
 }
 
-/* Logs "FILE[:LINE: complaint]: what" once and returns LIBDMR_ERROR_INVAL. */
-static int reader_fail(struct cfg_reader *rd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int reader_fail(struct cfg_reader *rd, const char *fmt, ...)
+/* The KEY=VALUE override that set key last, or NULL if the file did. */
+static const char *override_for(const struct cfg_reader *rd, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = rd->n_overrides; i-- > 0;) {
+        const char *o = rd->overrides[i];
+        if (!strncmp(o, key, n) && (o[n] == '=' || o[n] == ' ' || o[n] == '\t'))
+            return o;
+    }
+    return NULL;
+}
+
+/*
+ * Logs one line and returns LIBDMR_ERROR_INVAL: "FILE:LINE: complaint: what"
+ * when libxlutil complained, naming the override instead of the file when
+ * key's value came from one (libxlutil numbers an override's lines from 1).
+ */
+static int reader_fail_key(struct cfg_reader *rd, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int reader_fail_key(struct cfg_reader *rd, const char *key, const char *fmt, ...)
 {
     libdmr_ctx *ctx = rd->ctx;
     char what[256], complaint[256];
@@ -58,12 +76,24 @@ static int reader_fail(struct cfg_reader *rd, const char *fmt, ...)
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
     const char *c = reader_complaint(rd, complaint, sizeof(complaint));
-    if (c)
+    size_t plen = strlen(rd->path);
+    bool names_file = c && !strncmp(c, rd->path, plen) && c[plen] == ':';
+    const char *override = key ? override_for(rd, key) : NULL;
+    if (override) {
+        /* Drop "FILE:LINE: ": the line is the override's, not the file's. */
+        const char *text = names_file ? strstr(c + plen + 1, ": ") : NULL;
+        LOG(ERROR, "override '%s': %s%s%s", override, text ? text + 2 : "",
+            text ? ": " : "", what);
+    } else if (names_file)
         LOG(ERROR, "%s: %s", c, what);
+    else if (c)
+        LOG(ERROR, "%s: %s: %s", rd->path, c, what);
     else
         LOG(ERROR, "%s: %s", rd->path, what);
     return LIBDMR_ERROR_INVAL;
 }
+
+#define reader_fail(rd, ...) reader_fail_key(rd, NULL, __VA_ARGS__)
 
 static int read_string(struct cfg_reader *rd, const char *key, char **ret)
 {
@@ -72,7 +102,7 @@ static int read_string(struct cfg_reader *rd, const char *key, char **ret)
     if (r == ESRCH)
         return 0;
     if (r)
-        return reader_fail(rd, "%s must be a string", key);
+        return reader_fail_key(rd, key, "%s must be a string", key);
     char *copy = strdup(s);
     if (!copy)
         return LIBDMR_ERROR_NOMEM;
@@ -88,8 +118,8 @@ static int read_long(struct cfg_reader *rd, const char *key, long min,
     if (r == ESRCH)
         return 0;
     if (r)
-        return reader_fail(rd, "%s must be a number from %ld to %ld", key,
-                           min, max);
+        return reader_fail_key(rd, key, "%s must be a number from %ld to %ld",
+                               key, min, max);
     return 0;
 }
 
@@ -120,7 +150,7 @@ static int read_choice(struct cfg_reader *rd, const char *key,
         if (names[i])
             snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
                      "%s\"%s\"", allowed[0] ? " or " : "", names[i]);
-    return reader_fail(rd, "unknown %s \"%s\" (expected %s)", key, s, allowed);
+    return reader_fail_key(rd, key, "unknown %s \"%s\" (expected %s)", key, s, allowed);
 }
 
 static bool name_is_valid(const char *name)
@@ -349,13 +379,14 @@ static int reader_open(struct cfg_reader *rd, const char *path,
     if (!rd->xlu)
         return LIBDMR_ERROR_NOMEM;
     int r = xlu_cfg_readfile(rd->xlu, path);
-    if (r) {
+    if (r == EINVAL) {  /* a syntax error: libxlutil names file and line */
         char complaint[256];
         const char *c = reader_complaint(rd, complaint, sizeof(complaint));
-        if (c)
-            LOG(ERROR, "%s", c);
-        else
-            LOGEV(ERROR, r, "%s: cannot read config file", path);
+        LOG(ERROR, "%s", c ? c : "config parsing error");
+        return LIBDMR_ERROR_INVAL;
+    }
+    if (r) {
+        LOGEV(ERROR, r, "%s: cannot read config file", path);
         return r == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_INVAL;
     }
     /* As in xl: each KEY=VALUE is read after the file; the last one wins. */
@@ -364,7 +395,7 @@ static int reader_open(struct cfg_reader *rd, const char *path,
             char complaint[256];
             const char *c = reader_complaint(rd, complaint, sizeof(complaint));
             const char *why = c ? strstr(c, "config parsing error") : NULL;
-            LOG(ERROR, "bad KEY=VALUE override '%s'%s%s (xl syntax, e.g. name=\\\"x\\\")",
+            LOG(ERROR, "bad KEY=VALUE override '%s'%s%s (xl syntax, e.g. 'name=\"x\"')",
                 overrides[i], why ? ": " : "", why ? why : "");
             return LIBDMR_ERROR_INVAL;
         }
@@ -393,7 +424,8 @@ int libdmr_config_load(libdmr_ctx *ctx, const char *path,
     c->memory_mb = 128;
     c->vcpus = 1;
 
-    struct cfg_reader rd = { .ctx = ctx, .path = path };
+    struct cfg_reader rd = { .ctx = ctx, .path = path, .overrides = overrides,
+                             .n_overrides = n_overrides };
     int rc = (c->source = strdup(path)) ? 0 : LIBDMR_ERROR_NOMEM;
     if (!rc) rc = reader_open(&rd, path, overrides, n_overrides);
     if (!rc) rc = read_identity_keys(&rd, c);

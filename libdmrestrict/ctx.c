@@ -10,22 +10,28 @@ int libdmr_ctx_alloc(libdmr_ctx **ret_ctx, int version, unsigned flags,
 {
     if (!ret_ctx || !lg)
         return LIBDMR_ERROR_INVAL;
-    if (version != LIBDMR_VERSION)
-        return LIBDMR_ERROR_VERSION;
-    if (flags)
-        return LIBDMR_ERROR_INVAL;
-
-    libdmr_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx)
-        return LIBDMR_ERROR_NOMEM;
-    ctx->version = version;
-    ctx->lg = lg;
-
+    /* Every failure is logged here, once, so a caller need not repeat it. */
+    if (version != LIBDMR_VERSION || flags) {
+        xtl_log(lg, XTL_ERROR, -1, "libdmr", "libdmrestrict has API version %d "
+                "and no flags; the caller asked for version %d, flags %#x",
+                LIBDMR_VERSION, version, flags);
+        return version != LIBDMR_VERSION ? LIBDMR_ERROR_VERSION : LIBDMR_ERROR_INVAL;
+    }
     const char *env = secure_getenv("XL_DMR_SYSROOT");
-    int rc = libdmr_ctx_set_sysroot(ctx, env && *env ? env : "/");
-    if (rc) {
+    if (env && *env && env[0] != '/') {
+        xtl_log(lg, XTL_ERROR, -1, "libdmr", "XL_DMR_SYSROOT must be an "
+                "absolute path, not \"%s\"", env);
+        return LIBDMR_ERROR_INVAL;
+    }
+    libdmr_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (ctx) {
+        ctx->version = version;
+        ctx->lg = lg;
+    }
+    if (!ctx || libdmr_ctx_set_sysroot(ctx, env && *env ? env : "/")) {
+        xtl_log(lg, XTL_ERROR, ENOMEM, "libdmr", "cannot allocate a context");
         libdmr_ctx_free(ctx);
-        return rc;
+        return LIBDMR_ERROR_NOMEM;
     }
     *ret_ctx = ctx;
     return 0;

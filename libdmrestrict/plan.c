@@ -178,13 +178,16 @@ int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
 {
     const struct plan_verdict *v = &plan->verdict;
+    /* A refused plan is not carried out: its refusal is all there is to say. */
+    if (v->refusal_rc) {
+        LOGD(ERROR, plan->domid, "%s", v->refusal);
+        return v->refusal_rc;
+    }
     for (size_t i = 0; i < v->notices.n; i++)
         LOGD(NOTICE, plan->domid, "%s", v->notices.v[i]);
     for (size_t i = 0; i < v->warnings.n; i++)
         LOGD(WARN, plan->domid, "%s", v->warnings.v[i]);
-    if (v->refusal_rc)
-        LOGD(ERROR, plan->domid, "%s", v->refusal);
-    return v->refusal_rc;
+    return 0;
 }
 
 uint32_t libdmr_plan_domid(const libdmr_plan *plan)

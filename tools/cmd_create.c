@@ -67,6 +67,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
     const char *domid = NULL;
     int c;
     optind = 1;
+    opterr = 0;  /* one line of our own instead of getopt's */
     while ((c = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o->dry_run = true; break;
@@ -77,7 +78,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
             printf("Usage: xl-dmr create -n [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
             exit(EXIT_OK);
         default:
-            usage_error("create", "bad option");
+            usage_error("create", "unknown option or missing argument: %s", argv[optind - 1]);
             return EXIT_USAGE;
         }
     }
@@ -162,9 +163,7 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
     if (rc) {
         status = fail(x, &o, rc);
     } else if (libdmr_plan_refusal(plan, NULL)) {
-        /* The plan itself shows its notices and warnings; a refusal is
-         * logged with them, as the one error line. */
-        libdmr_plan_check(x->ctx, plan);
+        libdmr_plan_check(x->ctx, plan);  /* the one error line */
         if (o.json)
             print_plan(x, &o, plan);  /* the plan's {"error":...} object */
         status = EXIT_ERROR;

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc) {
-        usage(stderr);
+        usage_error(NULL, "no subcommand given");
         return EXIT_USAGE;
     }
     const struct command *cmd = NULL;
@@ -75,8 +75,7 @@ int main(int argc, char **argv)
     int rc = libdmr_ctx_alloc(&x.ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg);
     int status;
     if (rc) {
-        fprintf(stderr, "xl-dmr: cannot set up libdmrestrict: %s\n", libdmr_strerror(rc));
-        status = EXIT_ERROR;
+        status = EXIT_ERROR;  /* libdmr_ctx_alloc logged why */
     } else {
         status = cmd->main(&x, argc - i, argv + i);
     }

@@ -124,8 +124,8 @@ int libdmr_plan_compute(libdmr_ctx *ctx, const libdmr_config *config,
 void libdmr_plan_free(libdmr_plan *plan);
 
 /*
- * Log the plan's notices and warnings, and its refusal if it has one.
- * Returns 0, or the refusal's code (the refusal is logged once, as an error).
+ * Log a refused plan's refusal (once, as an error) and return its code;
+ * or log the plan's notices and warnings and return 0.
  */
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan);
 

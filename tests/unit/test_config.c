@@ -1,1 +1,270 @@
-int main(void){return 0;}
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Reading xl.cfg through libxlutil: good configs give the values, bad ones
+ * one clear error naming the file (and line, when libxlutil knows it).
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+struct cfg_env {
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx;
+    char path[64];
+};
+
+static int setup(void **state)
+{
+    struct cfg_env *e = calloc(1, sizeof(*e));
+    e->ctx = test_ctx(&e->lg);
+    *state = e;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct cfg_env *e = *state;
+    if (e->path[0])
+        unlink(e->path);
+    test_ctx_free(e->ctx, e->lg);
+    free(e);
+    return 0;
+}
+
+static const char *write_cfg(struct cfg_env *e, const char *text)
+{
+    if (!e->path[0]) {
+        strcpy(e->path, "/tmp/dmr-test-XXXXXX.cfg");
+        int fd = mkstemps(e->path, 4);
+        assert_true(fd >= 0);
+        close(fd);
+    }
+    FILE *f = fopen(e->path, "we");
+    fputs(text, f);
+    fclose(f);
+    return e->path;
+}
+
+/* Load text; on failure return the code and leave the message in ctx. */
+static int load(struct cfg_env *e, const char *text, const char *const *ov, size_t n,
+                libdmr_config **ret)
+{
+    libdmr_config *c = NULL;
+    int rc = libdmr_config_load(e->ctx, write_cfg(e, text), ov, n, &c);
+    if (ret)
+        *ret = c;
+    else
+        libdmr_config_free(c);
+    return rc;
+}
+
+static void assert_error_has(struct cfg_env *e, const char *needle)
+{
+    const char *msg = libdmr_ctx_last_error(e->ctx);
+    assert_non_null(msg);
+    if (!strstr(msg, needle))
+        print_message("error \"%s\" lacks \"%s\"\n", msg, needle);
+    assert_non_null(strstr(msg, needle));
+    assert_null(strchr(msg, '\n'));  /* one line */
+}
+
+static void test_good_config_values(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e,
+        "name=\"g1\"\ntype=\"hvm\"\nmemory=512\nvcpus=2\ndm_restrict=1\n"
+        "device_model_user=\"qemu-dm\"\ndm_backend=\"qemu\"\nmachine=\"pc\"\n"
+        "disk=['/img/a.img,qcow2,xvda,rw', '/img/b.iso,raw,hdc,cdrom', ',raw,hdd,cdrom']\n"
+        "pci=['0000:03:00.0,guest_unplug=0,permissive=1', '04:00.1@7']\n",
+        NULL, 0, &c), 0);
+    assert_string_equal(c->name, "g1");
+    assert_int_equal(c->memory_mb, 512);
+    assert_int_equal(c->vcpus, 2);
+    assert_true(c->dm_restrict);
+    assert_string_equal(c->device_model_user, "qemu-dm");
+    assert_int_equal(c->backend, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(c->machine, LIBDMR_MACHINE_PC);
+    assert_int_equal(c->n_disks, 3);
+    assert_int_equal(c->disks[0].format, LIBDMR_FORMAT_QCOW2);
+    assert_true(c->disks[0].readwrite);
+    assert_true(c->disks[1].cdrom);
+    assert_false(c->disks[1].readwrite);
+    assert_null(c->disks[2].target);
+    assert_int_equal(c->n_pci, 2);
+    assert_false(c->pci[0].guest_unplug);
+    assert_int_equal(c->pci[0].bus, 3);
+    assert_true(c->pci[1].guest_unplug);
+    assert_true(c->pci[1].has_vslot);
+    assert_int_equal(c->pci[1].vslot, 7);
+    assert_int_equal(c->pci[1].func, 1);
+    libdmr_config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e, "name=\"g\"\n", NULL, 0, &c), 0);
+    assert_false(c->dm_restrict);
+    assert_int_equal(c->memory_mb, 128);
+    assert_int_equal(c->vcpus, 1);
+    assert_int_equal(c->backend, LIBDMR_BACKEND_AUTO);
+    assert_int_equal(c->machine, LIBDMR_MACHINE_DEFAULT);
+    assert_null(c->device_model_user);
+    libdmr_config_free(c);
+}
+
+static void test_pci_guest_unplug_domain_default(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e, "name=\"g\"\npci_guest_unplug=0\n"
+                          "pci=['01:00.0', '02:00.0,guest_unplug=1']\n", NULL, 0, &c), 0);
+    assert_false(c->pci[0].guest_unplug);
+    assert_true(c->pci[1].guest_unplug);
+    libdmr_config_free(c);
+}
+
+static void test_overrides_last_wins(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    const char *ov[] = { "memory=1024", "dm_restrict=1", "memory=2048", "name=\"renamed\"" };
+    assert_int_equal(load(e, "name=\"g\"\nmemory=256\ndm_restrict=0\n", ov, 4, &c), 0);
+    assert_int_equal(c->memory_mb, 2048);
+    assert_true(c->dm_restrict);
+    assert_string_equal(c->name, "renamed");
+    libdmr_config_free(c);
+}
+
+/* One bad input: its error code and a piece of its one-line message. */
+struct bad {
+    const char *name;
+    const char *text;
+    const char *override;
+    int rc;
+    const char *message_has;
+};
+
+static const struct bad bad_inputs[] = {
+    { "syntax-error-names-file-and-line", "name=\"g\"\nmemory=128\nvcpus = = 2\n", NULL,
+      LIBDMR_ERROR_INVAL, ".cfg:3: config parsing error" },
+    { "dm-restrict-maybe", "name=\"g\"\ndm_restrict=\"maybe\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "dm_restrict must be a number from 0 to 1" },
+    { "dm-restrict-2", "name=\"g\"\ndm_restrict=2\n", NULL,
+      LIBDMR_ERROR_INVAL, "dm_restrict" },
+    { "empty-device-model-user", "name=\"g\"\ndevice_model_user=\"\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "device_model_user must not be empty" },
+    { "unknown-backend", "name=\"g\"\ndm_backend=\"hyperv\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "unknown dm_backend \"hyperv\" (expected \"xen\" or \"qemu\")" },
+    { "unknown-machine", "name=\"g\"\nmachine=\"isapc\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "unknown machine \"isapc\"" },
+    { "unknown-accel", "name=\"g\"\naccel=\"hvf\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "unknown accel" },
+    { "traditional-device-model", "name=\"g\"\ndevice_model_version=\"qemu-xen-traditional\"\n",
+      NULL, LIBDMR_ERROR_INVAL, "unknown device_model_version" },
+    { "missing-name", "memory=128\n", NULL,
+      LIBDMR_ERROR_INVAL, "domain name must be specified" },
+    { "name-with-slash", "name=\"../etc\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
+    { "name-all-digits", "name=\"42\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
+    { "pv-guest", "name=\"g\"\ntype=\"pv\"\n", NULL, LIBDMR_ERROR_INVAL, "only HVM guests" },
+    { "memory-zero", "name=\"g\"\nmemory=0\n", NULL, LIBDMR_ERROR_INVAL, "memory must be" },
+    { "pci-guest-unplug-2", "name=\"g\"\npci=['01:00.0,guest_unplug=2']\n", NULL,
+      LIBDMR_ERROR_INVAL, "guest_unplug must be 0 or 1" },
+    { "pci-unknown-key", "name=\"g\"\npci=['01:00.0,frobnicate=1']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad pci specification \"01:00.0,frobnicate=1\"" },
+    { "pci-bad-bdf", "name=\"g\"\npci=['zz:00.0']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad pci specification" },
+    { "pci-listed-twice", "name=\"g\"\npci=['01:00.0', '0000:01:00.0']\n", NULL,
+      LIBDMR_ERROR_INVAL, "device listed twice" },
+    { "pci-guest-unplug-domain-bad", "name=\"g\"\npci_guest_unplug=\"no\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "pci_guest_unplug must be" },
+    { "disk-format-vhd", "name=\"g\"\ndisk=['/img/a.vhd,vhd,hda,rw']\n", NULL,
+      LIBDMR_ERROR_INVAL, "format vhd is not supported" },
+    { "disk-relative-path", "name=\"g\"\ndisk=['a.img,raw,hda,rw']\n", NULL,
+      LIBDMR_ERROR_INVAL, "must be an absolute path" },
+    { "disk-vdev-twice", "name=\"g\"\ndisk=['/a,raw,hda,rw', '/b,raw,hda,rw']\n", NULL,
+      LIBDMR_ERROR_INVAL, "vdev hda is used twice" },
+    { "disk-garbage", "name=\"g\"\ndisk=['/a,raw,hda,rw,frob=1']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad disk specification" },
+    { "override-bad-syntax", "name=\"g\"\n", "memory=", LIBDMR_ERROR_INVAL,
+      "bad KEY=VALUE override 'memory='" },
+    { "override-bad-value-names-the-override", "name=\"g\"\n", "dm_restrict=\"maybe\"",
+      LIBDMR_ERROR_INVAL, "override 'dm_restrict=\"maybe\"': parameter `dm_restrict'" },
+    { "device-model-override-relative", "name=\"g\"\ndevice_model_override=\"qemu\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "device_model_override must be an absolute path" },
+};
+
+static void run_bad(void **state)
+{
+    const struct bad *b = *state;
+    struct cfg_env *e = NULL;
+    setup((void **)&e);
+    const char *ov[] = { b->override };
+    libdmr_config *c = (libdmr_config *)0x1;  /* ret_ untouched on failure */
+    int rc = libdmr_config_load(e->ctx, write_cfg(e, b->text), ov, b->override ? 1 : 0, &c);
+    assert_int_equal(rc, b->rc);
+    assert_ptr_equal(c, (libdmr_config *)0x1);
+    assert_error_has(e, b->message_has);
+    teardown((void **)&e);
+}
+
+static void test_missing_file(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c = NULL;
+    assert_int_equal(libdmr_config_load(e->ctx, "/nonexistent/x.cfg", NULL, 0, &c),
+                     LIBDMR_ERROR_NOTFOUND);
+    assert_error_has(e, "/nonexistent/x.cfg");
+}
+
+static void test_domid_bounds(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e, "name=\"g\"\n", NULL, 0, &c), 0);
+    assert_int_equal(libdmr_config_set_domid(e->ctx, c, 0), LIBDMR_ERROR_INVAL);
+    assert_error_has(e, "domid 0 is out of range 1..32751");
+    assert_int_equal(libdmr_config_set_domid(e->ctx, c, 32752), LIBDMR_ERROR_INVAL);
+    assert_int_equal(libdmr_config_set_domid(e->ctx, c, 32751), 0);
+    assert_int_equal(c->requested_domid, 32751);
+    libdmr_config_free(c);
+}
+
+static void test_ctx_version_and_sysroot(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_ctx *other = NULL;
+    assert_int_equal(libdmr_ctx_alloc(&other, LIBDMR_VERSION + 1, 0, (xentoollog_logger *)e->lg),
+                     LIBDMR_ERROR_VERSION);
+    assert_null(other);
+    assert_int_equal(libdmr_ctx_set_sysroot(e->ctx, "relative"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(libdmr_ctx_set_sysroot(e->ctx, "/tmp/fake/"), 0);
+    assert_string_equal(libdmr_ctx_get_sysroot(e->ctx), "/tmp/fake");
+    assert_string_equal(libdmr_error_name(LIBDMR_ERROR_INVAL), "INVAL");
+    assert_string_equal(libdmr_error_name(LIBDMR_ERROR_QEMU_API), "QEMU_API");
+    assert_string_equal(libdmr_strerror(-9999), libdmr_strerror(LIBDMR_ERROR_NONSPECIFIC));
+}
+
+int main(void)
+{
+    const struct CMUnitTest fixed[] = {
+        cmocka_unit_test_setup_teardown(test_good_config_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pci_guest_unplug_domain_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_overrides_last_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_domid_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ctx_version_and_sysroot, setup, teardown),
+    };
+    struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(bad_inputs)];
+    size_t n = 0;
+    for (size_t i = 0; i < ELEMENTSOF(fixed); i++)
+        tests[n++] = fixed[i];
+    for (size_t i = 0; i < ELEMENTSOF(bad_inputs); i++)
+        tests[n++] = (struct CMUnitTest){ .name = bad_inputs[i].name, .test_func = run_bad,
+                                          .initial_state = (void *)&bad_inputs[i] };
+    return _cmocka_run_group_tests("config", tests, n, NULL, NULL);
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Bad input to xl-dmr: one clear line on stderr, the documented exit
+# status (1 error, 2 usage), a JSON error object with --json, and nothing
+# left behind under /run, /var/run or /var/log.
+set -u
+. "$srcdir/tests/lib/tap.sh"
+XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
+work=$(mktemp -d /tmp/dmr-bad.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+printf 'name = "bad1"\nmemory = 128\n' > "$work/good.cfg"
+printf 'name = "bad1"\nmemory = 128\nvcpus = = 2\n' > "$work/syntax.cfg"
+
+# Everything under the run-time and log directories, to compare after.
+snapshot() { find /run /var/run/ /var/log -xdev 2>/dev/null | grep -v '^/run/user/' | sort; }
+snapshot > "$work/before"
+
+# bad NAME STATUS STDERR-PATTERN ARGS...: one line on stderr matching the
+# pattern, the exit status, and with --json an {"error":...} object.
+bad() {
+    local name=$1 want=$2 pattern=$3; shift 3
+    "$XL_DMR" "$@" > "$work/out" 2> "$work/err"
+    local got=$?
+    local lines; lines=$(wc -l < "$work/err")
+    if [ "$got" != "$want" ] || [ "$lines" != 1 ] || ! grep -q -- "$pattern" "$work/err"; then
+        tap_fail "$name" "status $got (want $want), $lines stderr lines:" "$(cat "$work/err")"
+        return
+    fi
+    case " $* " in
+    *" --json "*)
+        if ! python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["code"] and e["message"]' "$work/out" 2>/dev/null; then
+            tap_fail "$name" "no JSON error object on stdout:" "$(cat "$work/out")"
+            return
+        fi ;;
+    esac
+    tap_ok "$name"
+}
+
+bad "syntax error names file:line" 1 "syntax.cfg:3: config parsing error" create -n "$work/syntax.cfg"
+bad "syntax error, --json" 1 "syntax.cfg:3" create -n --json "$work/syntax.cfg"
+bad "dm_restrict=\"maybe\"" 1 "dm_restrict must be a number from 0 to 1" create -n --json "$work/good.cfg" 'dm_restrict="maybe"'
+bad "empty device_model_user" 1 "device_model_user must not be empty" create -n --json "$work/good.cfg" 'device_model_user=""'
+bad "domid 0" 1 "bad --domid \"0\": must be 1..32751" create -n --json --domid 0 "$work/good.cfg"
+bad "domid 32752" 1 "must be 1..32751" create -n --json --domid 32752 "$work/good.cfg"
+bad "domid not a number" 1 "must be 1..32751" create -n --json --domid 7x "$work/good.cfg"
+bad "unknown backend" 1 "unknown dm_backend \"vmware\"" create -n --json "$work/good.cfg" 'dm_backend="vmware"'
+bad "unknown machine" 1 "unknown machine \"microvm\"" create -n --json "$work/good.cfg" 'machine="microvm"'
+bad "missing config file" 1 "cannot read config file" create -n --json "$work/nope.cfg"
+bad "pc cannot forbid unplug" 1 "machine pc cannot stop the guest" create -n --json "$work/good.cfg" 'machine="pc"' "pci=['01:00.0,guest_unplug=0']"
+bad "@VSLOT contradicts guest_unplug=1" 1 "integrated endpoint the guest cannot unplug" create -n --json "$work/good.cfg" "pci=['01:00.0@4,guest_unplug=1']"
+bad "missing disk image" 1 "does not exist" create -n --json "$work/good.cfg" "disk=['$work/none.img,raw,hda,rw']"
+bad "disk vdev the qemu backend lacks" 1 "IDE disks" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hde,rw']"
+bad "missing QEMU binary" 1 "no QEMU at /nonexistent/qemu" create -n --json "$work/good.cfg" 'device_model_override="/nonexistent/qemu"'
+bad "usage: no config" 2 "no config file given" create -n
+bad "usage: unknown option" 2 "unknown option or missing argument: --frobnicate" create -n --frobnicate "$work/good.cfg"
+bad "usage: unknown subcommand" 2 "unknown subcommand" frobnicate
+bad "usage: no subcommand" 2 "no subcommand given"
+bad "usage: --domid without its value" 2 "missing argument: --domid" create -n --domid
+
+"$XL_DMR" create "$work/good.cfg" > /dev/null 2> "$work/err"
+tap_check "create without -n says launching is not there yet (exit 1)" \
+    [ $? = 1 ] && grep -q "not implemented yet" "$work/err"
+
+snapshot > "$work/after"
+tap_check "nothing written under /run, /var/run or /var/log" cmp -s "$work/before" "$work/after"
+tap_check "no /run/xl-dmr" [ ! -e /run/xl-dmr ]
+tap_done

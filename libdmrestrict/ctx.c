@@ -27,6 +27,9 @@ int libdmr_ctx_alloc(libdmr_ctx **ret_ctx, int version, unsigned flags,
     if (ctx) {
         ctx->version = version;
         ctx->lg = lg;
+        const char *cache = secure_getenv("XL_DMR_CACHE_DIR");
+        snprintf(ctx->cache_dir, sizeof(ctx->cache_dir), "%s",
+                 cache ? cache : LIBDMR_CACHE_DIR);
     }
     if (!ctx || libdmr_ctx_set_sysroot(ctx, env && *env ? env : "/")) {
         xtl_log(lg, XTL_ERROR, ENOMEM, "libdmr", "cannot allocate a context");

@@ -38,7 +38,7 @@ static void json_subids(yajl_gen g, const char *key, const struct libdmr_subid_r
     yajl_gen_array_close(g);
 }
 
-static void json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
+void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
 {
     json_key(g, "qemu");
     yajl_gen_map_open(g);
@@ -86,7 +86,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     yajl_gen_map_close(g);
     json_subids(g, "subuid", &f->subuid);
     json_subids(g, "subgid", &f->subgid);
-    json_qemu(g, &f->qemu);
+    facts_json_qemu(g, &f->qemu);
     json_key(g, "images");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < f->n_images; i++) {
@@ -255,6 +255,13 @@ static void read_domids(struct reader *rd, yajl_val root, libdmr_facts *f)
     }
 }
 
+int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps *q)
+{
+    struct reader rd = { .ctx = ctx };
+    read_qemu(&rd, root, q);
+    return rd.rc;
+}
+
 int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret_facts)
 {
     if (!ctx || !json || !ret_facts)
@@ -290,6 +297,8 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     read_subids(&rd, root, "subuid", &f->subuid);
     read_subids(&rd, root, "subgid", &f->subgid);
     read_qemu(&rd, root, &f->qemu);
+    if (!rd.rc && f->qemu.present && !f->qemu.path)
+        bad(&rd, "qemu.path");
     read_images(&rd, root, f);
     yajl_tree_free(root);
     if (rd.rc) {

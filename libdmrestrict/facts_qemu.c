@@ -89,7 +89,8 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
         safe_close(pipefd[0]);
         return -r;
     }
-    r = read_all(pipefd[0], ret_out);
+    char *out = NULL;
+    r = read_all(pipefd[0], &out);
     safe_close(pipefd[0]);
     if (r < 0)
         kill(pid, SIGKILL);
@@ -97,11 +98,15 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        free(*ret_out);
         LOG(ERROR, "%s %s%s%s failed", qemu, arg1, arg2 ? " " : "", arg2 ? arg2 : "");
-        return -EIO;
+        r = -EIO;
     }
-    return r;
+    if (r) {
+        free(out);
+        return r;
+    }
+    *ret_out = out;
+    return 0;
 }
 
 /* Does the -help text list option (e.g. "-runas") at the start of a line? */
@@ -148,7 +153,8 @@ static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
     if (!r) r = qemu_capture(ctx, q->path, "-machine", "help", &machines);
     if (!r) r = qemu_capture(ctx, q->path, "-device", "pcie-root-port,help", &port);
     if (r) {
-        LOGEV(ERROR, -r, "probing %s", q->path);
+        if (r != -EIO)  /* -EIO: qemu_capture said what failed */
+            LOGEV(ERROR, -r, "probing %s", q->path);
         return r;
     }
     q->runas = help_has_option(help, "-runas");
@@ -192,9 +198,19 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
         return LIBDMR_ERROR_NOMEM;
     facts->kvm_usable = kvm_usable(ctx);
 
-    struct stat st;
+    struct stat st, after;
     if (stat(q->path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
         return 0;  /* absent: the planner refuses a qemu backend without it */
+    if (qemu_cache_load(ctx, q->path, &st, q))
+        return 0;
     q->present = true;
-    return libdmr_error_from_errno(qemu_probe(ctx, q));
+    int r = qemu_probe(ctx, q);
+    if (r)
+        return libdmr_error_from_errno(r);
+    /* Only what was probed from this very binary goes in the cache. */
+    if (stat(q->path, &after) == 0 && after.st_ino == st.st_ino &&
+        after.st_mtim.tv_nsec == st.st_mtim.tv_nsec && after.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+        after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+        qemu_cache_store(ctx, q->path, &st, q);
+    return 0;
 }

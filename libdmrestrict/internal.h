@@ -22,6 +22,7 @@
 #define LIBDMR_RUN_DIR         "/run/xl-dmr"
 #define LIBDMR_STATE_DIR       LIBDMR_RUN_DIR "/domains"
 #define LIBDMR_XEN_RUN_DIR     "/var/run/xen"
+#define LIBDMR_CACHE_DIR       "/var/cache/xl-dmr"
 
 /* ---- cleanup helpers (systemd style) ---------------------------------- */
 
@@ -72,6 +73,7 @@ struct libdmr_ctx {
     unsigned flags;
     xentoollog_logger *lg;
     char *sysroot;
+    char cache_dir[256];   /* "" when caching is off */
     char last_error[512];
 };
 
@@ -201,6 +203,13 @@ int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
                          libdmr_facts *facts);
 int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts *facts);
+
+struct stat;
+/* The probe cache (facts_qemu_cache.c): 1 on a hit, 0 on a miss. */
+int qemu_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                    struct libdmr_qemu_caps *q);
+void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                      const struct libdmr_qemu_caps *q);
 
 void facts_user_clear(struct libdmr_user *u);
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,

@@ -120,10 +120,17 @@ int qemu_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
     if (read_entry(dirfd, name, &text))
         return 0;
     yajl_val root = yajl_tree_parse(text, NULL, 0);
+    struct libdmr_qemu_caps cached = { 0 };
     bool hit = root && key_matches(root, qemu, st) &&
-               !facts_json_read_qemu(ctx, root, q) && q->present;
+               !facts_json_read_qemu(ctx, root, &cached) && cached.present;
     yajl_tree_free(root);
     LOG(DEBUG, "QEMU capabilities of %s: cache %s", qemu, hit ? "hit" : "miss");
+    /* All or nothing: a half-read entry must not mix with a fresh probe. */
+    struct libdmr_qemu_caps *drop = hit ? q : &cached;
+    free(drop->path);
+    strv_clear(&drop->machines);
+    if (hit)
+        *q = cached;  /* qemu may have been q->path: not used after this */
     return hit;
 }
 

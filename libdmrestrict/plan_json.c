@@ -127,7 +127,12 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
             yajl_gen_integer(g, d->root_slot);
         else
             yajl_gen_null(g);
-        json_kbool(g, "hotplug", d->port ? d->port_hotplug : p->machine == LIBDMR_MACHINE_PC);
+        /* On the xen backend libxl places the device: not ours to say. */
+        json_key(g, "hotplug");
+        if (p->backend != LIBDMR_BACKEND_QEMU)
+            yajl_gen_null(g);
+        else
+            yajl_gen_bool(g, d->port ? d->port_hotplug : p->machine == LIBDMR_MACHINE_PC);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);

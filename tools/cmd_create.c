@@ -86,6 +86,10 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
         usage_error("create", "no config file given");
         return EXIT_USAGE;
     }
+    if (domid && o->facts_file) {
+        usage_error("create", "--domid and --facts do not go together: the facts file holds the domid");
+        return EXIT_USAGE;
+    }
     o->cfg = argv[optind];
     o->overrides = argv + optind + 1;
     o->n_overrides = argc - optind - 1;

@@ -56,6 +56,8 @@ bad "usage: no config" 2 "no config file given" create -n
 bad "usage: unknown option" 2 "unknown option or missing argument: --frobnicate" create -n --frobnicate "$work/good.cfg"
 bad "usage: unknown subcommand" 2 "unknown subcommand" frobnicate
 bad "usage: no subcommand" 2 "no subcommand given"
+bad "usage: --domid with --facts" 2 "do not go together" create -n --domid 3 --facts "$work/good.cfg" "$work/good.cfg"
+bad "facts file that is not JSON" 1 "facts JSON" create -n --json --facts "$work/good.cfg" "$work/good.cfg"
 bad "usage: --domid without its value" 2 "missing argument: --domid" create -n --domid
 
 "$XL_DMR" create "$work/good.cfg" > /dev/null 2> "$work/err"

@@ -146,6 +146,12 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("-mon");
     PUSH("chardev=qmp,mode=control");
     for (size_t i = 0; i < c->n_disks; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (disk_ide_index(c->disks[i].vdev) >= 0 &&
+                disk_ide_index(c->disks[i].vdev) == disk_ide_index(c->disks[j].vdev))
+                return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+                                      "disks %s and %s would share one IDE position",
+                                      c->disks[j].vdev, c->disks[i].vdev);
         int r = argv_disk(p, &c->disks[i]);
         if (r || p->verdict.refusal_rc)
             return r;

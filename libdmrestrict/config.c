@@ -326,6 +326,15 @@ static int read_one_pci(struct cfg_reader *rd, const char *spec,
         libxl_device_pci_dispose(&p);
         return reader_fail(rd, "bad pci specification \"%s\"", spec);
     }
+    /* What libxlutil accepts but a plan cannot express: refuse, not misread. */
+    const char *unsupported = p.name ? "name= (give the BDF)"
+                            : p.vfunc_mask == LIBXL_PCI_FUNC_ALL ? "a multi-function '*' (list each function)"
+                            : (strchr(libxl_spec, '@') && !p.vdevfn) ? "@0 (the host bridge's slot)"
+                            : NULL;
+    if (unsupported) {
+        libxl_device_pci_dispose(&p);
+        return reader_fail(rd, "pci \"%s\": %s is not supported", spec, unsupported);
+    }
     out->domain = p.domain;
     out->bus = p.bus;
     out->dev = p.dev;

@@ -4,10 +4,14 @@
  * so a saved facts file reproduces a plan exactly: the golden tests and
  * `xl-dmr create -n --facts FILE` rely on that.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json.h"
+
+#define FACTS_FILE_MAX (1u << 20)
 
 static void json_user(yajl_gen g, const char *key, const struct libdmr_user *u)
 {
@@ -307,4 +311,30 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     }
     *ret_facts = f;
     return 0;
+}
+
+int libdmr_facts_load(libdmr_ctx *ctx, const char *path, libdmr_facts **ret_facts)
+{
+    if (!ctx || !path || !ret_facts)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        LOGE(ERROR, "cannot open facts file %s", path);
+        return libdmr_error_from_errno(-errno);
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > FACTS_FILE_MAX) {
+        LOG(ERROR, "facts file %s: not a regular file of at most 1 MiB", path);
+        return LIBDMR_ERROR_INVAL;
+    }
+    _cleanup_free_ char *buf = malloc(st.st_size + 1);
+    if (!buf)
+        return LIBDMR_ERROR_NOMEM;
+    ssize_t n = read(fd, buf, st.st_size);
+    if (n != st.st_size) {
+        LOGE(ERROR, "reading facts file %s", path);
+        return LIBDMR_ERROR_FAIL;
+    }
+    buf[n] = '\0';
+    return libdmr_facts_from_json(ctx, buf, ret_facts);
 }

@@ -91,9 +91,18 @@ static int rule_xen_legacy_pci(const libdmr_config *c, enum libdmr_backend backe
     return r ? r : 1;
 }
 
+/* Is uid what xen-qemuuser-range-base gives some domain other than domid? */
+static bool uid_of_another_domain(const libdmr_facts *f, uid_t uid, uint32_t domid)
+{
+    const struct libdmr_user *base = &f->range_base;
+    return base->present && uid > base->uid && uid - base->uid <= LIBDMR_DOMID_MAX &&
+           uid - base->uid != domid;
+}
+
 /* Rule 2. */
 static int rule_device_model_user(const libdmr_config *c, const libdmr_facts *f,
-                                  struct plan_identity *id, struct plan_verdict *v)
+                                  uint32_t domid, struct plan_identity *id,
+                                  struct plan_verdict *v)
 {
     const struct libdmr_user *u = &f->device_model_user;
     if (!c->device_model_user)
@@ -108,12 +117,17 @@ static int rule_device_model_user(const libdmr_config *c, const libdmr_facts *f,
                            "device_model_user \"%s\" has uid 0: a device model "
                            "is never run as root through device_model_user",
                            u->name);
-    else if (!strcmp(u->name, LIBDMR_USER_SHARED))
+    else if (!strcmp(u->name, LIBDMR_USER_SHARED) ||
+             (f->shared.present && u->uid == f->shared.uid))
         /* libxl would kill by uid here, killing every other shared DM. */
-        r = id_set_shared(id, u, "device_model_user names the shared user", v);
+        r = id_set_shared(id, u, "device_model_user is the shared user", v);
     else
-        r = id_set_user(id, LIBDMR_SOURCE_DEVICE_MODEL_USER, u, true,
-                        "device_model_user");
+        r = id_set_user(id, LIBDMR_SOURCE_DEVICE_MODEL_USER, u,
+                        !uid_of_another_domain(f, u->uid, domid), "device_model_user");
+    if (!r && id->source == LIBDMR_SOURCE_DEVICE_MODEL_USER && !id->kill_by_uid)
+        r = verdict_warn(v, "device_model_user %s has uid %u, the range uid of "
+                         "another domain: it is not this domain's alone, so it is "
+                         "not killed by uid", u->name, (unsigned)u->uid);
     return r ? r : 1;
 }
 
@@ -154,7 +168,7 @@ static int choose_user(const libdmr_config *c, const libdmr_facts *f,
 {
     int r;
     if ((r = rule_xen_legacy_pci(c, backend, id, v)) ||
-        (r = rule_device_model_user(c, f, id, v)))
+        (r = rule_device_model_user(c, f, domid, id, v)))
         return r < 0 ? r : 0;
     if (!c->dm_restrict) {
         r = id_set(id, LIBDMR_SOURCE_ROOT, "root", 0, 0, false, "dm_restrict is off");
@@ -163,9 +177,11 @@ static int choose_user(const libdmr_config *c, const libdmr_facts *f,
     }
     if ((r = rule_range(f, domid, id, v)))
         return r < 0 ? r : 0;
-    if (f->domid_user.present)
-        return id_set_user(id, LIBDMR_SOURCE_DOMID_USER, &f->domid_user, true,
-                           "the per-domain user " LIBDMR_USER_DOMID_FMT);
+    if (f->domid_user.present) {
+        char reason[64];
+        snprintf(reason, sizeof(reason), "the per-domain user " LIBDMR_USER_DOMID_FMT, domid);
+        return id_set_user(id, LIBDMR_SOURCE_DOMID_USER, &f->domid_user, true, reason);
+    }
     if (f->shared.present)
         return id_set_shared(id, &f->shared, "no per-domain user exists", v);
     return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
@@ -226,6 +242,14 @@ static int warn_subid_overlap(const libdmr_facts *f, const struct plan_identity 
                          "gid range %llu-%llu (/etc/subgid)",
                          (unsigned)id->gid, g->owner, (unsigned long long)g->start,
                          (unsigned long long)(g->start + g->count - 1));
+    const struct libdmr_subid_range *reaper =
+        id->has_reaper ? subid_covering(&f->subuid, id->reaper_uid) : NULL;
+    if (!r && reaper)
+        r = verdict_warn(v, "the reaper uid %u lies in %s's subordinate uid range "
+                         "%llu-%llu (/etc/subuid): that user's containers could "
+                         "kill the reaper", (unsigned)id->reaper_uid, reaper->owner,
+                         (unsigned long long)reaper->start,
+                         (unsigned long long)(reaper->start + reaper->count - 1));
     return r;
 }
 

@@ -34,9 +34,12 @@ static int slot_take_free(struct slot_map *m)
 static int pci_refuse(libdmr_plan *p, const struct libdmr_pci_dev *d,
                       const char *why)
 {
+    char slot[8] = "";
+    if (d->has_vslot)
+        snprintf(slot, sizeof(slot), "@%x", d->vslot);
     return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
                           "pci %04x:%02x:%02x.%u%s: %s", d->domain, d->bus,
-                          d->dev, d->func, d->has_vslot ? "@vslot" : "", why);
+                          d->dev, d->func, slot, why);
 }
 
 /* User-given slots first, so automatic ones go around them. */
@@ -48,7 +51,9 @@ static int reserve_user_slots(const libdmr_config *c, libdmr_plan *p,
         if (!d->has_vslot)
             continue;
         if (d->vslot < ROOT_SLOT_FIRST || d->vslot > ROOT_SLOT_LAST)
-            return pci_refuse(p, d, "slot must be 0x02 to 0x1e on pcie.0");
+            return pci_refuse(p, d, p->machine == LIBDMR_MACHINE_Q35
+                                        ? "slot must be 0x02 to 0x1e on pcie.0"
+                                        : "slot must be 0x02 to 0x1e on pci.0");
         if (m->used[d->vslot])
             return pci_refuse(p, d, "slot already taken by another device");
         if (p->machine == LIBDMR_MACHINE_Q35 && d->guest_unplug)
@@ -109,8 +114,14 @@ int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
             out->id = NULL;
             return -ENOMEM;
         }
-        if (p->backend != LIBDMR_BACKEND_QEMU)
+        if (p->backend != LIBDMR_BACKEND_QEMU) {
+            /* libxl puts passthrough on xenfv's i440fx bus: all hot-pluggable. */
+            if (!d->guest_unplug)
+                r = pci_refuse(p, d, "the xen backend (xenfv, i440fx) cannot stop "
+                               "the guest from unplugging a device; use "
+                               "dm_backend=\"qemu\" with machine=\"q35\"");
             continue;
+        }
         r = p->machine == LIBDMR_MACHINE_Q35 ? place_q35(d, f, &slots, out, &chassis)
                                              : place_pc(d, p, out);
         if (r == -ENOSPC)

@@ -107,23 +107,6 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
     return EXIT_OK;
 }
 
-/* A saved facts file (JSON) instead of looking at this host. */
-static int load_facts_file(struct xl_dmr *x, const char *path, libdmr_facts **ret)
-{
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        fprintf(stderr, "xl-dmr create: cannot open facts file %s: %s\n", path, strerror(errno));
-        return LIBDMR_ERROR_NOTFOUND;
-    }
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t n = getdelim(&buf, &cap, '\0', f);
-    fclose(f);
-    int rc = n < 0 ? LIBDMR_ERROR_INVAL : libdmr_facts_from_json(x->ctx, buf, ret);
-    free(buf);
-    return rc;
-}
-
 static int print_plan(struct xl_dmr *x, const struct create_opts *o, const libdmr_plan *plan)
 {
     char *out = NULL;
@@ -160,7 +143,7 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
     if (!rc && o.domid)
         rc = libdmr_config_set_domid(x->ctx, config, o.domid);
     if (!rc)
-        rc = o.facts_file ? load_facts_file(x, o.facts_file, &facts)
+        rc = o.facts_file ? libdmr_facts_load(x->ctx, o.facts_file, &facts)
                           : libdmr_facts_gather(x->ctx, config, &facts);
     if (!rc)
         rc = libdmr_plan_compute(x->ctx, config, facts, &plan);

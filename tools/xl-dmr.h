@@ -4,7 +4,7 @@
 
 #include <libdmrestrict.h>
 
-/* Exit statuses, the same for every subcommand (docs/exit-codes.md). */
+/* Exit statuses, the same for every subcommand (xl-dmr(1), EXIT STATUS). */
 enum {
     EXIT_OK = 0,
     EXIT_ERROR = 1,      /* an error, bad input or a policy refusal */

@@ -110,6 +110,8 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *facts,
                          char **ret_json);
 int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json,
                            libdmr_facts **ret_facts);
+/* The same, from a file (at most 1 MiB). */
+int libdmr_facts_load(libdmr_ctx *ctx, const char *path, libdmr_facts **ret_facts);
 
 /* ---- the plan --------------------------------------------------------- */
 

@@ -49,6 +49,9 @@ bad "unknown machine" 1 "unknown machine \"microvm\"" create -n --json "$work/go
 bad "missing config file" 1 "cannot read config file" create -n --json "$work/nope.cfg"
 bad "pc cannot forbid unplug" 1 "machine pc cannot stop the guest" create -n --json "$work/good.cfg" 'machine="pc"' "pci=['01:00.0,guest_unplug=0']"
 bad "@VSLOT contradicts guest_unplug=1" 1 "integrated endpoint the guest cannot unplug" create -n --json "$work/good.cfg" "pci=['01:00.0@4,guest_unplug=1']"
+bad "hda and xvda share an IDE position" 1 "would share one IDE position" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hda,rw', '$work/good.cfg,raw,xvda,rw']"
+bad "xen backend cannot forbid unplug" 1 "the xen backend (xenfv, i440fx) cannot stop" create -n --json "$work/good.cfg" 'dm_backend="xen"' "pci=['01:00.0,guest_unplug=0']"
+bad "missing facts file" 1 "cannot open facts file $work/none.json" create -n --json --facts "$work/none.json" "$work/good.cfg"
 bad "missing disk image" 1 "does not exist" create -n --json "$work/good.cfg" "disk=['$work/none.img,raw,hda,rw']"
 bad "disk vdev the qemu backend lacks" 1 "IDE disks" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hde,rw']"
 bad "missing QEMU binary" 1 "no QEMU at /nonexistent/qemu" create -n --json "$work/good.cfg" 'device_model_override="/nonexistent/qemu"'

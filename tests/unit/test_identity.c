@@ -36,6 +36,7 @@ struct row {
     uid_t reaper;                  /* 0: none expected */
     const char *warning_has;       /* substring of some warning, or NULL */
     const char *notice_has;
+    const char *reason_has;
 };
 
 #define XEN LIBDMR_BACKEND_XEN
@@ -134,6 +135,32 @@ static const struct row rows[] = {
       .u = { .dmu = U("xen-qemuuser-shared", 5000, 5000), .base = RANGE_BASE },
       .source = LIBDMR_SOURCE_SHARED, .uid = 5000, .gid = 5000, .kill_by_uid = false,
       .warning_has = "shared user" },
+    { "device-model-user-another-name-for-shared-uid", .dm_restrict = true, .domid = 1,
+      .dmu = "qemu-alias",
+      .u = { .dmu = U("qemu-alias", 5000, 5000), .shared = U("xen-qemuuser-shared", 5000, 5000),
+             .base = RANGE_BASE },
+      .source = LIBDMR_SOURCE_SHARED, .uid = 5000, .gid = 5000, .kill_by_uid = false,
+      .warning_has = "cannot be killed by uid" },
+    { "device-model-user-with-another-domains-range-uid", .dm_restrict = true, .domid = 1,
+      .dmu = "squatter",
+      .u = { .dmu = U("squatter", BASE + 7, BASE), .base = RANGE_BASE },
+      .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = BASE + 7, .gid = BASE,
+      .kill_by_uid = false, .warning_has = "range uid of another domain" },
+    { "device-model-user-with-this-domains-range-uid", .dm_restrict = true, .domid = 7,
+      .dmu = "mine",
+      .u = { .dmu = U("mine", BASE + 7, BASE), .base = RANGE_BASE },
+      .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = BASE + 7, .gid = BASE,
+      .kill_by_uid = true, .reaper = BASE },
+    { "reaper-in-subordinate-range-warns", .dm_restrict = true, .domid = 1,
+      .u = { .base = RANGE_BASE, .reaper = U("xen-qemuuser-reaper", 100500, 990) },
+      .subuid = { "carol", 100000, 1000 },
+      .source = LIBDMR_SOURCE_RANGE, .uid = BASE + 1, .gid = BASE, .kill_by_uid = true,
+      .reaper = 100500, .warning_has = "reaper uid 100500 lies in carol's" },
+    { "domid-user-reason-names-the-user", .dm_restrict = true, .domid = 3,
+      .u = { .domid_user = U("xen-qemuuser-domid3", 5003, 5003),
+             .reaper = U("xen-qemuuser-reaper", 990, 990) },
+      .source = LIBDMR_SOURCE_DOMID_USER, .uid = 5003, .gid = 5003, .kill_by_uid = true,
+      .reaper = 990, .reason_has = "xen-qemuuser-domid3" },
     { "device-model-user-is-reaper-falls-back-to-base", .dm_restrict = true, .domid = 1,
       .dmu = "xen-qemuuser-reaper",
       .u = { .dmu = U("xen-qemuuser-reaper", 990, 990), .base = RANGE_BASE,
@@ -215,6 +242,8 @@ static void run_row(void **state)
         if (row->reaper)
             assert_int_equal(id.reaper_uid, row->reaper);
         assert_non_null(id.reason);
+        if (row->reason_has)
+            assert_non_null(strstr(id.reason, row->reason_has));
     }
     if (row->warning_has)
         assert_true(strv_contains(&v.warnings, row->warning_has));

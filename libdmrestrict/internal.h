@@ -94,6 +94,8 @@ void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
     libdmr__log(ctx, XTL_##level, -1, domid, fmt, ##__VA_ARGS__)
 #define LOGED(level, domid, fmt, ...) \
     libdmr__log(ctx, XTL_##level, errno, domid, fmt, ##__VA_ARGS__)
+#define LOGEVD(level, errnoval, domid, fmt, ...) \
+    libdmr__log(ctx, XTL_##level, errnoval, domid, fmt, ##__VA_ARGS__)
 
 /* Map a -errno from a helper to a LIBDMR_ERROR_* code, once. */
 int libdmr_error_from_errno(int negative_errno);
@@ -286,6 +288,8 @@ struct plan_pci {
 struct libdmr_plan {
     uint32_t domid;
     char *name;
+    long memory_mb;
+    long vcpus;
     enum libdmr_backend backend;
     enum libdmr_machine machine;   /* qemu backend */
     enum libdmr_accel accel;       /* qemu backend */

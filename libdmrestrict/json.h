@@ -24,6 +24,9 @@ static inline void json_kbool(yajl_gen g, const char *k, bool v) { json_key(g, k
 int json_finish(yajl_gen g, char **ret);
 yajl_gen json_begin(void);
 
+/* The plan as one JSON object, into g (plan_json.c). */
+void plan_json_gen(yajl_gen g, const libdmr_plan *p);
+
 /* The "qemu" member of facts (facts_json.c), shared with the probe cache. */
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q);
 int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps *q);

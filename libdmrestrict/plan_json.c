@@ -138,13 +138,8 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
     yajl_gen_array_close(g);
 }
 
-int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
+void plan_json_gen(yajl_gen g, const libdmr_plan *p)
 {
-    if (!ctx || !p || !ret_json)
-        return LIBDMR_ERROR_INVAL;
-    yajl_gen g = json_begin();
-    if (!g)
-        return LIBDMR_ERROR_NOMEM;
     yajl_gen_map_open(g);
     if (p->verdict.refusal_rc) {
         json_key(g, "error");
@@ -153,7 +148,7 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
         json_kstr(g, "message", p->verdict.refusal);
         yajl_gen_map_close(g);
         yajl_gen_map_close(g);
-        return json_finish(g, ret_json);
+        return;
     }
     json_kint(g, "domid", p->domid);
     json_kstr(g, "name", p->name);
@@ -169,6 +164,16 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
     json_strv(g, "warnings", &p->verdict.warnings);
     json_strv(g, "argv", &p->argv);
     yajl_gen_map_close(g);
+}
+
+int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
+{
+    if (!ctx || !p || !ret_json)
+        return LIBDMR_ERROR_INVAL;
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    plan_json_gen(g, p);
     return json_finish(g, ret_json);
 }
 

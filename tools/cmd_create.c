@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* xl-dmr create: config -> facts -> plan; with -n, print the plan. */
+/* xl-dmr create: config -> facts -> plan -> a running guest; -n prints the plan. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -75,7 +75,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
         case 'd': domid = optarg; break;
         case 'f': o->facts_file = optarg; break;
         case 'h':
-            printf("Usage: xl-dmr create -n [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
+            printf("Usage: xl-dmr create [-n] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
             exit(EXIT_OK);
         default:
             usage_error("create", "unknown option or missing argument: %s", argv[optind - 1]);
@@ -127,14 +127,6 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
     int status = parse_args(argc, argv, &o);
     if (status)
         return status;
-    if (!o.dry_run) {
-        fprintf(stderr, "xl-dmr create: launching a device model is not "
-                "implemented yet; use -n to print the plan\n");
-        if (o.json)
-            print_json_error(LIBDMR_ERROR_NI, "launching is not implemented yet; use -n");
-        return EXIT_ERROR;
-    }
-
     libdmr_config *config = NULL;
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
@@ -154,8 +146,15 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
         if (o.json)
             print_plan(x, &o, plan);  /* the plan's {"error":...} object */
         status = EXIT_ERROR;
-    } else {
+    } else if (o.dry_run) {
         status = print_plan(x, &o, plan);
+    } else {
+        libdmr_plan_check(x->ctx, plan);  /* notices and warnings, e.g. "runs as root" */
+        rc = libdmr_domain_create(x->ctx, plan);
+        if (rc)
+            status = fail(x, &o, rc);
+        else if (o.json)
+            printf("{\"domid\":%u}\n", libdmr_plan_domid(plan));
     }
     libdmr_plan_free(plan);
     libdmr_facts_free(facts);

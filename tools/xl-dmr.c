@@ -16,7 +16,9 @@ static const struct command {
     int (*main)(struct xl_dmr *x, int argc, char **argv);
     const char *summary;
 } commands[] = {
-    { "create", main_create, "create -n [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
+    { "create", main_create, "create [-n] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
+    { "destroy", main_destroy, "destroy NAME|DOMID" },
+    { "list", main_list, "list [--json]" },
 };
 
 static void usage(FILE *out)

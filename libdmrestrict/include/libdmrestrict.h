@@ -145,6 +145,36 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *plan,
 int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
                         char **ret_text);
 
+/* ---- domains: carry a plan out, and undo it -------------------------- */
+
+/*
+ * Start the device model exactly as the plan says (qemu backend): chroot,
+ * descriptors, limits, namespaces, QMP; the guest runs when this returns.
+ * Fails with the plan's refusal code for a refused plan; rolls back every
+ * step on failure.
+ */
+int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan);
+/* quit, then SIGKILL, then kill by uid; remove chroot, socket and state. */
+int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid);
+/* A domain by name or domid, as xl takes it. */
+int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid,
+                         uint32_t *ret_domid);
+
+typedef struct libdmr_dominfo {
+    uint32_t domid;
+    char name[65];
+    long memory_mb;
+    long vcpus;
+    pid_t dm_pid;            /* 0 if the device model is gone */
+    uid_t dm_uid;
+    gid_t dm_gid;
+    char dm_user[64];
+    double cpu_seconds;      /* the device model's CPU time */
+} libdmr_dominfo;
+
+int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
+void libdmr_dominfo_list_free(libdmr_dominfo *list);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Running domains as xl shows them: by name or domid, and as a list. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "launch.h"
+
+int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid)
+{
+    if (!ctx || !name_or_domid || !ret_domid)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state *list;
+    size_t n;
+    int r = state_list(ctx, &list, &n);
+    if (r)
+        return libdmr_error_from_errno(r);
+    unsigned long domid = 0;
+    bool by_domid = !parse_ulong_strict(name_or_domid, 0, UINT32_MAX, &domid);
+    int rc = LIBDMR_ERROR_NOTFOUND;
+    for (size_t i = 0; i < n && rc; i++)
+        if (by_domid ? list[i].domid == domid : !strcmp(list[i].name, name_or_domid)) {
+            *ret_domid = list[i].domid;
+            rc = 0;
+        }
+    state_list_free(list, n);
+    if (rc)
+        LOG(ERROR, "no domain %s", name_or_domid);
+    return rc;
+}
+
+/* utime + stime of a live process, in seconds. */
+static double proc_cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');
+    unsigned long long utime, stime;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                     &utime, &stime) != 2)
+        return 0;
+    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n)
+{
+    if (!ctx || !ret_list || !ret_n)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state *list;
+    size_t n;
+    int r = state_list(ctx, &list, &n);
+    if (r)
+        return libdmr_error_from_errno(r);
+    libdmr_dominfo *out = calloc(n ? n : 1, sizeof(*out));
+    if (!out) {
+        state_list_free(list, n);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct dm_state *s = &list[i];
+        int pidfd = proc_open(&s->dm);
+        out[i] = (libdmr_dominfo){ .domid = s->domid, .memory_mb = s->memory_mb,
+                                   .vcpus = s->vcpus, .dm_uid = s->dm_uid, .dm_gid = s->dm_gid,
+                                   .dm_pid = pidfd >= 0 ? s->dm.pid : 0,
+                                   .cpu_seconds = pidfd >= 0 ? proc_cpu_seconds(s->dm.pid) : 0 };
+        safe_close(pidfd);
+        snprintf(out[i].name, sizeof(out[i].name), "%s", s->name);
+        snprintf(out[i].dm_user, sizeof(out[i].dm_user), "%s", s->dm_user ? s->dm_user : "");
+    }
+    /* Sorted by domid, as xl list shows them. */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && out[j - 1].domid > out[j].domid; j--) {
+            libdmr_dominfo t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    state_list_free(list, n);
+    *ret_list = out;
+    *ret_n = n;
+    return 0;
+}
+
+void libdmr_dominfo_list_free(libdmr_dominfo *list)
+{
+    free(list);
+}

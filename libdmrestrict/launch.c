@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Carry a plan out on the qemu backend, and undo it. Everything here
+ * follows the plan; nothing is decided. A create that fails at any step
+ * undoes every step before it, and a device model that dies at start is
+ * reported with the tail of its log.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "launch.h"
+#include "qmp.h"
+
+#define QMP_START_TIMEOUT_MS 10000
+#define QMP_TIMEOUT_MS 5000
+#define DM_QUIT_TIMEOUT_MS 5000
+#define LOGGER_DRAIN_TIMEOUT_MS 2000
+
+/* What a create has made so far: exactly what a rollback undoes. */
+struct launch {
+    libdmr_ctx *ctx;
+    const libdmr_plan *plan;
+    int *fds;                  /* one per plan resource, -1 until opened */
+    bool chroot_made, qmp_bound, state_written;
+    int log_write;
+    struct proc_ref logger, dm;
+    char log_path[512];
+};
+
+static int open_qmp_listener(struct launch *l, const struct plan_resource *res)
+{
+    libdmr_ctx *ctx = l->ctx;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(res->path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, res->path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* A stale socket of a domid that is free now is ours to replace. */
+    if (unlink(res->path) < 0 && errno != ENOENT) {
+        safe_close(fd);
+        return -errno;
+    }
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (r < 0 || listen(fd, 1) < 0) {
+        LOGED(ERROR, l->plan->domid, "creating the QMP socket %s", res->path);
+        safe_close(fd);
+        return -errno;
+    }
+    l->qmp_bound = true;
+    return fd;
+}
+
+static int open_image(struct launch *l, const struct plan_resource *res)
+{
+    libdmr_ctx *ctx = l->ctx;
+    int fd = open(res->path, (res->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+        LOGED(ERROR, l->plan->domid, "opening %s for %s", res->path, res->id);
+        safe_close(fd);
+        return -EIO;
+    }
+    return fd;
+}
+
+static int open_resources(struct launch *l)
+{
+    for (size_t i = 0; i < l->plan->n_resources; i++) {
+        const struct plan_resource *res = &l->plan->resources[i];
+        l->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(l, res)
+                                                     : open_image(l, res);
+        if (l->fds[i] < 0)
+            return l->fds[i];
+    }
+    return 0;
+}
+
+static void close_resources(struct launch *l)
+{
+    for (size_t i = 0; l->fds && i < l->plan->n_resources; i++)
+        l->fds[i] = safe_close(l->fds[i]);
+    l->log_write = safe_close(l->log_write);
+}
+
+/* The kernel's word on who QEMU is, once it answers QMP from its main loop. */
+static int verify_identity(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    const struct plan_identity *id = &l->plan->id;
+    char path[64], status[4096];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)l->dm.pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+    if (n <= 0)
+        return -ESRCH;
+    status[n] = '\0';
+    unsigned u[4], g[4];
+    const char *uid = strstr(status, "\nUid:"), *gid = strstr(status, "\nGid:");
+    if (!uid || !gid || sscanf(uid, "\nUid: %u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4 ||
+        sscanf(gid, "\nGid: %u %u %u %u", &g[0], &g[1], &g[2], &g[3]) != 4)
+        return -EIO;
+    for (int i = 0; i < 4; i++)
+        if (u[i] != id->uid || g[i] != id->gid) {
+            LOGD(ERROR, l->plan->domid, "the device model runs as uid %u/%u/%u/%u gid "
+                 "%u/%u/%u/%u, not the planned %u:%u", u[0], u[1], u[2], u[3],
+                 g[0], g[1], g[2], g[3], (unsigned)id->uid, (unsigned)id->gid);
+            return -EPERM;
+        }
+    return 0;
+}
+
+static int start_guest(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    struct qmp *q = NULL;
+    int rc = qmp_connect(ctx, l->plan->domid, l->plan->resources[0].path,
+                         QMP_START_TIMEOUT_MS, &q);
+    if (!rc && verify_identity(l))
+        rc = LIBDMR_ERROR_PERM;
+    yajl_val status = NULL;
+    if (!rc)
+        rc = qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL);
+    if (!rc)
+        rc = qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &status);
+    if (!rc) {
+        const char *path[] = { "status", NULL };
+        yajl_val s = yajl_tree_get(status, path, yajl_t_string);
+        const char *state = s ? YAJL_GET_STRING(s) : NULL;
+        if (!state || strcmp(state, "running")) {
+            LOGD(ERROR, l->plan->domid, "the guest is not running after cont");
+            rc = LIBDMR_ERROR_QEMU_API;
+        }
+    }
+    yajl_tree_free(status);
+    qmp_close(q);
+    return rc;
+}
+
+/* After a failed start: say why, with what QEMU said last. */
+static void report_dm_death(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    _cleanup_close_ int pidfd = proc_open(&l->dm);
+    if (pidfd >= 0)
+        return;  /* still alive: the failure was reported where it happened */
+    /* The logger ends when QEMU's output does: then the log is complete. */
+    proc_wait_exit(ctx, &l->logger, LOGGER_DRAIN_TIMEOUT_MS, false);
+    _cleanup_free_ char *tail = NULL;
+    if (log_tail(l->log_path, 600, &tail) == 0 && tail[0])
+        LOGD(ERROR, l->plan->domid, "the device model exited at start; its log (%s) ends: %s",
+             l->log_path, tail);
+    else
+        LOGD(ERROR, l->plan->domid, "the device model exited at start (log: %s)", l->log_path);
+}
+
+static void rollback(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    const libdmr_plan *p = l->plan;
+    close_resources(l);
+    if (l->dm.pid > 0)
+        proc_wait_exit(ctx, &l->dm, 0, true);
+    if (l->logger.pid > 0)
+        proc_wait_exit(ctx, &l->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (p->id.kill_by_uid && p->id.has_reaper && l->dm.pid > 0)
+        reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid);
+    if (l->qmp_bound)
+        unlink(p->resources[0].path);
+    if (l->chroot_made)
+        chroot_remove(ctx, p->chroot);
+    if (l->state_written)
+        state_remove(ctx, p->domid);
+}
+
+/* The domid, name and device_model_user must still be free, under the lock. */
+static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
+{
+    struct dm_state *list;
+    size_t n;
+    int r = state_list(ctx, &list, &n);
+    if (r)
+        return libdmr_error_from_errno(r);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (list[i].domid == p->domid) {
+            LOGD(ERROR, p->domid, "domid %u is in use", p->domid);
+            rc = LIBDMR_ERROR_BUSY;
+        } else if (!strcmp(list[i].name, p->name)) {
+            LOGD(ERROR, p->domid, "a domain named \"%s\" exists (domid %u)", p->name, list[i].domid);
+            rc = LIBDMR_ERROR_BUSY;
+        } else if (p->id.source != LIBDMR_SOURCE_SHARED && p->id.source != LIBDMR_SOURCE_ROOT &&
+                   list[i].dm_uid == p->id.uid) {
+            LOGD(ERROR, p->domid, "uid %u (%s) already runs the device model of domain %u; "
+                 "each domain needs its own user", (unsigned)p->id.uid, p->id.user, list[i].domid);
+            rc = LIBDMR_ERROR_BUSY;
+        }
+    }
+    state_list_free(list, n);
+    return rc;
+}
+
+static int launch_steps(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    const libdmr_plan *p = l->plan;
+    int rc = check_free(ctx, p);
+    if (rc)
+        return rc;
+    /* A process an earlier domain left with this uid must never meet the new DM. */
+    if (p->id.kill_by_uid && p->id.has_reaper &&
+        reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid))
+        return LIBDMR_ERROR_FAIL;
+    if (p->chroot) {
+        int r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
+        if (r)
+            return libdmr_error_from_errno(r);
+        l->chroot_made = true;
+    }
+    int r = open_resources(l);
+    if (!r)
+        r = logger_start(ctx, p->domid, l->log_path, &l->log_write, &l->logger);
+    if (!r)
+        r = spawn_dm(ctx, p, l->fds, l->log_write, &l->dm);
+    /* QEMU holds its own copies now (or failed to start). */
+    close_resources(l);
+    if (r) {
+        if (r == -ESRCH)
+            report_dm_death(l);
+        return libdmr_error_from_errno(r);
+    }
+    rc = start_guest(l);
+    if (rc) {
+        report_dm_death(l);
+        return rc;
+    }
+    struct dm_state s = {
+        .domid = p->domid, .name = p->name, .dm = l->dm,
+        .logger = l->logger, .qmp_path = p->resources[0].path, .chroot = p->chroot,
+        .log_path = l->log_path, .dm_uid = p->id.uid, .dm_gid = p->id.gid,
+        .dm_user = p->id.user, .source = (char *)plan_source_name(p->id.source),
+        .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
+        .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
+    };
+    r = state_write(ctx, &s, p);
+    if (r)
+        return libdmr_error_from_errno(r);
+    l->state_written = true;
+    return 0;
+}
+
+int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
+{
+    if (!ctx || !plan)
+        return LIBDMR_ERROR_INVAL;
+    if (plan->verdict.refusal_rc) {
+        LOGD(ERROR, plan->domid, "%s", plan->verdict.refusal);
+        return plan->verdict.refusal_rc;
+    }
+    if (plan->backend != LIBDMR_BACKEND_QEMU) {
+        LOGD(ERROR, plan->domid, "launching on the xen backend is not implemented yet");
+        return LIBDMR_ERROR_NI;
+    }
+    _cleanup_close_ int lock = run_lock(ctx);
+    if (lock < 0)
+        return libdmr_error_from_errno(lock);
+    struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1 };
+    snprintf(l.log_path, sizeof(l.log_path), LIBDMR_LOG_DIR "/qemu-dm-%s.log", plan->name);
+    l.fds = malloc(plan->n_resources * sizeof(*l.fds));
+    if (!l.fds)
+        return LIBDMR_ERROR_NOMEM;
+    for (size_t i = 0; i < plan->n_resources; i++)
+        l.fds[i] = -1;
+    int rc = launch_steps(&l);
+    if (rc) {
+        rollback(&l);
+        run_dirs_release();
+    }
+    free(l.fds);
+    return rc;
+}
+
+int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
+{
+    if (!ctx)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_close_ int lock = run_lock(ctx);
+    if (lock < 0)
+        return libdmr_error_from_errno(lock);
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r) {
+        if (r == -ENOENT)
+            LOGD(ERROR, domid, "no such domain");
+        return libdmr_error_from_errno(r);
+    }
+    /* Ask first; QEMU may close the connection instead of answering. */
+    struct qmp *q = NULL;
+    if (qmp_connect(ctx, domid, s.qmp_path, QMP_TIMEOUT_MS, &q) == 0)
+        qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL);
+    qmp_close(q);
+    int rc = 0;
+    if (proc_wait_exit(ctx, &s.dm, DM_QUIT_TIMEOUT_MS, true)) {
+        LOGD(ERROR, domid, "the device model (pid %d) does not die", (int)s.dm.pid);
+        rc = LIBDMR_ERROR_FAIL;
+    }
+    if (!rc && s.kill_by_uid && s.has_reaper &&
+        reaper_kill_uid(ctx, domid, s.dm_uid, s.reaper_uid))
+        rc = LIBDMR_ERROR_FAIL;
+    /* The logger ends at EOF, after the last line QEMU wrote. */
+    proc_wait_exit(ctx, &s.logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (!rc) {
+        unlink(s.qmp_path);
+        if (s.chroot && chroot_remove(ctx, s.chroot))
+            rc = LIBDMR_ERROR_FAIL;
+    }
+    if (!rc && state_remove(ctx, domid))
+        rc = LIBDMR_ERROR_FAIL;
+    if (!rc)
+        run_dirs_release();
+    state_clear(&s);
+    return rc;
+}

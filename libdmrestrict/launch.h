@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The modules that carry a plan out, and undo it. */
+#ifndef LIBDMR_LAUNCH_H
+#define LIBDMR_LAUNCH_H
+
+#include <sys/types.h>
+
+#include "internal.h"
+
+#define LIBDMR_LOG_DIR "/var/log/xl-dmr"
+
+/* chroot.c: the per-domain chroot, made and removed with openat. */
+int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mode);
+int chroot_remove(libdmr_ctx *ctx, const char *path);
+
+/* proc.c: a process we did not fork, held by a pidfd checked against
+ * its start time, so a reused pid is never mistaken for it. */
+struct proc_ref {
+    pid_t pid;
+    uint64_t start;        /* /proc/<pid>/stat starttime */
+};
+int proc_start_time(pid_t pid, uint64_t *ret);
+int proc_open(const struct proc_ref *p);           /* pidfd, or -ESRCH */
+/* Wait up to timeout_ms for the process to exit; SIGKILL it if kill_after. */
+int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
+                   bool kill_after);
+
+/* spawn.c: fork/exec QEMU with exactly the planned descriptors. */
+int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
+             int out_fd, struct proc_ref *ret);
+
+/* logger.c: the per-domain process that drains QEMU's output to its log. */
+int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
+                 int *ret_write_fd, struct proc_ref *ret);
+/* The last lines of a log, for an error message. */
+int log_tail(const char *log_path, size_t max_bytes, char **ret);
+
+/* reaper.c: kill every process of a uid, from a uid no DM has. The
+ * caller holds run_lock: reapers share a real uid and must not overlap. */
+int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid);
+
+/* state.c: what a running domain is, in /run/xl-dmr/domains/<domid>.json. */
+struct dm_state {
+    uint32_t domid;
+    char *name;
+    long memory_mb;
+    long vcpus;
+    struct proc_ref dm;
+    struct proc_ref logger;
+    char *qmp_path;
+    char *chroot;
+    char *log_path;
+    uid_t dm_uid;
+    gid_t dm_gid;
+    char *dm_user;
+    char *source;
+    bool kill_by_uid;
+    bool has_reaper;
+    uid_t reaper_uid;
+};
+int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);
+int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
+int state_remove(libdmr_ctx *ctx, uint32_t domid);
+int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
+void state_clear(struct dm_state *s);
+void state_list_free(struct dm_state *s, size_t n);
+
+/* The host-wide lock (a flock on /run/xl-dmr); returns the fd holding it.
+ * Every create and destroy holds it, which also serialises reapers. */
+int run_lock(libdmr_ctx *ctx);
+/* /run/xl-dmr and its domains directory, root's, mode 0755. */
+int run_dirs_ensure(libdmr_ctx *ctx);
+/* Remove them when empty (under the lock): nothing outlives the last domain. */
+void run_dirs_release(void);
+
+#endif

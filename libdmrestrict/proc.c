@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Processes the toolstack started but does not parent (QEMU, the logger):
+ * once the CLI exits they belong to pid 1, which may reap them late, so
+ * their exit is watched through a pidfd (readable at exit, before the
+ * reaping) and a pid is trusted only with the start time it had.
+ */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "launch.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+int proc_start_time(pid_t pid, uint64_t *ret)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -ESRCH;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    if (n <= 0)
+        return -ESRCH;
+    buf[n] = '\0';
+    /* comm may hold spaces and parentheses: count from the last ')'. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -EIO;
+    unsigned long long start;
+    /* After ") ": state is field 3; starttime is field 22. */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+               &start) != 1)
+        return -EIO;
+    *ret = start;
+    return 0;
+}
+
+int proc_open(const struct proc_ref *p)
+{
+    if (p->pid <= 0)
+        return -ESRCH;
+    int fd = syscall(SYS_pidfd_open, p->pid, 0);
+    if (fd < 0)
+        return -errno;
+    uint64_t start;
+    /* Held by the pidfd now: the pid cannot be reused under us. */
+    if (proc_start_time(p->pid, &start) < 0 || start != p->start) {
+        safe_close(fd);
+        return -ESRCH;
+    }
+    return fd;
+}
+
+static bool pidfd_exited(int pidfd, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+    int r;
+    while ((r = poll(&pfd, 1, timeout_ms)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
+}
+
+int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
+                   bool kill_after)
+{
+    _cleanup_close_ int pidfd = proc_open(p);
+    if (pidfd < 0)
+        return 0;  /* already gone */
+    if (pidfd_exited(pidfd, timeout_ms))
+        return 0;
+    if (!kill_after)
+        return -ETIMEDOUT;
+    LOG(DEBUG, "process %d did not exit in %d ms: SIGKILL", (int)p->pid, timeout_ms);
+    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+        return -errno;
+    return pidfd_exited(pidfd, 5000) ? 0 : -ETIMEDOUT;
+}

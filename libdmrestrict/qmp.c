@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A small, strict QMP client. QEMU is treated as hostile: every read has a
+ * deadline, a line longer than QMP_LINE_MAX is an error (not a realloc
+ * loop), every message must parse as a JSON object, a reply must carry the
+ * id of the command it answers, and events met while waiting are queued,
+ * not lost. One client per connection; libxl's pattern of connecting for
+ * each operation is followed, so no connection is held open.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "json.h"
+#include "qmp.h"
+
+#define QMP_LINE_MAX (1u << 20)
+#define QMP_EVENTS_MAX 256
+
+struct qmp {
+    libdmr_ctx *ctx;
+    uint32_t domid;
+    int fd;
+    char *buf;             /* bytes read and not yet consumed */
+    size_t len, cap;
+    unsigned next_id;
+    struct strv events;    /* event names, oldest first */
+};
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One line (without its newline) into *ret, by the deadline. */
+static int qmp_read_line(struct qmp *q, long deadline, char **ret)
+{
+    libdmr_ctx *ctx = q->ctx;
+    for (;;) {
+        char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
+        if (nl) {
+            size_t n = nl - q->buf;
+            char *line = strndup(q->buf, n);
+            if (!line)
+                return LIBDMR_ERROR_NOMEM;
+            memmove(q->buf, nl + 1, q->len - n - 1);
+            q->len -= n + 1;
+            *ret = line;
+            return 0;
+        }
+        if (q->len >= QMP_LINE_MAX) {
+            LOGD(ERROR, q->domid, "QMP: a line longer than %u bytes", QMP_LINE_MAX);
+            return LIBDMR_ERROR_QEMU_API;
+        }
+        long left = deadline - now_ms();
+        struct pollfd p = { .fd = q->fd, .events = POLLIN };
+        int r = left > 0 ? poll(&p, 1, left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            LOGD(ERROR, q->domid, "QMP: no answer from QEMU in time");
+            return LIBDMR_ERROR_TIMEDOUT;
+        }
+        if (r < 0)
+            return LIBDMR_ERROR_FAIL;
+        if (q->cap - q->len < 4096) {
+            size_t cap = q->cap ? q->cap * 2 : 8192;
+            if (cap > QMP_LINE_MAX + 4096)
+                cap = QMP_LINE_MAX + 4096;
+            char *grown = realloc(q->buf, cap);
+            if (!grown)
+                return LIBDMR_ERROR_NOMEM;
+            q->buf = grown;
+            q->cap = cap;
+        }
+        ssize_t n = read(q->fd, q->buf + q->len, q->cap - q->len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            LOGD(ERROR, q->domid, "QMP: QEMU closed the connection");
+            return LIBDMR_ERROR_QEMU_API;
+        }
+        q->len += n;
+    }
+}
+
+/* The next message, which must be a JSON object. */
+static int qmp_read_message(struct qmp *q, long deadline, yajl_val *ret)
+{
+    libdmr_ctx *ctx = q->ctx;
+    _cleanup_free_ char *line = NULL;
+    int rc = qmp_read_line(q, deadline, &line);
+    if (rc)
+        return rc;
+    yajl_val v = yajl_tree_parse(line, NULL, 0);
+    if (!v || !YAJL_IS_OBJECT(v)) {
+        yajl_tree_free(v);
+        LOGD(ERROR, q->domid, "QMP: not a JSON object: %.80s", line);
+        return LIBDMR_ERROR_QEMU_API;
+    }
+    *ret = v;
+    return 0;
+}
+
+static yajl_val member(yajl_val obj, const char *key, yajl_type type)
+{
+    const char *path[] = { key, NULL };
+    return yajl_tree_get(obj, path, type);
+}
+
+/* An event met while waiting for a reply: keep its name, bounded. */
+static int qmp_queue_event(struct qmp *q, yajl_val event)
+{
+    libdmr_ctx *ctx = q->ctx;
+    const char *name = YAJL_GET_STRING(event);
+    if (!name)
+        return LIBDMR_ERROR_QEMU_API;
+    if (q->events.n >= QMP_EVENTS_MAX) {
+        LOGD(ERROR, q->domid, "QMP: more than %u events unread", QMP_EVENTS_MAX);
+        return LIBDMR_ERROR_QEMU_API;
+    }
+    LOGD(DEBUG, q->domid, "QMP event %s", name);
+    return strv_push(&q->events, name) ? LIBDMR_ERROR_NOMEM : 0;
+}
+
+static int qmp_send(struct qmp *q, const char *text)
+{
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = send(q->fd, text + off, len - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return LIBDMR_ERROR_FAIL;
+        off += n;
+    }
+    return 0;
+}
+
+int qmp_execute(struct qmp *q, const char *command, const char *arguments_json,
+                int timeout_ms, yajl_val *ret_return)
+{
+    libdmr_ctx *ctx = q->ctx;
+    unsigned id = q->next_id++;
+    _cleanup_free_ char *text = NULL;
+    if (asprintf(&text, "{\"execute\":\"%s\"%s%s,\"id\":%u}\n", command,
+                 arguments_json ? ",\"arguments\":" : "",
+                 arguments_json ? arguments_json : "", id) < 0)
+        return LIBDMR_ERROR_NOMEM;
+    int rc = qmp_send(q, text);
+    if (rc) {
+        LOGED(ERROR, q->domid, "QMP: sending %s", command);
+        return rc;
+    }
+    long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        yajl_val msg;
+        if ((rc = qmp_read_message(q, deadline, &msg)))
+            return rc;
+        yajl_val event = member(msg, "event", yajl_t_string);
+        yajl_val got_id = member(msg, "id", yajl_t_number);
+        if (event) {
+            rc = qmp_queue_event(q, event);
+            yajl_tree_free(msg);
+            if (rc)
+                return rc;
+            continue;
+        }
+        yajl_val ret = member(msg, "return", yajl_t_any);
+        yajl_val err = member(msg, "error", yajl_t_object);
+        if (!got_id || !YAJL_IS_INTEGER(got_id) || YAJL_GET_INTEGER(got_id) != id ||
+            (!ret == !err)) {
+            LOGD(ERROR, q->domid, "QMP: %s: a reply without its id, or with "
+                 "neither or both of return and error", command);
+            yajl_tree_free(msg);
+            return LIBDMR_ERROR_QEMU_API;
+        }
+        if (err) {
+            yajl_val desc = member(err, "desc", yajl_t_string);
+            LOGD(ERROR, q->domid, "QMP: %s failed: %s", command,
+                 desc ? YAJL_GET_STRING(desc) : "(no description)");
+            yajl_tree_free(msg);
+            return LIBDMR_ERROR_FAIL;
+        }
+        if (ret_return) {
+            /* Detach the value from the message so the caller owns it. */
+            const char *path[] = { "return", NULL };
+            yajl_val *slot = NULL;
+            for (size_t i = 0; i < msg->u.object.len; i++)
+                if (!strcmp(msg->u.object.keys[i], path[0]))
+                    slot = &msg->u.object.values[i];
+            *ret_return = *slot;
+            *slot = NULL;
+        }
+        yajl_tree_free(msg);
+        return 0;
+    }
+}
+
+int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                struct qmp **ret)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return LIBDMR_ERROR_INVAL;
+    strcpy(sa.sun_path, path);
+    struct qmp *q = calloc(1, sizeof(*q));
+    if (!q)
+        return LIBDMR_ERROR_NOMEM;
+    *q = (struct qmp){ .ctx = ctx, .domid = domid, .next_id = 1 };
+    q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        LOGED(ERROR, domid, "QMP: connecting to %s", path);
+        qmp_close(q);
+        return LIBDMR_ERROR_FAIL;
+    }
+    /* The greeting may come before QEMU has chrooted and dropped its
+     * user; the answer to qmp_capabilities comes from its main loop, after. */
+    yajl_val greeting;
+    int rc = qmp_read_message(q, now_ms() + timeout_ms, &greeting);
+    if (!rc) {
+        if (!member(greeting, "QMP", yajl_t_object)) {
+            LOGD(ERROR, domid, "QMP: the first message is not a greeting");
+            rc = LIBDMR_ERROR_QEMU_API;
+        }
+        yajl_tree_free(greeting);
+    }
+    if (!rc)
+        rc = qmp_execute(q, "qmp_capabilities", NULL, timeout_ms, NULL);
+    if (rc) {
+        qmp_close(q);
+        return rc;
+    }
+    *ret = q;
+    return 0;
+}
+
+size_t qmp_events(const struct qmp *q, const char *const **ret_names)
+{
+    *ret_names = (const char *const *)q->events.v;
+    return q->events.n;
+}
+
+void qmp_close(struct qmp *q)
+{
+    if (!q)
+        return;
+    safe_close(q->fd);
+    free(q->buf);
+    strv_clear(&q->events);
+    free(q);
+}

@@ -92,6 +92,22 @@ static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
     return 0;
 }
 
+static int argv_boot(libdmr_plan *p, const libdmr_config *c)
+{
+    for (size_t i = 0; i < p->n_resources; i++) {
+        const struct plan_resource *res = &p->resources[i];
+        if (res->kind != PLAN_RES_KERNEL && res->kind != PLAN_RES_RAMDISK)
+            continue;
+        PUSH(res->kind == PLAN_RES_KERNEL ? "-kernel" : "-initrd");
+        PUSH("/proc/self/fd/%d", res->child_fd);
+    }
+    if (c->kernel && c->cmdline) {
+        PUSH("-append");
+        PUSH("%s", c->cmdline);
+    }
+    return 0;
+}
+
 /* -chroot/-runas or -run-with, as the binary was probed to accept. */
 static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
 {
@@ -145,6 +161,14 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("socket,id=qmp,fd=%d,server=on,wait=off", p->resources[0].child_fd);
     PUSH("-mon");
     PUSH("chardev=qmp,mode=control");
+    /* The guest's serial console goes with QEMU's own output to the logger. */
+    PUSH("-chardev");
+    PUSH("stdio,id=console,signal=off");
+    PUSH("-serial");
+    PUSH("chardev:console");
+    int r = argv_boot(p, c);
+    if (r)
+        return r;
     for (size_t i = 0; i < c->n_disks; i++) {
         for (size_t j = 0; j < i; j++)
             if (disk_ide_index(c->disks[i].vdev) >= 0 &&
@@ -152,12 +176,12 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
                 return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
                                       "disks %s and %s would share one IDE position",
                                       c->disks[j].vdev, c->disks[i].vdev);
-        int r = argv_disk(p, &c->disks[i]);
+        r = argv_disk(p, &c->disks[i]);
         if (r || p->verdict.refusal_rc)
             return r;
     }
     for (size_t i = 0; i < p->n_pci; i++) {
-        int r = argv_pci(p, &p->pci[i]);
+        r = argv_pci(p, &p->pci[i]);
         if (r)
             return r;
     }

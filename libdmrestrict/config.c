@@ -169,6 +169,8 @@ static bool name_is_valid(const char *name)
     return !all_digits;
 }
 
+static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c);
+
 static int read_identity_keys(struct cfg_reader *rd, libdmr_config *c)
 {
     int rc = read_string(rd, "name", &c->name);
@@ -202,8 +204,33 @@ static int read_identity_keys(struct cfg_reader *rd, libdmr_config *c)
 
     static const char *const versions[] = { "qemu-xen" };
     int version = 0;
-    return read_choice(rd, "device_model_version", versions,
-                       ELEMENTSOF(versions), &version);
+    rc = read_choice(rd, "device_model_version", versions, ELEMENTSOF(versions), &version);
+    return rc ? rc : read_boot_keys(rd, c);
+}
+
+/* Direct kernel boot, as xl.cfg spells it: kernel, ramdisk, cmdline (or
+ * the older root + extra, joined). */
+static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    _cleanup_free_ char *root = NULL, *extra = NULL;
+    int rc;
+    if ((rc = read_string(rd, "kernel", &c->kernel)) ||
+        (rc = read_string(rd, "ramdisk", &c->ramdisk)) ||
+        (rc = read_string(rd, "cmdline", &c->cmdline)) ||
+        (rc = read_string(rd, "root", &root)) ||
+        (rc = read_string(rd, "extra", &extra)))
+        return rc;
+    if ((c->kernel && c->kernel[0] != '/') || (c->ramdisk && c->ramdisk[0] != '/'))
+        return reader_fail(rd, "kernel and ramdisk must be absolute paths");
+    if (c->ramdisk && !c->kernel)
+        return reader_fail(rd, "a ramdisk needs a kernel");
+    if (!c->cmdline && (root || extra) &&
+        asprintf(&c->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
+                 root && extra ? " " : "", extra ? extra : "") < 0) {
+        c->cmdline = NULL;
+        return LIBDMR_ERROR_NOMEM;
+    }
+    return 0;
 }
 
 static int read_backend_keys(struct cfg_reader *rd, libdmr_config *c)
@@ -480,5 +507,8 @@ void libdmr_config_free(libdmr_config *c)
     free(c->name);
     free(c->device_model_user);
     free(c->device_model_override);
+    free(c->kernel);
+    free(c->ramdisk);
+    free(c->cmdline);
     free(c);
 }

@@ -130,6 +130,9 @@ struct libdmr_config {
     bool dm_restrict;
     char *device_model_user;
     char *device_model_override;   /* QEMU binary, qemu backend */
+    char *kernel;                  /* direct kernel boot: kernel, ramdisk, */
+    char *ramdisk;                 /* and the kernel's command line */
+    char *cmdline;
     enum libdmr_backend backend;
     enum libdmr_machine machine;
     enum libdmr_accel accel;
@@ -263,7 +266,9 @@ struct plan_rlimit {
     uint64_t value;        /* UINT64_MAX: unlimited */
 };
 
-enum plan_resource_kind { PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM };
+enum plan_resource_kind {
+    PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
+};
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
 struct plan_resource {

@@ -84,7 +84,11 @@ static void json_confinement(yajl_gen g, const libdmr_plan *p)
 
 static const char *resource_kind_name(enum plan_resource_kind k)
 {
-    return k == PLAN_RES_QMP_LISTEN ? "qmp-listen" : k == PLAN_RES_DISK ? "disk" : "cdrom";
+    static const char *const names[] = {
+        [PLAN_RES_QMP_LISTEN] = "qmp-listen", [PLAN_RES_DISK] = "disk",
+        [PLAN_RES_CDROM] = "cdrom", [PLAN_RES_KERNEL] = "kernel", [PLAN_RES_RAMDISK] = "ramdisk",
+    };
+    return names[k];
 }
 
 static void json_resources(yajl_gen g, const libdmr_plan *p)

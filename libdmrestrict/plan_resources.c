@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the toolstack opens as root and hands to QEMU as descriptors:
- * the pre-opened QMP listening socket and every disk image (through
+ * the pre-opened QMP listening socket, the kernel and ramdisk of a direct
+ * boot (read at start, before the chroot, as /proc/self/fd/N: QEMU's x86
+ * loader opens a path, not an fdset), and every disk image (through
  * -add-fd fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path).
  * On the xen backend libxl passes qemu-xen its resources itself.
  */
@@ -43,6 +45,21 @@ static int resource_add_disk(const libdmr_facts *f, libdmr_plan *p,
                         d->target, d->readwrite, (*fdset)++);
 }
 
+/* A kernel or ramdisk: read once by QEMU at start, as /proc/self/fd/N. */
+static int resource_add_boot(const libdmr_facts *f, libdmr_plan *p,
+                             enum plan_resource_kind kind, const char *path)
+{
+    const struct libdmr_image *img = path ? facts_image_find(f, path) : NULL;
+    if (!path)
+        return 0;
+    if (!img || !img->present || !img->regular)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_NOTFOUND,
+                              "%s %s does not exist (or is not a file)",
+                              kind == PLAN_RES_KERNEL ? "kernel" : "ramdisk", path);
+    return resource_add(p, kind, kind == PLAN_RES_KERNEL ? "kernel" : "ramdisk",
+                        path, false, 0);
+}
+
 int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     if (p->backend != LIBDMR_BACKEND_QEMU)
@@ -50,6 +67,10 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
     char qmp[128];
     snprintf(qmp, sizeof(qmp), LIBDMR_RUN_DIR "/qmp-%u.sock", p->domid);
     int r = resource_add(p, PLAN_RES_QMP_LISTEN, "qmp", qmp, true, 0);
+    if (!r)
+        r = resource_add_boot(f, p, PLAN_RES_KERNEL, c->kernel);
+    if (!r && !p->verdict.refusal_rc)
+        r = resource_add_boot(f, p, PLAN_RES_RAMDISK, c->ramdisk);
     unsigned fdset = 1;
     for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_disks; i++)
         if (c->disks[i].target)

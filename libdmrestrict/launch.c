@@ -148,8 +148,7 @@ static int start_guest(struct launch *l)
 static void report_dm_death(struct launch *l)
 {
     libdmr_ctx *ctx = l->ctx;
-    _cleanup_close_ int pidfd = proc_open(&l->dm);
-    if (pidfd >= 0)
+    if (l->dm.pid > 0 && !proc_exited(&l->dm, 200))
         return;  /* still alive: the failure was reported where it happened */
     /* The logger ends when QEMU's output does: then the log is complete. */
     proc_wait_exit(ctx, &l->logger, LOGGER_DRAIN_TIMEOUT_MS, false);

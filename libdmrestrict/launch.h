@@ -21,6 +21,8 @@ struct proc_ref {
 };
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_open(const struct proc_ref *p);           /* pidfd, or -ESRCH */
+/* Has it exited (a zombie counts), or does it within timeout_ms? */
+bool proc_exited(const struct proc_ref *p, int timeout_ms);
 /* Wait up to timeout_ms for the process to exit; SIGKILL it if kill_after. */
 int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
                    bool kill_after);

@@ -4,7 +4,8 @@
  * process, never straight to a file: QEMU's RLIMIT_FSIZE would then kill
  * it at the limit, and an undrained pipe would block it. The logger runs
  * as root, holds only the pipe and the log, caps the log at
- * LOG_MAX_BYTES and keeps one rotated copy (.1). It ends at EOF, when the
+ * LOG_MAX_BYTES and keeps one rotated copy (.1); each start of a domain
+ * begins a fresh log. It ends at EOF, when the
  * last holder of the pipe's write end (QEMU) has exited, so the last
  * lines are kept.
  */
@@ -72,6 +73,11 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
         return -errno;
     }
     _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    /* Each start gets a fresh log; the last one is kept as .1, as libxl does. */
+    char old[256];
+    snprintf(old, sizeof(old), "%s.1", name);
+    if (dirfd >= 0)
+        renameat(dirfd, name, dirfd, old);
     off_t size;
     _cleanup_close_ int log = dirfd < 0 ? -1 : log_open(dirfd, name, &size);
     if (log < 0) {

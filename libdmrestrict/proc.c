@@ -70,14 +70,24 @@ static bool pidfd_exited(int pidfd, int timeout_ms)
     return r > 0;
 }
 
+bool proc_exited(const struct proc_ref *p, int timeout_ms)
+{
+    _cleanup_close_ int pidfd = proc_open(p);
+    return pidfd < 0 || pidfd_exited(pidfd, timeout_ms);
+}
+
 int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
                    bool kill_after)
 {
     _cleanup_close_ int pidfd = proc_open(p);
-    if (pidfd < 0)
-        return 0;  /* already gone */
-    if (pidfd_exited(pidfd, timeout_ms))
+    if (pidfd < 0) {
+        LOG(DEBUG, "process %d: already gone (%s)", (int)p->pid, strerror(-pidfd));
         return 0;
+    }
+    if (pidfd_exited(pidfd, timeout_ms)) {
+        LOG(DEBUG, "process %d exited", (int)p->pid);
+        return 0;
+    }
     if (!kill_after)
         return -ETIMEDOUT;
     LOG(DEBUG, "process %d did not exit in %d ms: SIGKILL", (int)p->pid, timeout_ms);

@@ -169,8 +169,9 @@ static void rollback(struct launch *l)
         proc_wait_exit(ctx, &l->dm, 0, true);
     if (l->logger.pid > 0)
         proc_wait_exit(ctx, &l->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    char pids[256];
     if (p->id.kill_by_uid && p->id.has_reaper && l->dm.pid > 0)
-        reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid);
+        reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid, pids, sizeof(pids));
     if (l->qmp_bound)
         unlink(p->resources[0].path);
     if (l->chroot_made)
@@ -214,9 +215,16 @@ static int launch_steps(struct launch *l)
     if (rc)
         return rc;
     /* A process an earlier domain left with this uid must never meet the new DM. */
-    if (p->id.kill_by_uid && p->id.has_reaper &&
-        reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid))
-        return LIBDMR_ERROR_FAIL;
+    if (p->id.kill_by_uid && p->id.has_reaper) {
+        char pids[256];
+        int killed = reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid,
+                                     pids, sizeof(pids));
+        if (killed < 0)
+            return LIBDMR_ERROR_FAIL;
+        if (killed)
+            LOGD(NOTICE, p->domid, "killed %d process(es) left with uid %u before "
+                 "starting the device model: %s", killed, (unsigned)p->id.uid, pids);
+    }
     if (p->chroot) {
         int r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
         if (r)
@@ -310,9 +318,14 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
         LOGD(ERROR, domid, "the device model (pid %d) does not die", (int)s.dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
-    if (!rc && s.kill_by_uid && s.has_reaper &&
-        reaper_kill_uid(ctx, domid, s.dm_uid, s.reaper_uid))
+    char pids[256];
+    int killed = !rc && s.kill_by_uid && s.has_reaper
+                     ? reaper_kill_uid(ctx, domid, s.dm_uid, s.reaper_uid, pids, sizeof(pids))
+                     : 0;
+    if (killed < 0)
         rc = LIBDMR_ERROR_FAIL;
+    else if (killed)
+        LOGD(DEBUG, domid, "killed by uid %u: %s", (unsigned)s.dm_uid, pids);
     /* The logger ends at EOF, after the last line QEMU wrote. */
     proc_wait_exit(ctx, &s.logger, LOGGER_DRAIN_TIMEOUT_MS, true);
     if (!rc) {

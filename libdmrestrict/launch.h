@@ -39,7 +39,9 @@ int log_tail(const char *log_path, size_t max_bytes, char **ret);
 
 /* reaper.c: kill every process of a uid, from a uid no DM has. The
  * caller holds run_lock: reapers share a real uid and must not overlap. */
-int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid);
+/* How many live processes it killed (their pids in pids), or -errno. */
+int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
+                    char *pids, size_t pids_size);
 
 /* state.c: what a running domain is, in /run/xl-dmr/domains/<domid>.json. */
 struct dm_state {

@@ -40,6 +40,7 @@ static void __attribute__((noreturn)) logger_loop(int in, int dirfd, const char 
     struct stat st;
     if (fstat(log, &st) == 0)
         size = st.st_size;
+    /* The descriptor number of the log stays put across rotations. */
     char buf[8192], old[256];
     snprintf(old, sizeof(old), "%s.1", name);
     for (;;) {
@@ -61,6 +62,27 @@ static void __attribute__((noreturn)) logger_loop(int in, int dirfd, const char 
     }
 }
 
+/* In the logger: start a fresh log (the last one kept as .1, as libxl
+ * does) and drain the pipe into it. Done here, off the create's critical
+ * path, since a rename on a slow /var/log can take tens of milliseconds;
+ * the pipe holds QEMU's first lines meanwhile. */
+static void __attribute__((noreturn)) logger_main(int in, int dirfd, const char *name)
+{
+    char old[256];
+    snprintf(old, sizeof(old), "%s.1", name);
+    renameat(dirfd, name, dirfd, old);
+    off_t size;
+    int log = log_open(dirfd, name, &size);
+    if (log < 0) {
+        /* Never block QEMU on a full pipe: drain it, keep nothing. */
+        char buf[8192];
+        while (read(in, buf, sizeof(buf)) > 0 || errno == EINTR)
+            ;
+        _exit(1);
+    }
+    logger_loop(in, dirfd, name, log);
+}
+
 int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
                  int *ret_write_fd, struct proc_ref *ret)
 {
@@ -73,16 +95,10 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
         return -errno;
     }
     _cleanup_close_ int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    /* Each start gets a fresh log; the last one is kept as .1, as libxl does. */
-    char old[256];
-    snprintf(old, sizeof(old), "%s.1", name);
-    if (dirfd >= 0)
-        renameat(dirfd, name, dirfd, old);
-    off_t size;
-    _cleanup_close_ int log = dirfd < 0 ? -1 : log_open(dirfd, name, &size);
-    if (log < 0) {
-        LOGED(ERROR, domid, "opening the log %s", log_path);
-        return -EIO;
+    struct stat st;
+    if (dirfd < 0 || fstat(dirfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+        LOGD(ERROR, domid, "%s is not a directory private to root", dir);
+        return -EPERM;
     }
     int pipefd[2], pid_pipe[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -99,18 +115,17 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
             setsid();
             signal(SIGPIPE, SIG_IGN);
             signal(SIGHUP, SIG_IGN);
-            /* Keep only the pipe's read end (3), the log's directory (4)
-             * and the log (5); lift them first so no dup2 clobbers one. */
+            /* Keep only the pipe's read end (3) and the log's directory
+             * (4); lift them first so no dup2 clobbers one. */
             int in = fcntl(pipefd[0], F_DUPFD_CLOEXEC, 100);
             int d = fcntl(dirfd, F_DUPFD_CLOEXEC, 100);
-            int l = fcntl(log, F_DUPFD_CLOEXEC, 100);
             int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-            if (in < 0 || d < 0 || l < 0 || devnull < 0 ||
+            if (in < 0 || d < 0 || devnull < 0 ||
                 dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
-                dup2(in, 3) < 0 || dup2(d, 4) < 0 || dup2(l, 5) < 0 ||
-                syscall(SYS_close_range, 6, ~0U, 0) < 0)
+                dup2(in, 3) < 0 || dup2(d, 4) < 0 ||
+                syscall(SYS_close_range, 5, ~0U, 0) < 0)
                 _exit(1);
-            logger_loop(3, 4, name, 5);
+            logger_main(3, 4, name);
         }
         (void)!write(pid_pipe[1], &child, sizeof(child));
         _exit(0);

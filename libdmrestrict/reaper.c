@@ -7,46 +7,56 @@
  * no DM's, so no DM process can signal the reaper first. Reapers share
  * their real uid and could kill each other, so they run one at a time:
  * callers hold the host-wide lock (run_lock).
+ *
+ * kill(-1) says nothing about whether it reached anyone (it returns 0 when
+ * any process exists), so /proc is read first: it names the processes for
+ * the log, and when there are none there is nothing to kill, and nothing
+ * can appear, since only that uid or root can start a process with it.
  */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 
 #include "launch.h"
 
-/* The live pids whose real, effective or saved uid is uid, for the log. */
-static int pids_of_uid(uid_t uid, char *buf, size_t size, unsigned *ret_count)
+/* Is this /proc/<pid>/status a live process with uid as real, effective or saved uid? */
+static bool status_has_uid(const char *status, uid_t uid)
+{
+    unsigned ruid, euid, suid;
+    const char *u = strstr(status, "\nUid:");
+    const char *state = strstr(status, "\nState:");
+    if (!u || sscanf(u, "\nUid: %u %u %u", &ruid, &euid, &suid) != 3)
+        return false;
+    /* The dead (zombies waiting for a late reaping) harm no one. */
+    if (state && (state[8] == 'Z' || state[8] == 'X'))
+        return false;
+    return ruid == uid || euid == uid || suid == uid;
+}
+
+/* The live pids with uid, as text for the log; their count. */
+static int pids_of_uid(uid_t uid, char *buf, size_t size)
 {
     DIR *d = opendir("/proc");
     if (!d)
         return -errno;
-    unsigned count = 0;
+    int count = 0;
     buf[0] = '\0';
     for (struct dirent *de; (de = readdir(d));) {
         unsigned long pid;
         if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid))
             continue;
         char path[64], status[4096];
-        snprintf(path, sizeof(path), "/proc/%lu/status", pid);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        snprintf(path, sizeof(path), "%lu/status", pid);
+        int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
         ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
         safe_close(fd);
         if (n <= 0)
             continue;
         status[n] = '\0';
-        const char *u = strstr(status, "\nUid:");
-        unsigned ruid, euid, suid;
-        if (!u || sscanf(u, "\nUid: %u %u %u", &ruid, &euid, &suid) != 3)
-            continue;
-        if (ruid != uid && euid != uid && suid != uid)
-            continue;
-        /* The dead (zombies waiting for a late reaping) harm no one. */
-        const char *state = strstr(status, "\nState:");
-        if (state && (strstr(state, "\nState:\tZ") == state || strstr(state, "\nState:\tX") == state))
+        if (!status_has_uid(status, uid))
             continue;
         count++;
         size_t len = strlen(buf);
@@ -54,22 +64,17 @@ static int pids_of_uid(uid_t uid, char *buf, size_t size, unsigned *ret_count)
             snprintf(buf + len, size - len, "%s%lu", len ? " " : "", pid);
     }
     closedir(d);
-    *ret_count = count;
-    return 0;
+    return count;
 }
 
-int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid)
+int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
+                    char *pids, size_t pids_size)
 {
     if (dm_uid == 0 || reaper_uid == 0 || dm_uid == reaper_uid)
         return -EINVAL;  /* the plan never asks this; refuse to kill root */
-    char pids[512];
-    unsigned count = 0;
-    if (pids_of_uid(dm_uid, pids, sizeof(pids), &count) == 0 && count)
-        LOGD(NOTICE, domid, "killing %u process(es) left with uid %u: %s", count,
-             (unsigned)dm_uid, pids);
-    if (!count)
-        return 0;
-
+    int count = pids_of_uid(dm_uid, pids, pids_size);
+    if (count <= 0)
+        return count;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -87,5 +92,5 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
     }
     /* SIGKILL is delivered, but the dead may linger a moment as zombies
      * until their parent (or pid 1) reaps them; they can do nothing. */
-    return 0;
+    return count;
 }

@@ -22,7 +22,7 @@ cleanup() {
     wait 2>/dev/null
     rm -f /run/xl-dmr/qemu-root-9
     umount /etc 2>/dev/null
-    rm -rf "$DMR_ETC_COPY" "$work"
+    rm -rf "$DMR_ETC_COPY"; cp $work/*.err /tmp/lastrun/ 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -63,7 +63,7 @@ early=$!
 tap_check "restricted create: exit 0" [ $? = 0 ]
 sleep 0.2
 tap_check "a process with the DM's uid before create is gone after it" bash -c "! kill -0 $early 2>/dev/null || grep -q '^State:.*Z' /proc/$early/status"
-tap_check "... and create logged it" grep -q "killing 1 process(es) left with uid $((BASE + 1)): $early" "$work/r1.err"
+tap_check "... and create logged it" grep -q "killed 1 process(es) left with uid $((BASE + 1)) before starting the device model: $early" "$work/r1.err"
 
 pid=$("$XL_DMR" list --json | json_get /dev/stdin 'd[0]["dm_pid"]')
 "$XL_DMR" create -n --json --domid 1 "$work/r1.cfg" > "$work/r1.plan" 2>/dev/null  # (domid 1 is taken now)

@@ -187,8 +187,12 @@ static void text_argv(FILE *out, const libdmr_plan *p)
                  ? "Device model command line"
                  : "Identity arguments libxl passes to qemu-xen");
     for (size_t i = 0; i < p->argv.n; i++) {
-        bool option = p->argv.v[i][0] == '-';
-        fprintf(out, "%s%s", option && i ? " \\\n    " : " ", p->argv.v[i]);
+        const char *a = p->argv.v[i];
+        bool option = a[0] == '-';
+        /* Shell-quoted where a word has blanks, so the line can be pasted. */
+        bool quote = strpbrk(a, " \t\"'$\\") != NULL;
+        fprintf(out, "%s%s%s%s", option && i ? " \\\n    " : " ", quote ? "'" : "", a,
+                quote ? "'" : "");
     }
     fputc('\n', out);
 }

@@ -90,6 +90,25 @@ static void close_resources(struct launch *l)
     l->log_write = safe_close(l->log_write);
 }
 
+/* Supplementary groups: none, or exactly the DM's own gid (QEMU 7.2's
+ * -runas uid:gid calls setgroups(1, &gid)); never another group. */
+static bool groups_ok(const char *status, gid_t gid)
+{
+    const char *g = strstr(status, "\nGroups:");
+    if (!g)
+        return false;
+    g += strlen("\nGroups:");
+    char line[1024];
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(g, "\n"), g);
+    char *save = NULL;
+    for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        unsigned long v;
+        if (parse_ulong_strict(tok, 0, UINT32_MAX, &v) || v != gid)
+            return false;
+    }
+    return true;
+}
+
 /* The kernel's word on who QEMU is, once it answers QMP from its main loop. */
 static int verify_identity(struct launch *l)
 {
@@ -114,6 +133,14 @@ static int verify_identity(struct launch *l)
                  g[0], g[1], g[2], g[3], (unsigned)id->uid, (unsigned)id->gid);
             return -EPERM;
         }
+    if (id->source == LIBDMR_SOURCE_ROOT)
+        return 0;
+    const char *cap = strstr(status, "\nCapEff:");
+    unsigned long long caps = 1;
+    if (!groups_ok(status, id->gid) || !cap || sscanf(cap, "\nCapEff: %llx", &caps) != 1 || caps) {
+        LOGD(ERROR, l->plan->domid, "the device model kept other groups or capabilities");
+        return -EPERM;
+    }
     return 0;
 }
 

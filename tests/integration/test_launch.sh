@@ -159,7 +159,11 @@ fake_qemu() {  # $1 name, $2 what it does when started for real
     printf '#!/bin/sh\ncase "$1" in -help|-machine|-device|-version) exec /usr/bin/qemu-system-x86_64 "$@";; esac\n%s\n' "$2" > "$work/$1"
     chmod +x "$work/$1"
 }
-nothing_left() { [ ! -e /run/xl-dmr ] && [ -z "$(live_pids_of_uid $((BASE + 9)))" ] && ! pgrep -f "$work/" >/dev/null; }
+nothing_left() {
+    local left
+    left="$(ls -A /run/xl-dmr 2>/dev/null) $(live_pids_of_uid $((BASE + 9))) $(pgrep -f "$work/")"
+    [ -z "${left// /}" ] || { echo "# left: $left"; return 1; }
+}
 fake_qemu dies 'echo "fake QEMU: cannot initialise the machine" >&2; exit 1'
 "$XL_DMR" create --domid 9 "$work/r1.cfg" "device_model_override=\"$work/dies\"" 2> "$work/dies.err"
 tap_check "a QEMU that exits at start: exit 1, its log's tail in the error" \

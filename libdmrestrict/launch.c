@@ -335,9 +335,10 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
             LOGD(ERROR, domid, "no such domain");
         return libdmr_error_from_errno(r);
     }
-    /* Ask first; QEMU may close the connection instead of answering. */
+    /* Ask first (QEMU may close the connection instead of answering);
+     * a DM that already died has nothing to be asked. */
     struct qmp *q = NULL;
-    if (qmp_connect(ctx, domid, s.qmp_path, QMP_TIMEOUT_MS, &q) == 0)
+    if (!proc_exited(&s.dm, 0) && qmp_connect(ctx, domid, s.qmp_path, QMP_TIMEOUT_MS, &q) == 0)
         qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL);
     qmp_close(q);
     int rc = 0;

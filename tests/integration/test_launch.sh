@@ -126,7 +126,14 @@ tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' 
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 
-# --- 6. dm_restrict=0 -------------------------------------------------------
+# --- 6. a DM that died is destroyed quietly ---------------------------------
+"$XL_DMR" create --domid 5 "$work/r1.cfg" dm_restrict=0 'name="dead"' 'disk=[]' 2>/dev/null
+kill -9 "$("$XL_DMR" list --json | json_get /dev/stdin 'd[0]["dm_pid"]')"
+"$XL_DMR" destroy dead 2> "$work/dead.err"
+tap_check "destroy of a domain whose DM died: exit 0, no error, nothing left" \
+    bash -c "[ $? = 0 ] && [ ! -s $work/dead.err ] && [ ! -e /run/xl-dmr ]"
+
+# --- 7. dm_restrict=0 -------------------------------------------------------
 "$XL_DMR" create --domid 2 "$work/r1.cfg" dm_restrict=0 'name="open"' 2> "$work/open.err"
 pid=$("$XL_DMR" list --json | json_get /dev/stdin 'd[0]["dm_pid"]')
 tap_check "dm_restrict=0: runs as root" [ "$(awk '/^Uid:/ { print $2 $3 $4 $5 }' /proc/$pid/status)" = 0000 ]
@@ -134,7 +141,7 @@ tap_check "dm_restrict=0: no -runas, -chroot or -sandbox" bash -c "! tr '\\0' '\
 tap_check "dm_restrict=0: create says so" grep -q "runs as root" "$work/open.err"
 "$XL_DMR" destroy open
 
-# --- 7. the shared user: two guests, no kill by uid ------------------------
+# --- 8. the shared user: two guests, no kill by uid ------------------------
 userns_reset
 userns_add_user xen-qemuuser-shared 5000 5000
 # No disk here: two QEMUs cannot both hold one image writable.
@@ -152,7 +159,7 @@ tap_check "shared: destroying one leaves the other's DM alive" alive "$s2"
 "$XL_DMR" destroy s2
 tap_check "shared: both gone, nothing left" bash -c "! alive $s2 && [ ! -e /run/xl-dmr ]" 2>/dev/null || [ ! -e /run/xl-dmr ]
 
-# --- 8. faults leave nothing behind ----------------------------------------
+# --- 9. faults leave nothing behind ----------------------------------------
 userns_reset
 userns_add_user xen-qemuuser-range-base $BASE $BASE
 fake_qemu() {  # $1 name, $2 what it does when started for real

@@ -140,7 +140,7 @@ static int minimal_start(libdmr_ctx *ctx, char **argv, const char *qmp_path,
         _exit(127);
     }
     close(s);
-    struct qmp *q = NULL;
+    struct libdmr_qmp *q = NULL;
     yajl_val status = NULL;
     int rc = qmp_connect(ctx, 0, qmp_path, 10000, &q);
     if (!rc)

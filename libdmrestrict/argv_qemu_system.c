@@ -12,6 +12,20 @@
 
 #define PUSH(...) do { int _r = strv_pushf(&p->argv, __VA_ARGS__); if (_r) return _r; } while (0)
 
+/* QEMU's option syntax: a comma inside a value is written twice. */
+static char *qemu_opt_escape(const char *s)
+{
+    char *out = malloc(strlen(s) * 2 + 1), *o = out;
+    for (; out && *s; s++) {
+        *o++ = *s;
+        if (*s == ',')
+            *o++ = ',';
+    }
+    if (out)
+        *o = '\0';
+    return out;
+}
+
 /* hda/xvda/sda..hdd: the IDE position; -1 for anything else. */
 static int disk_ide_index(const char *vdev)
 {
@@ -58,14 +72,28 @@ static int argv_disk(libdmr_plan *p, const struct libdmr_disk *d)
         return 0;
     }
     const char *ro = res->writable ? "off" : "on";
+    const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    /* opaque says what the descriptor is, for whoever audits the fdsets. */
     PUSH("-add-fd");
-    PUSH("fd=%d,set=%u,opaque=%s", res->child_fd, res->fdset, d->vdev);
+    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, format, path);
+    if (d->cdrom) {
+        /* A drive owns its medium, so a later change frees this one (and
+         * lets its fdset go); a -blockdev node would outlive the change. */
+        PUSH("-drive");
+        PUSH("if=none,id=drive-%s,file=/dev/fdset/%u,format=%s,readonly=on,media=cdrom",
+             d->vdev, res->fdset, format);
+        PUSH("-device");
+        PUSH("%s,bus=%s,drive=drive-%s,id=%s", model, bus, d->vdev, d->vdev);
+        return 0;
+    }
     PUSH("-blockdev");
     PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
          d->vdev, res->fdset, ro);
     PUSH("-blockdev");
-    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s",
-         d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw", d->vdev, d->vdev, ro);
+    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s", format, d->vdev, d->vdev, ro);
     PUSH("-device");
     PUSH("%s,bus=%s,drive=%s,id=%s", model, bus, d->vdev, d->vdev);
     return 0;

@@ -147,7 +147,7 @@ static int verify_identity(struct launch *l)
 static int start_guest(struct launch *l)
 {
     libdmr_ctx *ctx = l->ctx;
-    struct qmp *q = NULL;
+    struct libdmr_qmp *q = NULL;
     int rc = qmp_connect(ctx, l->plan->domid, l->plan->resources[0].path,
                          QMP_START_TIMEOUT_MS, &q);
     if (!rc && verify_identity(l))
@@ -337,7 +337,7 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
     }
     /* Ask first (QEMU may close the connection instead of answering);
      * a DM that already died has nothing to be asked. */
-    struct qmp *q = NULL;
+    struct libdmr_qmp *q = NULL;
     if (!proc_exited(&s.dm, 0) && qmp_connect(ctx, domid, s.qmp_path, QMP_TIMEOUT_MS, &q) == 0)
         qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL);
     qmp_close(q);

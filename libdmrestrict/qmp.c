@@ -8,6 +8,7 @@
  * each operation is followed, so no connection is held open.
  */
 #include <poll.h>
+#include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,15 +20,19 @@
 
 #define QMP_LINE_MAX (1u << 20)
 #define QMP_EVENTS_MAX 256
+#define QMP_DEPTH_MAX 64
 
-struct qmp {
+struct libdmr_qmp {
     libdmr_ctx *ctx;
     uint32_t domid;
     int fd;
     char *buf;             /* bytes read and not yet consumed */
     size_t len, cap;
     unsigned next_id;
-    struct strv events;    /* event names, oldest first */
+    bool broken;           /* a protocol error: nothing more is trusted */
+    struct strv events;    /* unread event names, oldest first */
+    unsigned long events_dropped;
+    unsigned events_this_command;
 };
 
 static long now_ms(void)
@@ -38,7 +43,7 @@ static long now_ms(void)
 }
 
 /* One line (without its newline) into *ret, by the deadline. */
-static int qmp_read_line(struct qmp *q, long deadline, char **ret)
+static int qmp_read_line(struct libdmr_qmp *q, long deadline, char **ret)
 {
     libdmr_ctx *ctx = q->ctx;
     for (;;) {
@@ -89,14 +94,44 @@ static int qmp_read_line(struct qmp *q, long deadline, char **ret)
     }
 }
 
+/*
+ * yajl parses and frees a tree recursively: a hostile line of a million
+ * '[' would exhaust the stack. QMP never nests deeply; refuse before parsing.
+ */
+static bool json_too_deep(const char *s, int max)
+{
+    int depth = 0;
+    bool in_string = false;
+    for (; *s; s++) {
+        if (in_string) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == '"')
+                in_string = false;
+        } else if (*s == '"') {
+            in_string = true;
+        } else if (*s == '[' || *s == '{') {
+            if (++depth > max)
+                return true;
+        } else if (*s == ']' || *s == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 /* The next message, which must be a JSON object. */
-static int qmp_read_message(struct qmp *q, long deadline, yajl_val *ret)
+static int qmp_read_message(struct libdmr_qmp *q, long deadline, yajl_val *ret)
 {
     libdmr_ctx *ctx = q->ctx;
     _cleanup_free_ char *line = NULL;
     int rc = qmp_read_line(q, deadline, &line);
     if (rc)
         return rc;
+    if (json_too_deep(line, QMP_DEPTH_MAX)) {
+        LOGD(ERROR, q->domid, "QMP: a message nested deeper than %d", QMP_DEPTH_MAX);
+        return LIBDMR_ERROR_QEMU_API;
+    }
     yajl_val v = yajl_tree_parse(line, NULL, 0);
     if (!v || !YAJL_IS_OBJECT(v)) {
         yajl_tree_free(v);
@@ -114,23 +149,50 @@ static yajl_val member(yajl_val obj, const char *key, yajl_type type)
 }
 
 /* An event met while waiting for a reply: keep its name, bounded. */
-static int qmp_queue_event(struct qmp *q, yajl_val event)
+static int qmp_queue_event(struct libdmr_qmp *q, yajl_val event)
 {
     libdmr_ctx *ctx = q->ctx;
     const char *name = YAJL_GET_STRING(event);
     if (!name)
         return LIBDMR_ERROR_QEMU_API;
-    if (q->events.n >= QMP_EVENTS_MAX) {
-        LOGD(ERROR, q->domid, "QMP: more than %u events unread", QMP_EVENTS_MAX);
+    /* A flood while one reply is awaited is an attack or a bug. */
+    if (++q->events_this_command > QMP_EVENTS_MAX) {
+        LOGD(ERROR, q->domid, "QMP: more than %u events before a reply", QMP_EVENTS_MAX);
         return LIBDMR_ERROR_QEMU_API;
     }
     LOGD(DEBUG, q->domid, "QMP event %s", name);
+    /* Over a long-kept connection nobody reads, keep only the newest. */
+    if (q->events.n >= QMP_EVENTS_MAX) {
+        free(q->events.v[0]);
+        memmove(q->events.v, q->events.v + 1, q->events.n * sizeof(char *));
+        q->events.n--;
+        q->events_dropped++;
+    }
     return strv_push(&q->events, name) ? LIBDMR_ERROR_NOMEM : 0;
 }
 
-static int qmp_send(struct qmp *q, const char *text)
+/* The command's bytes; with fd >= 0, the descriptor rides on the first
+ * sendmsg (SCM_RIGHTS), as QEMU expects it with the command that uses it. */
+static int qmp_send(struct libdmr_qmp *q, const char *text, int fd)
 {
     size_t len = strlen(text), off = 0;
+    if (fd >= 0) {
+        char control[CMSG_SPACE(sizeof(int))] = { 0 };
+        struct iovec iov = { .iov_base = (void *)text, .iov_len = len };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = control, .msg_controllen = sizeof(control) };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        ssize_t n;
+        while ((n = sendmsg(q->fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+            ;
+        if (n <= 0)
+            return LIBDMR_ERROR_FAIL;
+        off = n;
+    }
     while (off < len) {
         ssize_t n = send(q->fd, text + off, len - off, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR)
@@ -142,8 +204,33 @@ static int qmp_send(struct qmp *q, const char *text)
     return 0;
 }
 
-int qmp_execute(struct qmp *q, const char *command, const char *arguments_json,
+static int qmp_run(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                   int fd, int timeout_ms, yajl_val *ret_return);
+
+int qmp_execute(struct libdmr_qmp *q, const char *command, const char *arguments_json,
                 int timeout_ms, yajl_val *ret_return)
+{
+    return qmp_execute_fd(q, command, arguments_json, -1, timeout_ms, ret_return);
+}
+
+int qmp_execute_fd(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                   int fd, int timeout_ms, yajl_val *ret_return)
+{
+    if (q->broken) {
+        libdmr_ctx *ctx = q->ctx;
+        LOGD(ERROR, q->domid, "QMP: %s: the connection is unusable after an earlier error", command);
+        return LIBDMR_ERROR_QEMU_API;
+    }
+    q->events_this_command = 0;
+    int rc = qmp_run(q, command, arguments_json, fd, timeout_ms, ret_return);
+    /* After anything but QEMU's own error reply the stream cannot be trusted. */
+    if (rc && rc != LIBDMR_ERROR_FAIL)
+        q->broken = true;
+    return rc;
+}
+
+static int qmp_run(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                   int fd, int timeout_ms, yajl_val *ret_return)
 {
     libdmr_ctx *ctx = q->ctx;
     unsigned id = q->next_id++;
@@ -152,7 +239,7 @@ int qmp_execute(struct qmp *q, const char *command, const char *arguments_json,
                  arguments_json ? ",\"arguments\":" : "",
                  arguments_json ? arguments_json : "", id) < 0)
         return LIBDMR_ERROR_NOMEM;
-    int rc = qmp_send(q, text);
+    int rc = qmp_send(q, text, fd);
     if (rc) {
         LOGED(ERROR, q->domid, "QMP: sending %s", command);
         return rc;
@@ -202,23 +289,12 @@ int qmp_execute(struct qmp *q, const char *command, const char *arguments_json,
     }
 }
 
-int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
-                struct qmp **ret)
+int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(path) >= sizeof(sa.sun_path))
-        return LIBDMR_ERROR_INVAL;
-    strcpy(sa.sun_path, path);
-    struct qmp *q = calloc(1, sizeof(*q));
+    struct libdmr_qmp *q = calloc(1, sizeof(*q));
     if (!q)
         return LIBDMR_ERROR_NOMEM;
-    *q = (struct qmp){ .ctx = ctx, .domid = domid, .next_id = 1 };
-    q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (q->fd < 0 || connect(q->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        LOGED(ERROR, domid, "QMP: connecting to %s", path);
-        qmp_close(q);
-        return LIBDMR_ERROR_FAIL;
-    }
+    *q = (struct libdmr_qmp){ .ctx = ctx, .domid = domid, .next_id = 1, .fd = TAKE_FD(*fd) };
     /* The greeting may come before QEMU has chrooted and dropped its
      * user; the answer to qmp_capabilities comes from its main loop, after. */
     yajl_val greeting;
@@ -240,13 +316,29 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
     return 0;
 }
 
-size_t qmp_events(const struct qmp *q, const char *const **ret_names)
+int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                struct libdmr_qmp **ret)
 {
-    *ret_names = (const char *const *)q->events.v;
-    return q->events.n;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return LIBDMR_ERROR_INVAL;
+    strcpy(sa.sun_path, path);
+    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        LOGED(ERROR, domid, "QMP: connecting to %s", path);
+        return LIBDMR_ERROR_FAIL;
+    }
+    return qmp_open_fd(ctx, domid, &fd, timeout_ms, ret);
 }
 
-void qmp_close(struct qmp *q)
+size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret)
+{
+    *ret = q->events;
+    q->events = (struct strv){ 0 };
+    return ret->n;
+}
+
+void qmp_close(struct libdmr_qmp *q)
 {
     if (!q)
         return;

@@ -6,21 +6,27 @@
 
 #include "internal.h"
 
-struct qmp;
+struct libdmr_qmp;
 
 /* Connect, read the greeting and negotiate capabilities, by the timeout. */
 int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
-                struct qmp **ret);
+                struct libdmr_qmp **ret);
+/* The same on a connected socket; takes *fd (sets it to -1). */
+int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret);
 /*
  * Run one command; arguments_json is an object made with yajl, or NULL.
  * *ret_return (may be NULL) gets the reply's "return" value, to free with
  * yajl_tree_free. A QMP error is LIBDMR_ERROR_FAIL; a malformed or
  * mismatched reply is LIBDMR_ERROR_QEMU_API.
  */
-int qmp_execute(struct qmp *q, const char *command, const char *arguments_json,
+int qmp_execute(struct libdmr_qmp *q, const char *command, const char *arguments_json,
                 int timeout_ms, yajl_val *ret_return);
-/* Events met so far, by name, oldest first. */
-size_t qmp_events(const struct qmp *q, const char *const **ret_names);
-void qmp_close(struct qmp *q);
+/* The same, sending fd (which stays the caller's) with the command. */
+int qmp_execute_fd(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                   int fd, int timeout_ms, yajl_val *ret_return);
+/* The unread events, by name, oldest first (at most the newest 256);
+ * the caller owns *ret and the queue starts empty. */
+size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret);
+void qmp_close(struct libdmr_qmp *q);
 
 #endif

@@ -19,6 +19,8 @@ static const struct command {
     { "create", main_create, "create [-n] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
     { "destroy", main_destroy, "destroy NAME|DOMID" },
     { "list", main_list, "list [--json]" },
+    { "cd-insert", main_cd_insert, "cd-insert DOMAIN VDEV [raw:]TARGET" },
+    { "cd-eject", main_cd_eject, "cd-eject DOMAIN VDEV" },
 };
 
 static void usage(FILE *out)

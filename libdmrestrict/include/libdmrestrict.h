@@ -175,6 +175,25 @@ typedef struct libdmr_dominfo {
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
 
+/* ---- operate: QMP and the fd broker ---------------------------------- */
+
+/* A QMP connection to a domain's device model, for callers that keep one
+ * open across operations; the operations below connect for themselves
+ * when given NULL (as libxl does). */
+typedef struct libdmr_qmp libdmr_qmp;
+int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp);
+void libdmr_qmp_close(libdmr_qmp *qmp);
+
+/*
+ * Put TARGET ("[raw:]PATH", a regular file or a block device) in the cdrom
+ * drive VDEV: opened here, as root, and handed over as a descriptor; the
+ * previous medium's fdset is removed. Eject empties the drive.
+ */
+int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
+                        const char *vdev, const char *target);
+int libdmr_cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
+                       const char *vdev);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cdrom changes for a deprivileged QEMU, which can open nothing itself:
+ * the toolstack opens the image as root, sends it into a fresh fdset, and
+ * asks QEMU to change the medium to /dev/fdset/N; the fdset of the medium
+ * it replaces is removed. A block device goes through QEMU's host_cdrom
+ * driver (the file driver refuses a /dev/fdset/N that is not a regular
+ * file). Any failure half way removes what was added.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fdset.h"
+#include "json.h"
+#include "launch.h"
+
+int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp)
+{
+    if (!ctx || !ret_qmp)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r) {
+        if (r == -ENOENT)
+            LOGD(ERROR, domid, "no such domain");
+        return libdmr_error_from_errno(r);
+    }
+    int rc = qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, ret_qmp);
+    state_clear(&s);
+    return rc;
+}
+
+void libdmr_qmp_close(libdmr_qmp *qmp)
+{
+    qmp_close(qmp);
+}
+
+/* The fdset the drive's medium comes from, or -1 (empty, or not an fdset). */
+static int current_fdset(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                         int64_t *ret)
+{
+    yajl_val blocks = NULL;
+    int rc = qmp_execute(q, "query-block", NULL, QMP_OP_TIMEOUT_MS, &blocks);
+    if (rc)
+        return rc;
+    *ret = -1;
+    bool found = false;
+    for (size_t i = 0; YAJL_IS_ARRAY(blocks) && i < YAJL_GET_ARRAY(blocks)->len; i++) {
+        yajl_val b = YAJL_GET_ARRAY(blocks)->values[i];
+        const char *qdev_path[] = { "qdev", NULL }, *file_path[] = { "inserted", "file", NULL };
+        yajl_val qdev = yajl_tree_get(b, qdev_path, yajl_t_string);
+        const char *name = qdev ? YAJL_GET_STRING(qdev) : NULL;
+        /* QEMU names a -device by its id, or by its QOM path. */
+        const char *tail = name ? strrchr(name, '/') : NULL;
+        if (!name || (strcmp(name, vdev) && (!tail || strcmp(tail + 1, vdev))))
+            continue;
+        found = true;
+        yajl_val file = yajl_tree_get(b, file_path, yajl_t_string);
+        const char *f = file ? YAJL_GET_STRING(file) : NULL;
+        unsigned long set;
+        const char *prefix = f ? strstr(f, "/dev/fdset/") : NULL;
+        if (prefix && !parse_ulong_strict(prefix + strlen("/dev/fdset/"), 0, INT64_MAX, &set))
+            *ret = set;
+    }
+    yajl_tree_free(blocks);
+    if (!found) {
+        LOGD(ERROR, domid, "no drive %s in this domain", vdev);
+        return LIBDMR_ERROR_NOTFOUND;
+    }
+    return 0;
+}
+
+/* "[raw:]PATH" -> the format and the path. */
+static int parse_target(libdmr_ctx *ctx, uint32_t domid, const char *target,
+                        const char **ret_path)
+{
+    const char *colon = strchr(target, ':');
+    if (colon && strncmp(target, "raw:", 4)) {
+        LOGD(ERROR, domid, "cdrom target %s: only raw images (raw:PATH or PATH)", target);
+        return LIBDMR_ERROR_INVAL;
+    }
+    *ret_path = colon ? colon + 1 : target;
+    if ((*ret_path)[0] != '/') {
+        LOGD(ERROR, domid, "cdrom target %s: the path must be absolute", *ret_path);
+        return LIBDMR_ERROR_INVAL;
+    }
+    return 0;
+}
+
+static int change_medium(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                         int64_t fdset, bool block_device)
+{
+    char filename[64];
+    snprintf(filename, sizeof(filename), "%s/dev/fdset/%lld",
+             block_device ? "host_cdrom:" : "", (long long)fdset);
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kstr(g, "id", vdev);
+    json_kstr(g, "filename", filename);
+    json_kstr(g, "format", "raw");
+    json_kstr(g, "read-only-mode", "read-only");
+    yajl_gen_map_close(g);
+    _cleanup_free_ char *args = NULL;
+    int rc = json_finish(g, &args);
+    return rc ? rc : qmp_execute(q, "blockdev-change-medium", args, QMP_OP_TIMEOUT_MS, NULL);
+}
+
+static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                        const char *target)
+{
+    const char *path;
+    int rc = parse_target(ctx, domid, target, &path);
+    if (rc)
+        return rc;
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        LOGED(ERROR, domid, "cdrom: opening %s", path);
+        return libdmr_error_from_errno(-errno);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        LOGD(ERROR, domid, "cdrom: %s is not a regular file or a block device", path);
+        return LIBDMR_ERROR_INVAL;
+    }
+    int64_t old, set;
+    if ((rc = current_fdset(ctx, q, domid, vdev, &old)))
+        return rc;
+    char opaque[4200];
+    snprintf(opaque, sizeof(opaque), "raw:%s", path);
+    if ((rc = fdset_add(ctx, q, domid, &fd, opaque, &set)))
+        return rc;
+    rc = change_medium(ctx, q, domid, vdev, set, S_ISBLK(st.st_mode));
+    if (rc) {
+        fdset_remove(ctx, q, domid, set);  /* roll back what was added */
+        return rc;
+    }
+    return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
+}
+
+static int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev)
+{
+    int64_t old;
+    int rc = current_fdset(ctx, q, domid, vdev, &old);
+    if (rc)
+        return rc;
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kstr(g, "id", vdev);
+    json_kbool(g, "force", true);
+    yajl_gen_map_close(g);
+    _cleanup_free_ char *args = NULL;
+    if ((rc = json_finish(g, &args)) ||
+        (rc = qmp_execute(q, "eject", args, QMP_OP_TIMEOUT_MS, NULL)))
+        return rc;
+    return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
+}
+
+/* Run op on the given connection, or on one of its own. */
+static int with_qmp(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                    const char *target)
+{
+    libdmr_qmp *own = NULL;
+    if (!q) {
+        int rc = libdmr_qmp_open(ctx, domid, &own);
+        if (rc)
+            return rc;
+        q = own;
+    }
+    int rc = target ? cdrom_insert(ctx, q, domid, vdev, target)
+                    : cdrom_eject(ctx, q, domid, vdev);
+    libdmr_qmp_close(own);
+    return rc;
+}
+
+int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
+                        const char *vdev, const char *target)
+{
+    if (!ctx || !vdev || !target)
+        return LIBDMR_ERROR_INVAL;
+    return with_qmp(ctx, qmp, domid, vdev, target);
+}
+
+int libdmr_cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid, const char *vdev)
+{
+    if (!ctx || !vdev)
+        return LIBDMR_ERROR_INVAL;
+    return with_qmp(ctx, qmp, domid, vdev, NULL);
+}

@@ -63,12 +63,12 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
     }
     for (size_t i = 0; i < n; i++) {
         const struct dm_state *s = &list[i];
-        int pidfd = proc_open(&s->dm);
+        /* A DM that has exited but is not reaped yet is not running. */
+        bool running = !proc_exited(&s->dm, 0);
         out[i] = (libdmr_dominfo){ .domid = s->domid, .memory_mb = s->memory_mb,
                                    .vcpus = s->vcpus, .dm_uid = s->dm_uid, .dm_gid = s->dm_gid,
-                                   .dm_pid = pidfd >= 0 ? s->dm.pid : 0,
-                                   .cpu_seconds = pidfd >= 0 ? proc_cpu_seconds(s->dm.pid) : 0 };
-        safe_close(pidfd);
+                                   .dm_pid = running ? s->dm.pid : 0,
+                                   .cpu_seconds = running ? proc_cpu_seconds(s->dm.pid) : 0 };
         snprintf(out[i].name, sizeof(out[i].name), "%s", s->name);
         snprintf(out[i].dm_user, sizeof(out[i].dm_user), "%s", s->dm_user ? s->dm_user : "");
     }

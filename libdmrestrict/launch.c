@@ -266,8 +266,10 @@ static int launch_steps(struct launch *l)
     /* QEMU holds its own copies now (or failed to start). */
     close_resources(l);
     if (r) {
-        if (r == -ESRCH)
+        if (r == -ESRCH) {
             report_dm_death(l);
+            return LIBDMR_ERROR_FAIL;  /* it died: not a missing thing */
+        }
         return libdmr_error_from_errno(r);
     }
     rc = start_guest(l);

@@ -69,6 +69,8 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
     int r = resource_add(p, PLAN_RES_QMP_LISTEN, "qmp", qmp, true, 0);
     if (!r)
         r = resource_add_boot(f, p, PLAN_RES_KERNEL, c->kernel);
+    if (!r && c->cmdline && !c->kernel)
+        r = verdict_warn(&p->verdict, "cmdline is ignored without a kernel");
     if (!r && !p->verdict.refusal_rc)
         r = resource_add_boot(f, p, PLAN_RES_RAMDISK, c->ramdisk);
     unsigned fdset = 1;

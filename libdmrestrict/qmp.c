@@ -50,6 +50,11 @@ static int qmp_read_line(struct libdmr_qmp *q, long deadline, char **ret)
         char *nl = q->len ? memchr(q->buf, '\n', q->len) : NULL;
         if (nl) {
             size_t n = nl - q->buf;
+            /* A NUL would cut the line short and hide what follows it. */
+            if (memchr(q->buf, '\0', n)) {
+                LOGD(ERROR, q->domid, "QMP: a NUL byte inside a message");
+                return LIBDMR_ERROR_QEMU_API;
+            }
             char *line = strndup(q->buf, n);
             if (!line)
                 return LIBDMR_ERROR_NOMEM;
@@ -190,7 +195,8 @@ static int qmp_send(struct libdmr_qmp *q, const char *text, int fd)
         while ((n = sendmsg(q->fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR)
             ;
         if (n <= 0)
-            return LIBDMR_ERROR_FAIL;
+            return n < 0 && (errno == EPIPE || errno == ECONNRESET) ? LIBDMR_ERROR_QEMU_API
+                                                                   : LIBDMR_ERROR_FAIL;
         off = n;
     }
     while (off < len) {
@@ -198,7 +204,8 @@ static int qmp_send(struct libdmr_qmp *q, const char *text, int fd)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            return LIBDMR_ERROR_FAIL;
+            return errno == EPIPE || errno == ECONNRESET ? LIBDMR_ERROR_QEMU_API
+                                                         : LIBDMR_ERROR_FAIL;
         off += n;
     }
     return 0;
@@ -241,7 +248,10 @@ static int qmp_run(struct libdmr_qmp *q, const char *command, const char *argume
         return LIBDMR_ERROR_NOMEM;
     int rc = qmp_send(q, text, fd);
     if (rc) {
-        LOGED(ERROR, q->domid, "QMP: sending %s", command);
+        if (rc == LIBDMR_ERROR_QEMU_API)
+            LOGD(ERROR, q->domid, "QMP: QEMU closed the connection (sending %s)", command);
+        else
+            LOGED(ERROR, q->domid, "QMP: sending %s", command);
         return rc;
     }
     long deadline = now_ms() + timeout_ms;

@@ -37,14 +37,11 @@ void libdmr_qmp_close(libdmr_qmp *qmp)
     qmp_close(qmp);
 }
 
-/* The fdset the drive's medium comes from, or -1 (empty, or not an fdset). */
-static int current_fdset(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
-                         int64_t *ret)
+/* The fdset the drive's medium comes from (-1: empty, or not an fdset),
+ * from a query-block answer. */
+static int drive_fdset(libdmr_ctx *ctx, yajl_val blocks, uint32_t domid, const char *vdev,
+                       int64_t *ret)
 {
-    yajl_val blocks = NULL;
-    int rc = qmp_execute(q, "query-block", NULL, QMP_OP_TIMEOUT_MS, &blocks);
-    if (rc)
-        return rc;
     *ret = -1;
     bool found = false;
     for (size_t i = 0; YAJL_IS_ARRAY(blocks) && i < YAJL_GET_ARRAY(blocks)->len; i++) {
@@ -64,12 +61,43 @@ static int current_fdset(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const c
         if (prefix && !parse_ulong_strict(prefix + strlen("/dev/fdset/"), 0, INT64_MAX, &set))
             *ret = set;
     }
-    yajl_tree_free(blocks);
     if (!found) {
         LOGD(ERROR, domid, "no drive %s in this domain", vdev);
         return LIBDMR_ERROR_NOTFOUND;
     }
     return 0;
+}
+
+/* An fdset id no fdset has: adding to an existing set would mix media. */
+static int64_t free_fdset_id(yajl_val fdsets)
+{
+    int64_t max = -1;
+    for (size_t i = 0; YAJL_IS_ARRAY(fdsets) && i < YAJL_GET_ARRAY(fdsets)->len; i++) {
+        const char *path[] = { "fdset-id", NULL };
+        yajl_val id = yajl_tree_get(YAJL_GET_ARRAY(fdsets)->values[i], path, yajl_t_number);
+        if (id && YAJL_IS_INTEGER(id) && YAJL_GET_INTEGER(id) > max)
+            max = YAJL_GET_INTEGER(id);
+    }
+    return max + 1;
+}
+
+/* One round trip: the drive's current fdset, and a free fdset id. */
+static int drive_survey(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                        int64_t *ret_old, int64_t *ret_free)
+{
+    yajl_val blocks = NULL, fdsets = NULL;
+    struct qmp_cmd cmds[] = {
+        { .command = "query-block", .ret = &blocks },
+        { .command = "query-fdsets", .ret = &fdsets },
+    };
+    int rc = qmp_execute_batch(q, cmds, ELEMENTSOF(cmds), -1, QMP_OP_TIMEOUT_MS);
+    if (!rc)
+        rc = drive_fdset(ctx, blocks, domid, vdev, ret_old);
+    if (!rc)
+        *ret_free = free_fdset_id(fdsets);
+    yajl_tree_free(blocks);
+    yajl_tree_free(fdsets);
+    return rc;
 }
 
 /* "[raw:]PATH" -> the format and the path. */
@@ -89,8 +117,7 @@ static int parse_target(libdmr_ctx *ctx, uint32_t domid, const char *target,
     return 0;
 }
 
-static int change_medium(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
-                         int64_t fdset, bool block_device)
+static int change_args(const char *vdev, int64_t fdset, bool block_device, char **ret)
 {
     char filename[64];
     snprintf(filename, sizeof(filename), "%s/dev/fdset/%lld",
@@ -104,9 +131,30 @@ static int change_medium(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const c
     json_kstr(g, "format", "raw");
     json_kstr(g, "read-only-mode", "read-only");
     yajl_gen_map_close(g);
-    _cleanup_free_ char *args = NULL;
-    int rc = json_finish(g, &args);
-    return rc ? rc : qmp_execute(q, "blockdev-change-medium", args, QMP_OP_TIMEOUT_MS, NULL);
+    return json_finish(g, ret);
+}
+
+static int add_fd_args(int64_t fdset, const char *opaque, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kint(g, "fdset-id", fdset);
+    json_kstr(g, "opaque", opaque);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
+}
+
+static int remove_fd_args(int64_t fdset, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kint(g, "fdset-id", fdset);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
 }
 
 static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
@@ -126,25 +174,42 @@ static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const ch
         LOGD(ERROR, domid, "cdrom: %s is not a regular file or a block device", path);
         return LIBDMR_ERROR_INVAL;
     }
+    /*
+     * Two round trips in all: a survey, then add-fd (the descriptor riding
+     * on its bytes), the change and the old fdset's removal in one write.
+     * Were the change refused, the old medium stays in; its fdset, marked
+     * removed while in use, goes when QEMU lets that medium go.
+     */
     int64_t old, set;
-    if ((rc = current_fdset(ctx, q, domid, vdev, &old)))
+    if ((rc = drive_survey(ctx, q, domid, vdev, &old, &set)))
         return rc;
     char opaque[4200];
     snprintf(opaque, sizeof(opaque), "raw:%s", path);
-    if ((rc = fdset_add(ctx, q, domid, &fd, opaque, &set)))
+    _cleanup_free_ char *add = NULL, *change = NULL, *remove = NULL;
+    if ((rc = add_fd_args(set, opaque, &add)) ||
+        (rc = change_args(vdev, set, S_ISBLK(st.st_mode), &change)) ||
+        (old >= 0 && (rc = remove_fd_args(old, &remove))))
         return rc;
-    rc = change_medium(ctx, q, domid, vdev, set, S_ISBLK(st.st_mode));
-    if (rc) {
+    struct qmp_cmd cmds[] = {
+        { .command = "add-fd", .arguments = add },
+        { .command = "blockdev-change-medium", .arguments = change },
+        { .command = "remove-fd", .arguments = remove },
+    };
+    rc = qmp_execute_batch(q, cmds, old >= 0 ? 3 : 2, fd, QMP_OP_TIMEOUT_MS);
+    fd = safe_close(fd);  /* QEMU holds its own copy now */
+    if (cmds[0].rc == 0 && cmds[1].rc)
         fdset_remove(ctx, q, domid, set);  /* roll back what was added */
-        return rc;
-    }
-    return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
+    if (cmds[0].rc || cmds[1].rc)
+        return cmds[0].rc ? cmds[0].rc : cmds[1].rc;
+    /* The new medium is in; QEMU refusing to drop a stale old fdset is not
+     * worth failing for (it was logged), a broken connection is. */
+    return rc == LIBDMR_ERROR_FAIL ? 0 : rc;
 }
 
 static int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev)
 {
-    int64_t old;
-    int rc = current_fdset(ctx, q, domid, vdev, &old);
+    int64_t old, unused;
+    int rc = drive_survey(ctx, q, domid, vdev, &old, &unused);
     if (rc)
         return rc;
     yajl_gen g = json_begin();

@@ -236,28 +236,38 @@ int qmp_execute_fd(struct libdmr_qmp *q, const char *command, const char *argume
     return rc;
 }
 
-static int qmp_run(struct libdmr_qmp *q, const char *command, const char *arguments_json,
-                   int fd, int timeout_ms, yajl_val *ret_return)
+static char *command_text(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                          unsigned *ret_id)
 {
-    libdmr_ctx *ctx = q->ctx;
-    unsigned id = q->next_id++;
-    _cleanup_free_ char *text = NULL;
+    char *text;
+    *ret_id = q->next_id++;
     if (asprintf(&text, "{\"execute\":\"%s\"%s%s,\"id\":%u}\n", command,
                  arguments_json ? ",\"arguments\":" : "",
-                 arguments_json ? arguments_json : "", id) < 0)
-        return LIBDMR_ERROR_NOMEM;
+                 arguments_json ? arguments_json : "", *ret_id) < 0)
+        return NULL;
+    return text;
+}
+
+static int send_logged(struct libdmr_qmp *q, const char *text, int fd, const char *command)
+{
+    libdmr_ctx *ctx = q->ctx;
     int rc = qmp_send(q, text, fd);
-    if (rc) {
-        if (rc == LIBDMR_ERROR_QEMU_API)
-            LOGD(ERROR, q->domid, "QMP: QEMU closed the connection (sending %s)", command);
-        else
-            LOGED(ERROR, q->domid, "QMP: sending %s", command);
-        return rc;
-    }
-    long deadline = now_ms() + timeout_ms;
+    if (rc == LIBDMR_ERROR_QEMU_API)
+        LOGD(ERROR, q->domid, "QMP: QEMU closed the connection (sending %s)", command);
+    else if (rc)
+        LOGED(ERROR, q->domid, "QMP: sending %s", command);
+    return rc;
+}
+
+/* Read up to the reply to command id, queueing events met on the way. */
+static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, long deadline,
+                       yajl_val *ret_return)
+{
+    libdmr_ctx *ctx = q->ctx;
     for (;;) {
         yajl_val msg;
-        if ((rc = qmp_read_message(q, deadline, &msg)))
+        int rc = qmp_read_message(q, deadline, &msg);
+        if (rc)
             return rc;
         yajl_val event = member(msg, "event", yajl_t_string);
         yajl_val got_id = member(msg, "id", yajl_t_number);
@@ -286,17 +296,68 @@ static int qmp_run(struct libdmr_qmp *q, const char *command, const char *argume
         }
         if (ret_return) {
             /* Detach the value from the message so the caller owns it. */
-            const char *path[] = { "return", NULL };
-            yajl_val *slot = NULL;
             for (size_t i = 0; i < msg->u.object.len; i++)
-                if (!strcmp(msg->u.object.keys[i], path[0]))
-                    slot = &msg->u.object.values[i];
-            *ret_return = *slot;
-            *slot = NULL;
+                if (!strcmp(msg->u.object.keys[i], "return")) {
+                    *ret_return = msg->u.object.values[i];
+                    msg->u.object.values[i] = NULL;
+                }
         }
         yajl_tree_free(msg);
         return 0;
     }
+}
+
+static int qmp_run(struct libdmr_qmp *q, const char *command, const char *arguments_json,
+                   int fd, int timeout_ms, yajl_val *ret_return)
+{
+    unsigned id;
+    _cleanup_free_ char *text = command_text(q, command, arguments_json, &id);
+    if (!text)
+        return LIBDMR_ERROR_NOMEM;
+    int rc = send_logged(q, text, fd, command);
+    return rc ? rc : await_reply(q, command, id, now_ms() + timeout_ms, ret_return);
+}
+
+int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int fd,
+                      int timeout_ms)
+{
+    libdmr_ctx *ctx = q->ctx;
+    if (q->broken) {
+        LOGD(ERROR, q->domid, "QMP: the connection is unusable after an earlier error");
+        return LIBDMR_ERROR_QEMU_API;
+    }
+    /* One write for all: QEMU answers in order, each by its id. */
+    char *all = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&all, &len);
+    unsigned first_id = q->next_id;
+    for (size_t i = 0; f && i < n; i++) {
+        unsigned id;
+        _cleanup_free_ char *text = command_text(q, cmds[i].command, cmds[i].arguments, &id);
+        if (!text)
+            break;
+        fputs(text, f);
+    }
+    if (!f || fclose(f) || q->next_id - first_id != n) {
+        free(all);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    q->events_this_command = 0;
+    int rc = send_logged(q, all, fd, cmds[0].command);
+    free(all);
+    long deadline = now_ms() + timeout_ms;
+    int first_error = rc;
+    for (size_t i = 0; !rc && i < n; i++) {
+        cmds[i].rc = await_reply(q, cmds[i].command, first_id + i, deadline, cmds[i].ret);
+        if (cmds[i].rc && !first_error)
+            first_error = cmds[i].rc;
+        /* QEMU's own error replies keep the stream in step; nothing else does. */
+        if (cmds[i].rc && cmds[i].rc != LIBDMR_ERROR_FAIL)
+            rc = cmds[i].rc;
+    }
+    if (rc)
+        q->broken = true;
+    return first_error;
 }
 
 int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret)

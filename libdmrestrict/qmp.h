@@ -24,6 +24,18 @@ int qmp_execute(struct libdmr_qmp *q, const char *command, const char *arguments
 /* The same, sending fd (which stays the caller's) with the command. */
 int qmp_execute_fd(struct libdmr_qmp *q, const char *command, const char *arguments_json,
                    int fd, int timeout_ms, yajl_val *ret_return);
+/* Commands sent in one write and answered in order (pipelined). */
+struct qmp_cmd {
+    const char *command;
+    const char *arguments;     /* JSON object or NULL */
+    yajl_val *ret;             /* may be NULL */
+    int rc;                    /* out: this command's result */
+};
+/* fd (or -1) rides with the batch, for its add-fd. Returns the first
+ * command's error, if any; every reply is read either way. */
+int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int fd,
+                      int timeout_ms);
+
 /* The unread events, by name, oldest first (at most the newest 256);
  * the caller owns *ret and the queue starts empty. */
 size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret);

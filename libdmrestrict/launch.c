@@ -292,10 +292,9 @@ static int launch_steps(struct launch *l)
     return 0;
 }
 
-int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
+/* Carry a plan out; the caller holds run_lock. */
+static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan)
 {
-    if (!ctx || !plan)
-        return LIBDMR_ERROR_INVAL;
     if (plan->verdict.refusal_rc) {
         LOGD(ERROR, plan->domid, "%s", plan->verdict.refusal);
         return plan->verdict.refusal_rc;
@@ -304,9 +303,6 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
         LOGD(ERROR, plan->domid, "launching on the xen backend is not implemented yet");
         return LIBDMR_ERROR_NI;
     }
-    _cleanup_close_ int lock = run_lock(ctx);
-    if (lock < 0)
-        return libdmr_error_from_errno(lock);
     struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1 };
     snprintf(l.log_path, sizeof(l.log_path), LIBDMR_LOG_DIR "/qemu-dm-%s.log", plan->name);
     l.fds = malloc(plan->n_resources * sizeof(*l.fds));
@@ -315,11 +311,51 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     for (size_t i = 0; i < plan->n_resources; i++)
         l.fds[i] = -1;
     int rc = launch_steps(&l);
-    if (rc) {
+    if (rc)
         rollback(&l);
-        run_dirs_release();
-    }
     free(l.fds);
+    return rc;
+}
+
+int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
+{
+    if (!ctx || !plan)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_close_ int lock = run_lock(ctx);
+    if (lock < 0)
+        return libdmr_error_from_errno(lock);
+    int rc = create_locked(ctx, plan);
+    if (rc)
+        run_dirs_release();
+    return rc;
+}
+
+int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
+                                libdmr_plan **ret_plan)
+{
+    if (!ctx || !config)
+        return LIBDMR_ERROR_INVAL;
+    /* Facts, plan and launch under one lock: the lowest free domid the
+     * facts find is still free when the domain takes it. */
+    _cleanup_close_ int lock = run_lock(ctx);
+    if (lock < 0)
+        return libdmr_error_from_errno(lock);
+    libdmr_facts *facts = NULL;
+    libdmr_plan *plan = NULL;
+    int rc = libdmr_facts_gather(ctx, config, &facts);
+    if (!rc)
+        rc = libdmr_plan_compute(ctx, config, facts, &plan);
+    if (!rc)
+        rc = libdmr_plan_check(ctx, plan);  /* notices and warnings, or the refusal */
+    if (!rc)
+        rc = create_locked(ctx, plan);
+    if (rc)
+        run_dirs_release();
+    libdmr_facts_free(facts);
+    if (ret_plan && !rc)
+        *ret_plan = plan;
+    else
+        libdmr_plan_free(plan);
     return rc;
 }
 

@@ -86,6 +86,10 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
         usage_error("create", "no config file given");
         return EXIT_USAGE;
     }
+    if (o->facts_file && !o->dry_run) {
+        usage_error("create", "--facts is for -n: a domain starts from this host's facts");
+        return EXIT_USAGE;
+    }
     if (domid && o->facts_file) {
         usage_error("create", "--domid and --facts do not go together: the facts file holds the domid");
         return EXIT_USAGE;
@@ -134,6 +138,15 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
                                 o.n_overrides, &config);
     if (!rc && o.domid)
         rc = libdmr_config_set_domid(x->ctx, config, o.domid);
+    if (!rc && !o.dry_run) {
+        /* Facts, plan and launch under one lock, in the library. */
+        rc = libdmr_domain_create_config(x->ctx, config, &plan);
+        if (rc)
+            status = fail(x, &o, rc);
+        else if (o.json)
+            printf("{\"domid\":%u}\n", libdmr_plan_domid(plan));
+        goto out;
+    }
     if (!rc)
         rc = o.facts_file ? libdmr_facts_load(x->ctx, o.facts_file, &facts)
                           : libdmr_facts_gather(x->ctx, config, &facts);
@@ -146,16 +159,10 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
         if (o.json)
             print_plan(x, &o, plan);  /* the plan's {"error":...} object */
         status = EXIT_ERROR;
-    } else if (o.dry_run) {
-        status = print_plan(x, &o, plan);
     } else {
-        libdmr_plan_check(x->ctx, plan);  /* notices and warnings, e.g. "runs as root" */
-        rc = libdmr_domain_create(x->ctx, plan);
-        if (rc)
-            status = fail(x, &o, rc);
-        else if (o.json)
-            printf("{\"domid\":%u}\n", libdmr_plan_domid(plan));
+        status = print_plan(x, &o, plan);
     }
+out:
     libdmr_plan_free(plan);
     libdmr_facts_free(facts);
     libdmr_config_free(config);

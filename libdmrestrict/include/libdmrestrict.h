@@ -154,6 +154,13 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
  * step on failure.
  */
 int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan);
+/*
+ * Gather facts, plan (logging its notices and warnings, or its refusal)
+ * and create, all under the host-wide lock, so the domid the plan takes
+ * cannot be taken meanwhile. *ret_plan (may be NULL) gets the plan.
+ */
+int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
+                                libdmr_plan **ret_plan);
 /* quit, then SIGKILL, then kill by uid; remove chroot, socket and state. */
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid);
 /* A domain by name or domid, as xl takes it. */

@@ -126,6 +126,15 @@ tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' 
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 
+# --- 5b. two creates at once take different domids (the lock) --------------
+printf 'name = "p1"\nmemory = 32\ndm_restrict = 1\naccel = "tcg"\n' > "$work/p.cfg"
+"$XL_DMR" create "$work/p.cfg" 2> "$work/p1.err" & a=$!
+"$XL_DMR" create "$work/p.cfg" 'name="p2"' 2> "$work/p2.err" & b=$!
+wait $a; ra=$?; wait $b; rb=$?
+tap_check "two creates at once without --domid: both start, on domids 1 and 2" \
+    [ "$ra $rb $("$XL_DMR" list --json | json_get /dev/stdin 'sorted(x["domid"] for x in d)')" = "0 0 [1, 2]" ]
+"$XL_DMR" destroy p1; "$XL_DMR" destroy p2
+
 # --- 6. a DM that died is destroyed quietly ---------------------------------
 "$XL_DMR" create --domid 5 "$work/r1.cfg" dm_restrict=0 'name="dead"' 'disk=[]' 2>/dev/null
 kill -9 "$("$XL_DMR" list --json | json_get /dev/stdin 'd[0]["dm_pid"]')"

@@ -208,6 +208,10 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         if (r || p->verdict.refusal_rc)
             return r;
     }
+    if (p->root_bus_hotplug_off) {
+        PUSH("-global");
+        PUSH("PIIX4_PM.acpi-root-pci-hotplug=off");
+    }
     for (size_t i = 0; i < p->n_pci; i++) {
         r = argv_pci(p, &p->pci[i]);
         if (r)

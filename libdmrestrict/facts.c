@@ -19,6 +19,7 @@ int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
     if (!rc) rc = facts_subid_gather(ctx, f);
     if (!rc) rc = facts_qemu_gather(ctx, config, f);
     if (!rc) rc = facts_images_gather(ctx, config, f);
+    if (!rc) rc = facts_pci_gather(ctx, config, f);
     if (rc) {
         libdmr_facts_free(f);
         return rc;
@@ -61,6 +62,7 @@ void libdmr_facts_free(libdmr_facts *f)
     for (size_t i = 0; i < f->n_images; i++)
         free(f->images[i].path);
     free(f->images);
+    facts_pci_clear(f);
     free(f);
 }
 

@@ -62,6 +62,61 @@ void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
     yajl_gen_map_close(g);
 }
 
+static void json_pci(yajl_gen g, const libdmr_facts *f)
+{
+    json_key(g, "vfio_container");
+    if (f->vfio_container) {
+        yajl_gen_map_open(g);
+        json_kint(g, "major", f->vfio_major);
+        json_kint(g, "minor", f->vfio_minor);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
+    json_key(g, "memlock_hard");
+    if (f->memlock_hard == UINT64_MAX)
+        json_str(g, "unlimited");
+    else
+        yajl_gen_integer(g, (long long)f->memlock_hard);
+    json_kbool(g, "cap_sys_resource", f->cap_sys_resource);
+    json_key(g, "pci");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_pci; i++) {
+        const struct libdmr_pci_host *h = &f->pci[i];
+        yajl_gen_map_open(g);
+        json_kstr(g, "bdf", h->bdf);
+        json_kbool(g, "present", h->present);
+        json_kstr(g, "sysfs_dir", h->sysfs_dir);
+        json_kstr(g, "driver", h->driver);
+        json_key(g, "iommu_group");
+        if (h->has_group)
+            yajl_gen_integer(g, h->group);
+        else
+            yajl_gen_null(g);
+        json_key(g, "group_node");
+        if (h->group_node) {
+            yajl_gen_map_open(g);
+            json_kint(g, "major", h->group_major);
+            json_kint(g, "minor", h->group_minor);
+            yajl_gen_map_close(g);
+        } else {
+            yajl_gen_null(g);
+        }
+        json_key(g, "members");
+        yajl_gen_array_open(g);
+        for (size_t j = 0; j < h->n_members; j++) {
+            yajl_gen_map_open(g);
+            json_kstr(g, "bdf", h->members[j].bdf);
+            json_kstr(g, "driver", h->members[j].driver);
+            json_kbool(g, "bridge", h->members[j].bridge);
+            yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json)
 {
     if (!ctx || !f || !ret_json)
@@ -102,6 +157,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+    json_pci(g, f);
     yajl_gen_map_close(g);
     return json_finish(g, ret_json);
 }
@@ -245,6 +301,65 @@ static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
     }
 }
 
+static bool read_node(struct reader *rd, yajl_val v, unsigned *major_r, unsigned *minor_r)
+{
+    if (!v || YAJL_IS_NULL(v))
+        return false;
+    if (!YAJL_IS_OBJECT(v)) {
+        bad(rd, "a device node");
+        return false;
+    }
+    *major_r = get_uint(rd, v, "major", UINT32_MAX);
+    *minor_r = get_uint(rd, v, "minor", UINT32_MAX);
+    return true;
+}
+
+static void read_pci_host(struct reader *rd, yajl_val e, struct libdmr_pci_host *h)
+{
+    h->bdf = get_str(rd, e, "bdf");
+    h->present = get_bool(rd, e, "present");
+    h->sysfs_dir = get_str(rd, e, "sysfs_dir");
+    h->driver = get_str(rd, e, "driver");
+    yajl_val group = member(e, "iommu_group");
+    if (group && !YAJL_IS_NULL(group)) {
+        h->has_group = true;
+        h->group = get_uint(rd, e, "iommu_group", UINT32_MAX);
+    }
+    h->group_node = read_node(rd, member(e, "group_node"), &h->group_major, &h->group_minor);
+    yajl_val m = get_array(rd, e, "members");
+    size_t n = m ? YAJL_GET_ARRAY(m)->len : 0;
+    if (n && !(h->members = calloc(n, sizeof(*h->members)))) {
+        rd->rc = LIBDMR_ERROR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++, h->n_members++) {
+        yajl_val x = YAJL_GET_ARRAY(m)->values[i];
+        h->members[i].bdf = get_str(rd, x, "bdf");
+        h->members[i].driver = get_str(rd, x, "driver");
+        h->members[i].bridge = get_bool(rd, x, "bridge");
+    }
+    if (!h->bdf)
+        bad(rd, "a pci device without a bdf");
+}
+
+static void read_pci(struct reader *rd, yajl_val root, libdmr_facts *f)
+{
+    f->vfio_container = read_node(rd, member(root, "vfio_container"), &f->vfio_major, &f->vfio_minor);
+    yajl_val ml = member(root, "memlock_hard");
+    const char *word = ml && YAJL_IS_STRING(ml) ? YAJL_GET_STRING(ml) : NULL;
+    f->memlock_hard = !ml || (word && !strcmp(word, "unlimited"))
+                          ? UINT64_MAX : get_uint(rd, root, "memlock_hard", INT64_MAX);
+    f->cap_sys_resource = get_bool(rd, root, "cap_sys_resource");
+    yajl_val a = get_array(rd, root, "pci");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (n && !(f->pci = calloc(n, sizeof(*f->pci)))) {
+        rd->rc = LIBDMR_ERROR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++, f->n_pci++)
+        read_pci_host(rd, YAJL_GET_ARRAY(a)->values[i], &f->pci[i]);
+}
+
 static void read_domids(struct reader *rd, yajl_val root, libdmr_facts *f)
 {
     yajl_val a = get_array(rd, root, "domids_in_use");
@@ -304,6 +419,7 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     if (!rd.rc && f->qemu.present && !f->qemu.path)
         bad(&rd, "qemu.path");
     read_images(&rd, root, f);
+    read_pci(&rd, root, f);
     yajl_tree_free(root);
     if (rd.rc) {
         libdmr_facts_free(f);

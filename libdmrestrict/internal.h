@@ -171,6 +171,27 @@ struct libdmr_qemu_caps {
     struct strv machines;
 };
 
+/* A member of a PCI device's IOMMU group. */
+struct libdmr_pci_member {
+    char *bdf;
+    char *driver;          /* NULL: no driver bound */
+    bool bridge;           /* class 0x06xx: bridges need no driver */
+};
+
+/* A host PCI device the config assigns, as sysfs shows it. */
+struct libdmr_pci_host {
+    char *bdf;             /* "0000:01:00.0" */
+    bool present;
+    char *sysfs_dir;       /* its real directory, under the sysroot */
+    char *driver;
+    bool has_group;
+    unsigned group;
+    struct libdmr_pci_member *members;
+    size_t n_members;
+    bool group_node;       /* /dev/vfio/<group> exists */
+    unsigned group_major, group_minor;
+};
+
 struct libdmr_image {
     char *path;
     bool present;
@@ -196,6 +217,13 @@ struct libdmr_facts {
     struct libdmr_qemu_caps qemu;
     struct libdmr_image *images;            /* one per disk with a target */
     size_t n_images;
+
+    struct libdmr_pci_host *pci;            /* one per pci device of the config */
+    size_t n_pci;
+    bool vfio_container;                    /* /dev/vfio/vfio */
+    unsigned vfio_major, vfio_minor;
+    uint64_t memlock_hard;                  /* UINT64_MAX: unlimited */
+    bool cap_sys_resource;                  /* may raise a hard limit */
 };
 
 /* Each gathers one kind of fact; read-only. */
@@ -208,6 +236,9 @@ int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
                          libdmr_facts *facts);
 int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts *facts);
+int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                     libdmr_facts *facts);
+void facts_pci_clear(libdmr_facts *facts);
 
 struct stat;
 /* The probe cache (facts_qemu_cache.c): 1 on a hit, 0 on a miss. */
@@ -290,6 +321,19 @@ struct plan_pci {
     bool port_hotplug;
 };
 
+/* What the DM's private mount namespace puts in its chroot (VFIO). */
+enum plan_chroot_kind { PLAN_CHROOT_TMPFS, PLAN_CHROOT_CHARDEV, PLAN_CHROOT_BIND_RO };
+
+struct plan_chroot_entry {
+    enum plan_chroot_kind kind;
+    char *path;            /* inside the chroot, absolute */
+    char *source;          /* BIND_RO: the host directory */
+    unsigned major, minor; /* CHARDEV */
+    unsigned mode;
+    uid_t uid;
+    gid_t gid;
+};
+
 struct libdmr_plan {
     uint32_t domid;
     char *name;
@@ -311,6 +355,9 @@ struct libdmr_plan {
     size_t n_resources;
     struct plan_pci *pci;
     size_t n_pci;
+    bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
+    struct plan_chroot_entry *chroot_contents;
+    size_t n_chroot_contents;
     struct plan_verdict verdict;
     struct strv argv;
 };
@@ -325,6 +372,8 @@ int plan_pci(const libdmr_config *config, const libdmr_facts *facts,
              libdmr_plan *plan);
 int plan_limits(const libdmr_config *config, const libdmr_facts *facts,
                 libdmr_plan *plan);
+int plan_vfio(const libdmr_config *config, const libdmr_facts *facts,
+              libdmr_plan *plan);
 int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
                    libdmr_plan *plan);
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,

@@ -147,6 +147,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
         r = plan_qemu_host(c, f, p);
     if (!r && !v->refusal_rc) r = plan_resources(c, f, p);
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? argv_qemu_system(c, p, f)
@@ -223,6 +224,11 @@ void libdmr_plan_free(libdmr_plan *p)
         free(p->pci[i].port);
     }
     free(p->pci);
+    for (size_t i = 0; i < p->n_chroot_contents; i++) {
+        free(p->chroot_contents[i].path);
+        free(p->chroot_contents[i].source);
+    }
+    free(p->chroot_contents);
     strv_clear(&p->verdict.notices);
     strv_clear(&p->verdict.warnings);
     free(p->verdict.refusal);

@@ -57,11 +57,42 @@ static void json_identity(yajl_gen g, const libdmr_plan *p)
     yajl_gen_map_close(g);
 }
 
+static const char *chroot_kind_name(enum plan_chroot_kind k)
+{
+    return k == PLAN_CHROOT_TMPFS ? "tmpfs" : k == PLAN_CHROOT_CHARDEV ? "chardev" : "bind-ro";
+}
+
+static void json_chroot_contents(yajl_gen g, const libdmr_plan *p)
+{
+    json_key(g, "chroot_contents");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_chroot_contents; i++) {
+        const struct plan_chroot_entry *e = &p->chroot_contents[i];
+        char mode[8];
+        snprintf(mode, sizeof(mode), "%04o", e->mode);
+        yajl_gen_map_open(g);
+        json_kstr(g, "kind", chroot_kind_name(e->kind));
+        json_kstr(g, "path", e->path);
+        if (e->kind == PLAN_CHROOT_BIND_RO)
+            json_kstr(g, "source", e->source);
+        if (e->kind == PLAN_CHROOT_CHARDEV) {
+            json_kint(g, "major", e->major);
+            json_kint(g, "minor", e->minor);
+            json_kint(g, "uid", e->uid);
+            json_kint(g, "gid", e->gid);
+        }
+        json_kstr(g, "mode", mode);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 static void json_confinement(yajl_gen g, const libdmr_plan *p)
 {
     char mode[8];
     snprintf(mode, sizeof(mode), "%04o", p->chroot_mode);
     json_kstr(g, "chroot_mode", p->chroot ? mode : NULL);
+    json_chroot_contents(g, p);
     json_key(g, "namespaces");
     yajl_gen_array_open(g);
     if (p->unshare_mnt_ipc) {
@@ -136,7 +167,8 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
         if (p->backend != LIBDMR_BACKEND_QEMU)
             yajl_gen_null(g);
         else
-            yajl_gen_bool(g, d->port ? d->port_hotplug : p->machine == LIBDMR_MACHINE_PC);
+            yajl_gen_bool(g, d->port ? d->port_hotplug
+                                     : p->machine == LIBDMR_MACHINE_PC && !p->root_bus_hotplug_off);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -223,7 +255,17 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Kill by uid: no\n");
     fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
     if (p->chroot)
-        fprintf(out, "Chroot: %s (mode %04o, empty)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode);
+        fprintf(out, "Chroot: %s (mode %04o%s)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode,
+                p->n_chroot_contents ? "" : ", empty");
+    for (size_t i = 0; i < p->n_chroot_contents; i++) {
+        const struct plan_chroot_entry *e = &p->chroot_contents[i];
+        fprintf(out, "  in its namespace: %s %s", chroot_kind_name(e->kind), e->path);
+        if (e->kind == PLAN_CHROOT_CHARDEV)
+            fprintf(out, " (%u:%u, mode %04o, uid %u)", e->major, e->minor, e->mode, (unsigned)e->uid);
+        if (e->kind == PLAN_CHROOT_BIND_RO)
+            fprintf(out, " <- %s", e->source);
+        fputc('\n', out);
+    }
     if (p->sandbox)
         fprintf(out, "Sandbox: %s\n", p->sandbox);
     for (size_t i = 0; i < p->n_rlimits; i++) {

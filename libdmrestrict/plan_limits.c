@@ -75,8 +75,16 @@ int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
         return r;
     }
 
-    /* VFIO pins all guest RAM, plus room for QEMU's own DMA maps. */
+    /* VFIO pins all guest RAM, plus room for QEMU's own DMA maps. A DM
+     * that drops its capabilities needs the limit itself; one the host
+     * will not grant is a refusal now, not a QEMU failure later. */
     uint64_t memlock = p->n_pci ? ((uint64_t)c->memory_mb + 1024) << 20 : 0;
+    if (memlock > f->memlock_hard && !f->cap_sys_resource)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_REFUSED,
+            "VFIO needs RLIMIT_MEMLOCK of %llu MiB (guest RAM + 1 GiB), but the "
+            "hard limit here is %llu KiB and xl-dmr lacks CAP_SYS_RESOURCE to "
+            "raise it: raise the hard limit (limits.conf, LimitMEMLOCK=)",
+            (unsigned long long)(memlock >> 20), (unsigned long long)(f->memlock_hard >> 10));
     const struct plan_rlimit ours[] = {
         { RLIMIT_FSIZE, "FSIZE", fsize_for_images(c, f) },
         { RLIMIT_CORE, "CORE", 0 },

@@ -5,7 +5,7 @@
  * hot-pluggable slot: on q35 a device either gets a pcie-root-port of its
  * own (hotplug on or off), or sits on pcie.0 as an integrated endpoint,
  * which no guest can unplug. On pc (i440fx) every slot of pci.0 is
- * hot-pluggable through ACPI, so there is no way to forbid it per device.
+ * hot-pluggable through ACPI; it can only be turned off for the whole bus.
  * A user-given slot (@VSLOT) that contradicts the wish is an error, not a
  * hint. On the xen backend libxl places the devices.
  */
@@ -84,15 +84,32 @@ static int place_q35(const struct libdmr_pci_dev *d, const libdmr_facts *f,
     return asprintf(&out->port, "rp%u", out->chassis) < 0 ? (out->port = NULL, -ENOMEM) : 0;
 }
 
-static int place_pc(const struct libdmr_pci_dev *d, libdmr_plan *p,
-                    struct plan_pci *out)
+static int place_pc(const struct libdmr_pci_dev *d, struct plan_pci *out)
 {
-    if (!d->guest_unplug)
-        return pci_refuse(p, d, "machine pc cannot stop the guest from "
-                          "unplugging a device (every pci.0 slot is "
-                          "hot-pluggable through ACPI); use machine=\"q35\"");
     out->root_slot = d->has_vslot ? d->vslot : 0;  /* 0: QEMU picks */
     return 0;
+}
+
+/*
+ * On pc, ACPI hot-plug can only be turned off for the whole root bus
+ * (PIIX4_PM.acpi-root-pci-hotplug=off): all devices or none.
+ */
+static int plan_pc_hotplug(const libdmr_config *c, libdmr_plan *p)
+{
+    size_t denied = 0;
+    for (size_t i = 0; i < c->n_pci; i++)
+        denied += !c->pci[i].guest_unplug;
+    if (!denied)
+        return 0;
+    if (denied < c->n_pci)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+            "machine pc can stop guest unplug only for the whole root bus, and "
+            "some devices here allow it (guest_unplug=1): use machine=\"q35\", "
+            "or the same guest_unplug for all");
+    p->root_bus_hotplug_off = true;
+    return verdict_warn(&p->verdict, "machine pc: ACPI hot-plug of the whole root bus "
+                        "is off, so the guest cannot unplug its devices, and nothing "
+                        "can be hot-plugged into it either");
 }
 
 int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
@@ -105,6 +122,9 @@ int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
     struct slot_map slots = { 0 };
     unsigned chassis = 1;
     int r = p->backend == LIBDMR_BACKEND_QEMU ? reserve_user_slots(c, p, &slots) : 0;
+    if (!r && !p->verdict.refusal_rc && p->backend == LIBDMR_BACKEND_QEMU &&
+        p->machine == LIBDMR_MACHINE_PC)
+        r = plan_pc_hotplug(c, p);
     for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_pci; i++) {
         const struct libdmr_pci_dev *d = &c->pci[i];
         struct plan_pci *out = &p->pci[p->n_pci++];
@@ -123,7 +143,7 @@ int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
             continue;
         }
         r = p->machine == LIBDMR_MACHINE_Q35 ? place_q35(d, f, &slots, out, &chassis)
-                                             : place_pc(d, p, out);
+                                             : place_pc(d, out);
         if (r == -ENOSPC)
             r = pci_refuse(p, d, "no free slot left on pcie.0");
     }

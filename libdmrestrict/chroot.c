@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "launch.h"
 
@@ -114,6 +116,74 @@ int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mod
     if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0 || fchmod(fd, mode) < 0) {
         LOGED(ERROR, domid, "setting up %s", path);
         return errno ? -errno : -EIO;
+    }
+    return 0;
+}
+
+/* mkdir -p under root (a path inside the chroot), every level 0755. */
+static int mkdir_under(const char *root, const char *path)
+{
+    char buf[4096];
+    int n = snprintf(buf, sizeof(buf), "%s%s", root, path);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return -ENAMETOOLONG;
+    for (char *s = buf + strlen(root) + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -errno;
+        *s = '/';
+    }
+    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static int populate_one(const char *root, const struct plan_chroot_entry *e)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s%s", root, strcmp(e->path, "/") ? e->path : "");
+    switch (e->kind) {
+    case PLAN_CHROOT_TMPFS: {
+        char opts[64];
+        snprintf(opts, sizeof(opts), "mode=%04o,size=1m,nr_inodes=256", e->mode);
+        return mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NOEXEC, opts) < 0 ? -errno : 0;
+    }
+    case PLAN_CHROOT_CHARDEV: {
+        /* A node of our own in the DM's tmpfs: owning it changes nothing of the host's. */
+        _cleanup_free_ char *dir = strdup(e->path);
+        if (!dir)
+            return -ENOMEM;
+        *strrchr(dir, '/') = '\0';
+        int r = dir[0] ? mkdir_under(root, dir) : 0;
+        if (r)
+            return r;
+        if (mknod(path, S_IFCHR | e->mode, makedev(e->major, e->minor)) < 0 ||
+            chown(path, e->uid, e->gid) < 0 || chmod(path, e->mode) < 0)
+            return -errno;
+        return 0;
+    }
+    case PLAN_CHROOT_BIND_RO: {
+        int r = mkdir_under(root, e->path);
+        if (r)
+            return r;
+        if (mount(e->source, path, NULL, MS_BIND, NULL) < 0 ||
+            mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV |
+                                    MS_NOEXEC, NULL) < 0)
+            return -errno;
+        return 0;
+    }
+    }
+    return -EINVAL;
+}
+
+int chroot_populate(const libdmr_plan *plan, const char **ret_failed)
+{
+    for (size_t i = 0; i < plan->n_chroot_contents; i++) {
+        int r = populate_one(plan->chroot, &plan->chroot_contents[i]);
+        if (r) {
+            *ret_failed = plan->chroot_contents[i].path;
+            return r;
+        }
     }
     return 0;
 }

@@ -12,6 +12,9 @@
 /* chroot.c: the per-domain chroot, made and removed with openat. */
 int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mode);
 int chroot_remove(libdmr_ctx *ctx, const char *path);
+/* In the DM's private mount namespace (the spawned child, before exec):
+ * make what the plan lists in its chroot. -errno, and the entry that failed. */
+int chroot_populate(const libdmr_plan *plan, const char **ret_failed);
 
 /* proc.c: a process we did not fork, held by a pidfd checked against
  * its start time, so a reused pid is never mistaken for it. */

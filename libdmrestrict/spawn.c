@@ -34,12 +34,13 @@ static void __attribute__((noreturn)) child_fail(int status_fd, int step)
     _exit(127);
 }
 
-enum { STEP_SETSID = 1, STEP_UNSHARE, STEP_MOUNT, STEP_RLIMIT, STEP_FDS, STEP_EXEC };
+enum { STEP_SETSID = 1, STEP_UNSHARE, STEP_MOUNT, STEP_CHROOT, STEP_RLIMIT, STEP_FDS, STEP_EXEC };
 
 static const char *step_name(int step)
 {
     static const char *const names[] = { "?", "setsid", "unshare", "making mounts private",
-                                         "setrlimit", "arranging descriptors", "exec" };
+                                         "filling the chroot (VFIO)", "setrlimit",
+                                         "arranging descriptors", "exec" };
     return step > 0 && step <= STEP_EXEC ? names[step] : names[0];
 }
 
@@ -57,6 +58,12 @@ child_exec(const libdmr_plan *plan, const int *resource_fds, int out_fd, int sta
         /* Nothing mounted in the DM's namespace may reach the host's. */
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             child_fail(status_fd, STEP_MOUNT);
+        const char *failed;
+        int r = chroot_populate(plan, &failed);
+        if (r) {
+            errno = -r;
+            child_fail(status_fd, STEP_CHROOT);
+        }
     }
     for (size_t i = 0; i < plan->n_rlimits; i++) {
         const struct plan_rlimit *l = &plan->rlimits[i];

@@ -30,27 +30,9 @@
 
 #include <yajl/yajl_tree.h>
 
+#include "benchutil.h"
 #include "launch.h"
 #include "qmp.h"
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Run argv to completion; its wall time and the CPU of it and its waited children. */
 static int run(char *const argv[], double *wall_ms, double *cpu_ms)

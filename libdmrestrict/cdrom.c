@@ -22,11 +22,8 @@ int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp)
         return LIBDMR_ERROR_INVAL;
     struct dm_state s;
     int r = state_read(ctx, domid, &s);
-    if (r) {
-        if (r == -ENOENT)
-            LOGD(ERROR, domid, "no such domain");
+    if (r)
         return libdmr_error_from_errno(r);
-    }
     int rc = qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, ret_qmp);
     state_clear(&s);
     return rc;

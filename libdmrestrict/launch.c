@@ -368,11 +368,8 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
         return libdmr_error_from_errno(lock);
     struct dm_state s;
     int r = state_read(ctx, domid, &s);
-    if (r) {
-        if (r == -ENOENT)
-            LOGD(ERROR, domid, "no such domain");
+    if (r)
         return libdmr_error_from_errno(r);
-    }
     /* Ask first (QEMU may close the connection instead of answering);
      * a DM that already died has nothing to be asked. */
     struct libdmr_qmp *q = NULL;

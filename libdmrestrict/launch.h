@@ -66,6 +66,7 @@ struct dm_state {
     uid_t reaper_uid;
 };
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);
+/* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
 int state_remove(libdmr_ctx *ctx, uint32_t domid);
 int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);

@@ -202,10 +202,10 @@ int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret)
     char name[32];
     state_path(domid, name, sizeof(name), "");
     _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dirfd < 0)
-        return -ENOENT;
-    int r = state_read_at(dirfd, name, ret);
-    if (r && r != -ENOENT)
+    int r = dirfd < 0 ? -ENOENT : state_read_at(dirfd, name, ret);
+    if (r == -ENOENT)
+        LOGD(ERROR, domid, "no such domain");
+    else if (r)
         LOGEVD(ERROR, -r, domid, "reading the state file %s/%s", LIBDMR_STATE_DIR, name);
     return r;
 }

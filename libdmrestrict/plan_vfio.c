@@ -45,7 +45,7 @@ static int check_viable(libdmr_plan *p, const struct libdmr_pci_host *h)
                       "or absent (intel_iommu=on / amd_iommu=on)");
     if (!h->driver || strcmp(h->driver, "vfio-pci"))
         return refuse(p, LIBDMR_ERROR_REFUSED, h->bdf, "bound to %s, not vfio-pci "
-                      "(bind it to vfio-pci first: driver_override, then drivers_probe)", h->driver ? h->driver : "no driver");
+                      "(xl-dmr pci-assignable-add binds it)", h->driver ? h->driver : "no driver");
     for (size_t i = 0; i < h->n_members; i++) {
         const struct libdmr_pci_member *m = &h->members[i];
         if (m->bridge || endpoint_driver_ok(m->driver))

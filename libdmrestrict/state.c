@@ -61,8 +61,9 @@ int run_lock(libdmr_ctx *ctx)
 
 void run_dirs_release(void)
 {
-    /* Only empty directories go; a live domain keeps them. */
-    if (rmdir(LIBDMR_STATE_DIR) == 0)
+    /* Only empty directories go; a live domain, or a device made
+     * assignable (its record in assignable/), keeps them. */
+    if (rmdir(LIBDMR_STATE_DIR) == 0 || errno == ENOENT)
         rmdir(LIBDMR_RUN_DIR);
 }
 

@@ -21,6 +21,9 @@ static const struct command {
     { "list", main_list, "list [--json]" },
     { "cd-insert", main_cd_insert, "cd-insert DOMAIN VDEV [raw:]TARGET" },
     { "cd-eject", main_cd_eject, "cd-eject DOMAIN VDEV" },
+    { "pci-assignable-add", main_pci_assignable_add, "pci-assignable-add BDF" },
+    { "pci-assignable-remove", main_pci_assignable_remove, "pci-assignable-remove BDF" },
+    { "pci-assignable-list", main_pci_assignable_list, "pci-assignable-list" },
 };
 
 static void usage(FILE *out)

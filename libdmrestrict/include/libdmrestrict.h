@@ -201,6 +201,16 @@ int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
 int libdmr_cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
                        const char *vdev);
 
+/* ---- PCI devices for passthrough ------------------------------------- */
+
+/* Bind a host device ("[DDDD:]BB:DD.F") to vfio-pci (xen-pciback on a Xen
+ * dom0), remembering its driver; undone if it does not bind. */
+int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf);
+/* Give it back to the driver it had. */
+int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const char *bdf);
+/* The devices bound to that driver now; free each and the array. */
+int libdmr_pci_assignable_list(libdmr_ctx *ctx, char ***ret_bdfs, size_t *ret_n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,7 +46,9 @@ static void tree_make(struct tree *t, int group, const struct fake_dev *devs, si
     assert_non_null(mkdtemp(t->root));
     const char *r = t->root;
     sh("mkdir -p %s/sys/bus/pci/devices %s/sys/bus/pci/drivers/vfio-pci %s/sys/bus/pci/drivers/pci-stub "
-       "%s/sys/bus/pci/drivers/snd_hda_intel %s/sys/bus/pci/drivers/pcieport %s/dev/vfio", r, r, r, r, r, r);
+       "%s/sys/bus/pci/drivers/snd_hda_intel %s/sys/bus/pci/drivers/pcieport %s/sys/bus/pci/drivers/e1000e "
+       "%s/dev/vfio && touch %s/sys/bus/pci/drivers_probe && "
+       "for d in %s/sys/bus/pci/drivers/*; do touch $d/unbind; done", r, r, r, r, r, r, r, r, r);
     /* /dev/null's numbers stand in for the VFIO nodes'. */
     sh("mknod %s/dev/vfio/vfio c 1 3", r);
     if (group >= 0)
@@ -54,10 +56,13 @@ static void tree_make(struct tree *t, int group, const struct fake_dev *devs, si
     for (size_t i = 0; i < n; i++) {
         const char *b = devs[i].bdf;
         sh("mkdir -p %s/sys/devices/pci0000:00/%s && echo %s > %s/sys/devices/pci0000:00/%s/class && "
+           "touch %s/sys/devices/pci0000:00/%s/driver_override && "
            "ln -s ../../../devices/pci0000:00/%s %s/sys/bus/pci/devices/%s",
-           r, b, devs[i].klass, r, b, b, r, b);
+           r, b, devs[i].klass, r, b, r, b, b, r, b);
         if (devs[i].driver)
-            sh("ln -s ../../../bus/pci/drivers/%s %s/sys/devices/pci0000:00/%s/driver", devs[i].driver, r, b);
+            sh("ln -s ../../../bus/pci/drivers/%s %s/sys/devices/pci0000:00/%s/driver && "
+               "ln -s ../../../../devices/pci0000:00/%s %s/sys/bus/pci/drivers/%s/%s",
+               devs[i].driver, r, b, b, r, devs[i].driver, b);
         if (group >= 0)
             sh("ln -s ../../../kernel/iommu_groups/%d %s/sys/devices/pci0000:00/%s/iommu_group && "
                "ln -s ../../../../devices/pci0000:00/%s %s/sys/kernel/iommu_groups/%d/devices/%s",
@@ -299,6 +304,84 @@ static void test_chroot_made_in_private_namespace_fake_sysfs(void **state)
     print_message("stops here: QEMU opening /dev/vfio/12 needs a real IOMMU group\n");
 }
 
+static libdmr_ctx *ctx_on(const struct tree *t, xentoollog_logger_stdiostream **lg)
+{
+    libdmr_ctx *ctx = test_ctx(lg);
+    assert_int_equal(libdmr_ctx_set_sysroot(ctx, t->root), 0);
+    return ctx;
+}
+
+static void test_assignable_add_already_bound_fake_sysfs(void **state)
+{
+    const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
+    struct tree t;
+    tree_make(&t, 12, devs, ELEMENTSOF(devs));
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx = ctx_on(&t, &lg);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "03:00.0"), 0);
+    char **list;
+    size_t n;
+    assert_int_equal(libdmr_pci_assignable_list(ctx, &list, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0], "0000:03:00.0");
+    free(list[0]);
+    free(list);
+    test_ctx_free(ctx, lg);
+    tree_free(&t);
+}
+
+/* The fake kernel binds nothing: the add must notice and undo itself. */
+static void test_assignable_add_that_does_not_bind_is_undone_fake_sysfs(void **state)
+{
+    if (geteuid() != 0) {
+        print_message("needs root: the run directory /run/xl-dmr holds the record\n");
+        skip();
+    }
+    const struct fake_dev devs[] = { { "0000:04:00.0", "e1000e", "0x020000" } };
+    struct tree t;
+    tree_make(&t, 13, devs, ELEMENTSOF(devs));
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx = ctx_on(&t, &lg);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:04:00.0"), LIBDMR_ERROR_FAIL);
+    assert_non_null(strstr(libdmr_ctx_last_error(ctx), "did not bind to vfio-pci"));
+    assert_non_null(strstr(libdmr_ctx_last_error(ctx), "given back to e1000e"));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/sys/devices/pci0000:00/0000:04:00.0/driver_override", t.root);
+    char *text = test_slurp(path);
+    assert_string_equal(text, "\n");   /* the override is cleared again */
+    free(text);
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers/e1000e/unbind", t.root);
+    text = test_slurp(path);
+    assert_string_equal(text, "0000:04:00.0");   /* it was let go of */
+    free(text);
+    snprintf(path, sizeof(path), "%s/sys/bus/pci/drivers_probe", t.root);
+    text = test_slurp(path);
+    assert_string_equal(text, "0000:04:00.0");   /* and probed again */
+    free(text);
+    assert_int_not_equal(access("/run/xl-dmr/assignable/0000:04:00.0", F_OK), 0);
+    test_ctx_free(ctx, lg);
+    tree_free(&t);
+}
+
+static void test_assignable_bad_input_fake_sysfs(void **state)
+{
+    const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
+    struct tree t;
+    tree_make(&t, 12, devs, ELEMENTSOF(devs));
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx = ctx_on(&t, &lg);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "zz:00.0"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:20.0"), LIBDMR_ERROR_INVAL);
+    /* Trailing junk libxlutil would skip must not select a real device. */
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:00.0x"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:00.0@4"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:09:00.0"), LIBDMR_ERROR_NOTFOUND);
+    if (geteuid() == 0)
+        assert_int_equal(libdmr_pci_assignable_remove(ctx, "0000:03:00.0"), LIBDMR_ERROR_NOTFOUND);
+    test_ctx_free(ctx, lg);
+    tree_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +393,9 @@ int main(void)
         cmocka_unit_test(test_missing_device_fake_sysfs),
         cmocka_unit_test(test_memlock_arithmetic),
         cmocka_unit_test(test_chroot_made_in_private_namespace_fake_sysfs),
+        cmocka_unit_test(test_assignable_add_already_bound_fake_sysfs),
+        cmocka_unit_test(test_assignable_add_that_does_not_bind_is_undone_fake_sysfs),
+        cmocka_unit_test(test_assignable_bad_input_fake_sysfs),
     };
     return cmocka_run_group_tests_name("VFIO on fake sysfs", tests, NULL, NULL);
 }

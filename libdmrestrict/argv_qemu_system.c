@@ -101,22 +101,28 @@ static int argv_disk(libdmr_plan *p, const struct libdmr_disk *d)
 
 static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
 {
-    char host[16];
-    snprintf(host, sizeof(host), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+    /* "vfio-pci,host=B"; in tests an emulated stand-in, whose option ROM a
+     * chrooted QEMU could not read (romfile= says it has none). */
+    char host[64];
+    if (d->standin)
+        snprintf(host, sizeof(host), "%s,romfile=", d->standin);
+    else
+        snprintf(host, sizeof(host), "vfio-pci,host=%04x:%02x:%02x.%u", d->domain, d->bus,
+                 d->dev, d->func);
     if (d->port) {
         PUSH("-device");
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x%s", d->port,
              d->chassis, d->root_slot, d->port_hotplug ? "" : ",hotplug=off");
         PUSH("-device");
-        PUSH("vfio-pci,host=%s,id=%s,bus=%s,addr=0x0", host, d->id, d->port);
+        PUSH("%s,id=%s,bus=%s,addr=0x0", host, d->id, d->port);
         return 0;
     }
     const char *root = p->machine == LIBDMR_MACHINE_Q35 ? "pcie.0" : "pci.0";
     PUSH("-device");
     if (d->root_slot)
-        PUSH("vfio-pci,host=%s,id=%s,bus=%s,addr=0x%x", host, d->id, root, d->root_slot);
+        PUSH("%s,id=%s,bus=%s,addr=0x%x", host, d->id, root, d->root_slot);
     else
-        PUSH("vfio-pci,host=%s,id=%s,bus=%s", host, d->id, root);
+        PUSH("%s,id=%s,bus=%s", host, d->id, root);
     return 0;
 }
 

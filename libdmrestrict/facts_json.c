@@ -79,6 +79,7 @@ static void json_pci(yajl_gen g, const libdmr_facts *f)
     else
         yajl_gen_integer(g, (long long)f->memlock_hard);
     json_kbool(g, "cap_sys_resource", f->cap_sys_resource);
+    json_kstr(g, "pci_standin", f->pci_standin);
     json_key(g, "pci");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < f->n_pci; i++) {
@@ -350,6 +351,7 @@ static void read_pci(struct reader *rd, yajl_val root, libdmr_facts *f)
     f->memlock_hard = !ml || (word && !strcmp(word, "unlimited"))
                           ? UINT64_MAX : get_uint(rd, root, "memlock_hard", INT64_MAX);
     f->cap_sys_resource = get_bool(rd, root, "cap_sys_resource");
+    f->pci_standin = get_str(rd, root, "pci_standin");
     yajl_val a = get_array(rd, root, "pci");
     size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
     if (n && !(f->pci = calloc(n, sizeof(*f->pci)))) {

@@ -154,6 +154,15 @@ int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config, libdmr_facts 
     facts->memlock_hard = getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_max != RLIM_INFINITY
                               ? rl.rlim_max : UINT64_MAX;
     facts->cap_sys_resource = have_cap_sys_resource();
+    const char *standin = secure_getenv("XL_DMR_TEST_PCI_STANDIN");
+    if (standin && *standin) {
+        /* Only a device model name: it ends up in QEMU's -device. */
+        for (const char *c = standin; *c; c++)
+            if (!(*c >= 'a' && *c <= 'z') && !(*c >= '0' && *c <= '9') && *c != '-')
+                return LIBDMR_ERROR_INVAL;
+        if (!(facts->pci_standin = strdup(standin)))
+            return LIBDMR_ERROR_NOMEM;
+    }
     char node[4096];
     sys_path(ctx, node, sizeof(node), "/dev/vfio/vfio");
     facts->vfio_container = char_node(node, &facts->vfio_major, &facts->vfio_minor);
@@ -184,6 +193,8 @@ void facts_pci_clear(libdmr_facts *facts)
         free(h->members);
     }
     free(facts->pci);
+    free(facts->pci_standin);
+    facts->pci_standin = NULL;
     facts->pci = NULL;
     facts->n_pci = 0;
 }

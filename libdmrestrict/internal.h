@@ -223,6 +223,9 @@ struct libdmr_facts {
     bool vfio_container;                    /* /dev/vfio/vfio */
     unsigned vfio_major, vfio_minor;
     uint64_t memlock_hard;                  /* UINT64_MAX: unlimited */
+    /* Tests only ($XL_DMR_TEST_PCI_STANDIN): an emulated device model,
+     * e.g. e1000e, stands in for each assigned device. */
+    char *pci_standin;
     bool cap_sys_resource;                  /* may raise a hard limit */
 };
 
@@ -316,6 +319,7 @@ struct plan_pci {
     bool guest_unplug;
     char *id;              /* "hostdev0" */
     char *port;            /* pcie-root-port id, NULL if on the root bus */
+    const char *standin;   /* tests: an emulated model instead of vfio-pci */
     unsigned chassis;      /* root port's chassis/slot number */
     unsigned root_slot;    /* slot on the root bus (port's or device's) */
     bool port_hotplug;

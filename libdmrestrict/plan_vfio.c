@@ -125,6 +125,12 @@ int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     if (p->backend != LIBDMR_BACKEND_QEMU || !c->n_pci)
         return 0;
+    if (f->pci_standin) {
+        for (size_t i = 0; i < p->n_pci; i++)
+            p->pci[i].standin = f->pci_standin;
+        return verdict_warn(&p->verdict, "test mode: each PCI device is an emulated %s "
+                            "standing in for it, nothing is passed through", f->pci_standin);
+    }
     if (f->n_pci != c->n_pci)
         return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
                               "the facts describe %zu PCI devices, the config %zu",

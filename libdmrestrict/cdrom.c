@@ -131,29 +131,6 @@ static int change_args(const char *vdev, int64_t fdset, bool block_device, char 
     return json_finish(g, ret);
 }
 
-static int add_fd_args(int64_t fdset, const char *opaque, char **ret)
-{
-    yajl_gen g = json_begin();
-    if (!g)
-        return LIBDMR_ERROR_NOMEM;
-    yajl_gen_map_open(g);
-    json_kint(g, "fdset-id", fdset);
-    json_kstr(g, "opaque", opaque);
-    yajl_gen_map_close(g);
-    return json_finish(g, ret);
-}
-
-static int remove_fd_args(int64_t fdset, char **ret)
-{
-    yajl_gen g = json_begin();
-    if (!g)
-        return LIBDMR_ERROR_NOMEM;
-    yajl_gen_map_open(g);
-    json_kint(g, "fdset-id", fdset);
-    yajl_gen_map_close(g);
-    return json_finish(g, ret);
-}
-
 static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
                         const char *target)
 {
@@ -183,9 +160,9 @@ static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const ch
     char opaque[4200];
     snprintf(opaque, sizeof(opaque), "raw:%s", path);
     _cleanup_free_ char *add = NULL, *change = NULL, *remove = NULL;
-    if ((rc = add_fd_args(set, opaque, &add)) ||
+    if ((rc = fdset_add_args(set, opaque, &add)) ||
         (rc = change_args(vdev, set, S_ISBLK(st.st_mode), &change)) ||
-        (old >= 0 && (rc = remove_fd_args(old, &remove))))
+        (old >= 0 && (rc = fdset_remove_args(old, &remove))))
         return rc;
     struct qmp_cmd cmds[] = {
         { .command = "add-fd", .arguments = add },

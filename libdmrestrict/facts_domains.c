@@ -12,7 +12,7 @@
 
 #include "internal.h"
 
-static bool host_is_xen_dom0(void)
+bool host_is_xen_dom0(void)
 {
     char buf[256] = "";
     int fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC);

@@ -12,16 +12,26 @@
 #include "fdset.h"
 #include "json.h"
 
-static int args_json(char **ret, const char *key, const char *str, long long num)
+int fdset_add_args(int64_t fdset, const char *opaque, char **ret)
 {
     yajl_gen g = json_begin();
     if (!g)
         return LIBDMR_ERROR_NOMEM;
     yajl_gen_map_open(g);
-    if (str)
-        json_kstr(g, key, str);
-    else
-        json_kint(g, key, num);
+    if (fdset >= 0)
+        json_kint(g, "fdset-id", fdset);
+    json_kstr(g, "opaque", opaque);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
+}
+
+int fdset_remove_args(int64_t fdset, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kint(g, "fdset-id", fdset);
     yajl_gen_map_close(g);
     return json_finish(g, ret);
 }
@@ -41,7 +51,7 @@ int fdset_add(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, int *fd,
               const char *opaque, int64_t *ret_fdset)
 {
     _cleanup_free_ char *args = NULL;
-    int rc = args_json(&args, "opaque", opaque, 0);
+    int rc = fdset_add_args(-1, opaque, &args);
     yajl_val ret = NULL;
     if (!rc)
         rc = qmp_execute_fd(q, "add-fd", args, *fd, QMP_OP_TIMEOUT_MS, &ret);
@@ -66,7 +76,7 @@ int fdset_remove(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, int64_t 
     (void)ctx;
     (void)domid;
     _cleanup_free_ char *args = NULL;
-    int rc = args_json(&args, "fdset-id", NULL, fdset);
+    int rc = fdset_remove_args(fdset, &args);
     return rc ? rc : qmp_execute(q, "remove-fd", args, QMP_OP_TIMEOUT_MS, NULL);
 }
 

@@ -95,15 +95,10 @@ static int rebind(libdmr_ctx *ctx, const char *bdf, const char *driver)
     return r;
 }
 
-static const char *assign_driver(libdmr_ctx *ctx)
+static const char *assign_driver(void)
 {
-    (void)ctx;
     /* On a Xen dom0 passthrough goes through xen-pciback. */
-    char buf[128] = "";
-    int fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-    safe_close(fd);
-    return n > 0 && strstr(buf, "control_d") ? "pciback" : "vfio-pci";
+    return host_is_xen_dom0() ? "pciback" : "vfio-pci";
 }
 
 int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf_in)
@@ -117,7 +112,7 @@ int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf_in)
         LOG(ERROR, "pci %s: no such device", bdf);
         return LIBDMR_ERROR_NOTFOUND;
     }
-    const char *want = assign_driver(ctx);
+    const char *want = assign_driver();
     _cleanup_free_ char *old = driver_now(ctx, bdf), *now = NULL;
     if (old && !strcmp(old, want))
         return 0;  /* already assignable */
@@ -186,7 +181,7 @@ int libdmr_pci_assignable_list(libdmr_ctx *ctx, char ***ret_bdfs, size_t *ret_n)
 {
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/sys/bus/pci/drivers/%s",
-             strcmp(ctx->sysroot, "/") ? ctx->sysroot : "", assign_driver(ctx));
+             strcmp(ctx->sysroot, "/") ? ctx->sysroot : "", assign_driver());
     struct strv list = { 0 };
     DIR *d = opendir(dir);
     for (struct dirent *de; d && (de = readdir(d));) {

@@ -8,16 +8,13 @@
 set -u
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/userns.sh"
+. "$srcdir/tests/lib/guest.sh"
 userns_enter "$@"
 XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 work=$(mktemp -d /tmp/dmr-boot.XXXXXX)
 trap '"$XL_DMR" destroy boot1 2>/dev/null; umount /etc 2>/dev/null; rm -rf "$DMR_ETC_COPY" "$work"' EXIT
 
-if ! guest=$("$srcdir/tests/guest/build-guest" 2> "$work/build.err"); then
-    tap_skip "a guest boots under a restricted DM" "cannot build the guest from Debian packages: $(tail -1 "$work/build.err")"
-    tap_done; exit
-fi
-eval "$guest"
+guest_or_skip "a guest boots under a restricted DM"
 userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
 cat > "$work/boot.cfg" <<CFG

@@ -10,17 +10,14 @@
 set -u
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/userns.sh"
+. "$srcdir/tests/lib/guest.sh"
 userns_enter "$@"
 XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 QMP="python3 $srcdir/tests/lib/qmp.py"
 work=$(mktemp -d /tmp/dmr-unplug.XXXXXX)
 trap '"$XL_DMR" destroy unplug1 2>/dev/null; umount /etc 2>/dev/null; rm -rf "$DMR_ETC_COPY" "$work"' EXIT
 
-if ! guest=$("$srcdir/tests/guest/build-guest" 2> "$work/build.err"); then
-    tap_skip "guest unplug policy" "cannot build the guest from Debian packages: $(tail -1 "$work/build.err")"
-    tap_done; exit
-fi
-eval "$guest"
+guest_or_skip "guest unplug policy"
 userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
 cat > "$work/u.cfg" <<CFG

@@ -42,6 +42,10 @@ static void sh(const char *fmt, ...)
 /* A fake tree with one IOMMU group holding devs (no group if group < 0). */
 static void tree_make(struct tree *t, int group, const struct fake_dev *devs, size_t n)
 {
+    if (geteuid() != 0) {
+        print_message("skipped: making the fake tree's device nodes (mknod) needs root\n");
+        skip();
+    }
     strcpy(t->root, "/tmp/dmr-fake-sysfs-XXXXXX");
     assert_non_null(mkdtemp(t->root));
     const char *r = t->root;
@@ -243,7 +247,7 @@ static void test_memlock_arithmetic(void **state)
 static void test_chroot_made_in_private_namespace_fake_sysfs(void **state)
 {
     if (geteuid() != 0 || unshare(0) < 0) {
-        print_message("needs root for mount namespaces and mknod\n");
+        print_message("skipped: mount namespaces and mknod need root\n");
         skip();
     }
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
@@ -334,7 +338,7 @@ static void test_assignable_add_already_bound_fake_sysfs(void **state)
 static void test_assignable_add_that_does_not_bind_is_undone_fake_sysfs(void **state)
 {
     if (geteuid() != 0) {
-        print_message("needs root: the run directory /run/xl-dmr holds the record\n");
+        print_message("skipped: the record lives in /run/xl-dmr, which needs root\n");
         skip();
     }
     const struct fake_dev devs[] = { { "0000:04:00.0", "e1000e", "0x020000" } };

@@ -223,5 +223,11 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         if (r)
             return r;
     }
+    for (size_t i = 0; i < p->n_hotplug_ports; i++) {
+        const struct plan_port *port = &p->hotplug_ports[i];
+        PUSH("-device");
+        PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x", port->id,
+             port->chassis, port->root_slot);
+    }
     return argv_identity(p, &f->qemu);
 }

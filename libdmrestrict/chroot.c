@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 
 #include "launch.h"
 
@@ -176,14 +178,83 @@ static int populate_one(const char *root, const struct plan_chroot_entry *e)
     return -EINVAL;
 }
 
-int chroot_populate(const libdmr_plan *plan, const char **ret_failed)
+int chroot_populate(const char *root, const struct plan_chroot *ch, const char **ret_failed)
 {
-    for (size_t i = 0; i < plan->n_chroot_contents; i++) {
-        int r = populate_one(plan->chroot, &plan->chroot_contents[i]);
+    for (size_t i = 0; i < ch->n; i++) {
+        int r = populate_one(root, &ch->v[i]);
         if (r) {
-            *ret_failed = plan->chroot_contents[i].path;
+            *ret_failed = ch->v[i].path;
             return r;
         }
     }
     return 0;
+}
+
+int chroot_depopulate(const char *root, const struct plan_chroot *ch)
+{
+    int first = 0;
+    /* Newest first: what an entry was made on goes after it. */
+    for (size_t i = ch->n; i-- > 0;) {
+        const struct plan_chroot_entry *e = &ch->v[i];
+        char path[4096];
+        snprintf(path, sizeof(path), "%s%s", root, e->path);
+        int r = 0;
+        if (e->kind == PLAN_CHROOT_CHARDEV)
+            r = unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+        else if (e->kind == PLAN_CHROOT_BIND_RO)
+            r = umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT ? -errno
+                : rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+        if (r && !first)
+            first = r;
+    }
+    return first;
+}
+
+/*
+ * Change a running DM's chroot from inside its private mount namespace
+ * (setns on its pidfd, which cannot name another process): the tmpfs it
+ * was given at start is only there. A child does it, so the caller's own
+ * namespace never changes.
+ */
+int chroot_change_in_dm(libdmr_ctx *ctx, uint32_t domid, int dm_pidfd, const char *root,
+                        const struct plan_chroot *ch, bool undo)
+{
+    int status_pipe[2];
+    if (pipe2(status_pipe, O_CLOEXEC) < 0)
+        return -errno;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        safe_close(status_pipe[0]);
+        safe_close(status_pipe[1]);
+        return -e;
+    }
+    if (pid == 0) {
+        struct { int err; int index; } result = { 0, -1 };
+        const char *failed = NULL;
+        if (setns(dm_pidfd, CLONE_NEWNS) < 0)
+            result.err = errno;
+        else if (undo)
+            result.err = -chroot_depopulate(root, ch);
+        else if ((result.err = -chroot_populate(root, ch, &failed)))
+            for (size_t i = 0; i < ch->n; i++)
+                if (ch->v[i].path == failed)
+                    result.index = i;
+        (void)!write(status_pipe[1], &result, sizeof(result));
+        _exit(result.err ? 1 : 0);
+    }
+    safe_close(status_pipe[1]);
+    struct { int err; int index; } result = { EPIPE, -1 };
+    ssize_t n = read(status_pipe[0], &result, sizeof(result));
+    safe_close(status_pipe[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (n != sizeof(result))
+        result.err = ECHILD;
+    if (result.err)
+        LOGEVD(ERROR, result.err, domid, "%s the device model's chroot%s%s",
+               undo ? "clearing up" : "filling", result.index >= 0 ? ": " : "",
+               result.index >= 0 ? ch->v[result.index].path : "");
+    return -result.err;
 }

@@ -375,10 +375,13 @@ static int read_one_pci(struct cfg_reader *rd, const char *spec,
 
 static int read_pci(struct cfg_reader *rd, libdmr_config *c)
 {
-    bool domain_default = true;
-    int rc = read_bool(rd, "pci_guest_unplug", &domain_default);
+    int rc = read_bool(rd, "pci_guest_unplug", &c->pci_guest_unplug);
+    if (!rc)
+        rc = read_long(rd, "pci_hotplug_ports", 0, LIBDMR_HOTPLUG_PORTS_MAX,
+                       &c->pci_hotplug_ports);
     if (rc)
         return rc;
+    bool domain_default = c->pci_guest_unplug;
     XLU_ConfigList *list;
     int n = 0;
     if (xlu_cfg_get_list(rd->xlu, "pci", &list, &n, 0) == ESRCH || n == 0)
@@ -459,6 +462,8 @@ int libdmr_config_load(libdmr_ctx *ctx, const char *path,
         return LIBDMR_ERROR_NOMEM;
     c->memory_mb = 128;
     c->vcpus = 1;
+    c->pci_guest_unplug = true;
+    c->pci_hotplug_ports = -1;  /* the planner's default */
 
     struct cfg_reader rd = { .ctx = ctx, .path = path, .overrides = overrides,
                              .n_overrides = n_overrides };
@@ -477,6 +482,18 @@ int libdmr_config_load(libdmr_ctx *ctx, const char *path,
     }
     *ret_config = c;
     return 0;
+}
+
+int config_pci_spec_parse(libdmr_ctx *ctx, const char *spec, bool domain_default,
+                          struct libdmr_pci_dev *ret)
+{
+    /* A one-line "file" of its own, so messages read "pci-attach: ...". */
+    struct cfg_reader rd = { .ctx = ctx, .path = "pci-attach" };
+    rd.report = open_memstream(&rd.report_buf, &rd.report_len);
+    rd.xlu = rd.report ? xlu_cfg_init(rd.report, rd.path) : NULL;
+    int rc = rd.xlu ? read_one_pci(&rd, spec, domain_default, ret) : LIBDMR_ERROR_NOMEM;
+    reader_close(&rd);
+    return rc;
 }
 
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,

@@ -141,7 +141,16 @@ struct libdmr_config {
     size_t n_disks;
     struct libdmr_pci_dev *pci;
     size_t n_pci;
+    bool pci_guest_unplug;         /* the domain's default for its devices */
+    long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
 };
+
+#define LIBDMR_HOTPLUG_PORTS_MAX 16
+#define LIBDMR_HOTPLUG_PORTS_DEFAULT 2
+
+/* One "BDF[@VSLOT][,guest_unplug=0|1][,...]" spec, as pci-attach gets it. */
+int config_pci_spec_parse(libdmr_ctx *ctx, const char *spec, bool domain_default,
+                          struct libdmr_pci_dev *ret);
 
 /* ---- facts ------------------------------------------------------------ */
 
@@ -288,6 +297,9 @@ struct plan_verdict {
     char *refusal;
 };
 
+void verdict_clear(struct plan_verdict *v);
+/* Log the refusal (returning its code), or the notices and warnings. */
+int verdict_log(libdmr_ctx *ctx, uint32_t domid, const struct plan_verdict *v);
 int verdict_warn(struct plan_verdict *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
@@ -325,6 +337,15 @@ struct plan_pci {
     unsigned chassis;      /* root port's chassis/slot number */
     unsigned root_slot;    /* slot on the root bus (port's or device's) */
     bool port_hotplug;
+    bool has_group;        /* VFIO: its IOMMU group */
+    unsigned group;
+};
+
+/* An empty pcie-root-port left for pci-attach (q35). */
+struct plan_port {
+    char *id;              /* "hp1" */
+    unsigned chassis;
+    unsigned root_slot;
 };
 
 /* What the DM's private mount namespace puts in its chroot (VFIO). */
@@ -339,6 +360,12 @@ struct plan_chroot_entry {
     uid_t uid;
     gid_t gid;
 };
+
+struct plan_chroot {
+    struct plan_chroot_entry *v;
+    size_t n;
+};
+void plan_chroot_clear(struct plan_chroot *ch);
 
 struct libdmr_plan {
     uint32_t domid;
@@ -362,8 +389,10 @@ struct libdmr_plan {
     struct plan_pci *pci;
     size_t n_pci;
     bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
-    struct plan_chroot_entry *chroot_contents;
-    size_t n_chroot_contents;
+    bool pci_guest_unplug;         /* the default for devices attached later */
+    struct plan_port *hotplug_ports;
+    size_t n_hotplug_ports;
+    struct plan_chroot chroot_contents;
     struct plan_verdict verdict;
     struct strv argv;
 };
@@ -378,8 +407,19 @@ int plan_pci(const libdmr_config *config, const libdmr_facts *facts,
              libdmr_plan *plan);
 int plan_limits(const libdmr_config *config, const libdmr_facts *facts,
                 libdmr_plan *plan);
+/* RLIMIT_MEMLOCK a DM with VFIO devices needs: guest RAM + 1 GiB. */
+uint64_t plan_vfio_memlock(long memory_mb);
 int plan_vfio(const libdmr_config *config, const libdmr_facts *facts,
               libdmr_plan *plan);
+/* Is this device's IOMMU group one VFIO will hand out? */
+int plan_vfio_viable(struct plan_verdict *v, const struct libdmr_pci_host *h);
+/* A device's group node (unless group_present) and sysfs directory. */
+int plan_vfio_device_entries(const struct libdmr_pci_host *h, bool group_present,
+                             uid_t uid, gid_t gid, struct plan_chroot *ch);
+int plan_vfio_container_entry(const libdmr_facts *f, struct plan_chroot *ch);
+/* What detaching a device takes out: for chroot_depopulate (newest first). */
+int plan_vfio_device_removal(const char *bdf, unsigned group, bool group_stays,
+                             struct plan_chroot *ch);
 int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
                    libdmr_plan *plan);
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
@@ -390,5 +430,72 @@ const char *plan_source_name(enum libdmr_uid_source s);
 const char *plan_backend_name(enum libdmr_backend b);
 const char *plan_machine_name(enum libdmr_machine m);
 const char *plan_accel_name(enum libdmr_accel a);
+
+/* ---- a running domain's PCI (pci-attach, -detach, -list) -------------- */
+
+struct dm_pci_dev {
+    char *bdf;             /* "0000:01:00.0" */
+    char *id;              /* QEMU's device id */
+    char *port;            /* the root port it sits behind, NULL: the root bus */
+    bool guest_unplug;
+    bool hotplugged;       /* attached at run time */
+    bool has_group;
+    unsigned group;
+    char *standin;         /* tests: the emulated model standing in */
+};
+
+/* Made from the plan at create, saved with the state, changed by attach/detach. */
+struct dm_pci {
+    enum libdmr_backend backend;
+    enum libdmr_machine machine;
+    bool restricted;
+    bool guest_unplug;             /* the default for attached devices */
+    bool root_bus_hotplug_off;
+    struct strv ports;             /* spare hot-pluggable root ports */
+    uint64_t memlock;              /* the DM's RLIMIT_MEMLOCK */
+    bool vfio_container;           /* its chroot has /dev/vfio/vfio */
+    struct dm_pci_dev *devs;
+    size_t n_devs;
+};
+
+int dm_pci_from_plan(const libdmr_plan *plan, struct dm_pci *ret);
+void dm_pci_clear(struct dm_pci *pci);
+/* The device with this BDF, or NULL. */
+const struct dm_pci_dev *dm_pci_find(const struct dm_pci *pci, const char *bdf);
+int dm_pci_add(struct dm_pci *pci, const struct dm_pci_dev *dev);   /* copies */
+void dm_pci_drop(struct dm_pci *pci, const char *bdf);
+
+/* The running domain pci-attach plans against. */
+struct pci_attach_request {
+    uint32_t domid;
+    long memory_mb;
+    uid_t dm_uid;
+    gid_t dm_gid;
+    const char *dm_user;
+    const struct dm_pci *pci;
+    struct libdmr_pci_dev dev;     /* what to attach */
+};
+
+struct pci_attach_plan {
+    struct plan_verdict verdict;
+    struct dm_pci_dev dev;         /* its record once attached */
+    bool on_root_bus;              /* pc: pci.0 */
+    unsigned root_slot;            /* pc with @VSLOT; 0: QEMU picks */
+    struct plan_chroot chroot;     /* to make in the DM's namespace first */
+    uint64_t memlock;              /* raise the DM's RLIMIT_MEMLOCK to it; 0: no */
+};
+
+/* plan_pci_attach.c, pure: what pci-attach and pci-detach do, or why not. */
+int plan_pci_attach(const struct pci_attach_request *req, const libdmr_facts *facts,
+                    struct pci_attach_plan *ret);
+void pci_attach_plan_clear(struct pci_attach_plan *p);
+
+struct pci_detach_plan {
+    struct plan_verdict verdict;
+    const struct dm_pci_dev *dev;  /* in the request's dm_pci */
+    struct plan_chroot chroot;     /* to remove from the DM's namespace after */
+};
+int plan_pci_detach(const struct dm_pci *pci, const char *bdf, struct pci_detach_plan *ret);
+void pci_detach_plan_clear(struct pci_detach_plan *p);
 
 #endif /* LIBDMR_INTERNAL_H */

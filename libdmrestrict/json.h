@@ -20,6 +20,13 @@ static inline void json_kstr(yajl_gen g, const char *k, const char *v) { json_ke
 static inline void json_kint(yajl_gen g, const char *k, long long v) { json_key(g, k); yajl_gen_integer(g, v); }
 static inline void json_kbool(yajl_gen g, const char *k, bool v) { json_key(g, k); yajl_gen_bool(g, v); }
 
+/* v is a string equal to s. */
+static inline bool json_str_eq(yajl_val v, const char *s)
+{
+    const char *str = v ? YAJL_GET_STRING(v) : NULL;
+    return str && !strcmp(str, s);
+}
+
 /* Take the generated text (NUL-terminated) and free the generator. */
 int json_finish(yajl_gen g, char **ret);
 yajl_gen json_begin(void);

@@ -285,7 +285,10 @@ static int launch_steps(struct launch *l)
         .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
         .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
     };
-    r = state_write(ctx, &s, p);
+    r = dm_pci_from_plan(p, &s.pci);
+    if (!r)
+        r = state_write(ctx, &s, p);
+    dm_pci_clear(&s.pci);
     if (r)
         return libdmr_error_from_errno(r);
     l->state_written = true;

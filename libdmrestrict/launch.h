@@ -14,7 +14,12 @@ int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mod
 int chroot_remove(libdmr_ctx *ctx, const char *path);
 /* In the DM's private mount namespace (the spawned child, before exec):
  * make what the plan lists in its chroot. -errno, and the entry that failed. */
-int chroot_populate(const libdmr_plan *plan, const char **ret_failed);
+int chroot_populate(const char *root, const struct plan_chroot *ch, const char **ret_failed);
+/* Undo what chroot_populate made of ch (not the tmpfs); the first -errno. */
+int chroot_depopulate(const char *root, const struct plan_chroot *ch);
+/* Populate (or undo) ch in a running DM's namespace, through its pidfd. */
+int chroot_change_in_dm(libdmr_ctx *ctx, uint32_t domid, int dm_pidfd, const char *root,
+                        const struct plan_chroot *ch, bool undo);
 
 /* proc.c: a process we did not fork, held by a pidfd checked against
  * its start time, so a reused pid is never mistaken for it. */
@@ -64,11 +69,14 @@ struct dm_state {
     bool kill_by_uid;
     bool has_reaper;
     uid_t reaper_uid;
+    struct dm_pci pci;     /* as pci-attach/-detach last left it */
 };
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);
 /* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
 int state_remove(libdmr_ctx *ctx, uint32_t domid);
+/* Save a domain's changed PCI record (<domid>.pci.json, read by state_read). */
+int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci);
 int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
 void state_clear(struct dm_state *s);
 void state_list_free(struct dm_state *s, size_t n);

@@ -42,6 +42,14 @@ int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
     return r;
 }
 
+void verdict_clear(struct plan_verdict *v)
+{
+    strv_clear(&v->notices);
+    strv_clear(&v->warnings);
+    free(v->refusal);
+    *v = (struct plan_verdict){ 0 };
+}
+
 int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
 {
     if (v->refusal_rc)
@@ -178,19 +186,23 @@ int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
     return plan->verdict.refusal_rc;
 }
 
-int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
+int verdict_log(libdmr_ctx *ctx, uint32_t domid, const struct plan_verdict *v)
 {
-    const struct plan_verdict *v = &plan->verdict;
     /* A refused plan is not carried out: its refusal is all there is to say. */
     if (v->refusal_rc) {
-        LOGD(ERROR, plan->domid, "%s", v->refusal);
+        LOGD(ERROR, domid, "%s", v->refusal);
         return v->refusal_rc;
     }
     for (size_t i = 0; i < v->notices.n; i++)
-        LOGD(NOTICE, plan->domid, "%s", v->notices.v[i]);
+        LOGD(NOTICE, domid, "%s", v->notices.v[i]);
     for (size_t i = 0; i < v->warnings.n; i++)
-        LOGD(WARN, plan->domid, "%s", v->warnings.v[i]);
+        LOGD(WARN, domid, "%s", v->warnings.v[i]);
     return 0;
+}
+
+int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
+{
+    return verdict_log(ctx, plan->domid, &plan->verdict);
 }
 
 uint32_t libdmr_plan_domid(const libdmr_plan *plan)
@@ -219,19 +231,16 @@ void libdmr_plan_free(libdmr_plan *p)
         free(p->resources[i].path);
     }
     free(p->resources);
+    for (size_t i = 0; i < p->n_hotplug_ports; i++)
+        free(p->hotplug_ports[i].id);
+    free(p->hotplug_ports);
     for (size_t i = 0; i < p->n_pci; i++) {
         free(p->pci[i].id);
         free(p->pci[i].port);
     }
     free(p->pci);
-    for (size_t i = 0; i < p->n_chroot_contents; i++) {
-        free(p->chroot_contents[i].path);
-        free(p->chroot_contents[i].source);
-    }
-    free(p->chroot_contents);
-    strv_clear(&p->verdict.notices);
-    strv_clear(&p->verdict.warnings);
-    free(p->verdict.refusal);
+    plan_chroot_clear(&p->chroot_contents);
+    verdict_clear(&p->verdict);
     strv_clear(&p->argv);
     free(p);
 }

@@ -66,8 +66,8 @@ static void json_chroot_contents(yajl_gen g, const libdmr_plan *p)
 {
     json_key(g, "chroot_contents");
     yajl_gen_array_open(g);
-    for (size_t i = 0; i < p->n_chroot_contents; i++) {
-        const struct plan_chroot_entry *e = &p->chroot_contents[i];
+    for (size_t i = 0; i < p->chroot_contents.n; i++) {
+        const struct plan_chroot_entry *e = &p->chroot_contents.v[i];
         char mode[8];
         snprintf(mode, sizeof(mode), "%04o", e->mode);
         yajl_gen_map_open(g);
@@ -174,6 +174,25 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
     yajl_gen_array_close(g);
 }
 
+/* What pci-attach may do later: the spare root ports, and the default. */
+static void json_pci_hotplug(yajl_gen g, const libdmr_plan *p)
+{
+    json_key(g, "pci_hotplug");
+    yajl_gen_map_open(g);
+    json_kbool(g, "guest_unplug", p->pci_guest_unplug);
+    json_key(g, "ports");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_hotplug_ports; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "id", p->hotplug_ports[i].id);
+        json_kint(g, "chassis", p->hotplug_ports[i].chassis);
+        json_kint(g, "root_slot", p->hotplug_ports[i].root_slot);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
 void plan_json_gen(yajl_gen g, const libdmr_plan *p)
 {
     yajl_gen_map_open(g);
@@ -196,6 +215,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_confinement(g, p);
     json_resources(g, p);
     json_pci(g, p);
+    json_pci_hotplug(g, p);
     json_strv(g, "notices", &p->verdict.notices);
     json_strv(g, "warnings", &p->verdict.warnings);
     json_strv(g, "argv", &p->argv);
@@ -256,9 +276,9 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
     if (p->chroot)
         fprintf(out, "Chroot: %s (mode %04o%s)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode,
-                p->n_chroot_contents ? "" : ", empty");
-    for (size_t i = 0; i < p->n_chroot_contents; i++) {
-        const struct plan_chroot_entry *e = &p->chroot_contents[i];
+                p->chroot_contents.n ? "" : ", empty");
+    for (size_t i = 0; i < p->chroot_contents.n; i++) {
+        const struct plan_chroot_entry *e = &p->chroot_contents.v[i];
         fprintf(out, "  in its namespace: %s %s", chroot_kind_name(e->kind), e->path);
         if (e->kind == PLAN_CHROOT_CHARDEV)
             fprintf(out, " (%u:%u, mode %04o, uid %u)", e->major, e->minor, e->mode, (unsigned)e->uid);
@@ -287,6 +307,11 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "PCI %04x:%02x:%02x.%u: guest %s unplug it\n", d->domain, d->bus,
                 d->dev, d->func, d->guest_unplug ? "may" : "may not");
     }
+    for (size_t i = 0; i < p->n_hotplug_ports; i++)
+        fprintf(out, "%s%s (slot 0x%x)%s", i ? ", " : "PCI hot-plug ports: ", p->hotplug_ports[i].id,
+                p->hotplug_ports[i].root_slot, i + 1 == p->n_hotplug_ports ? "\n" : "");
+    if (!p->pci_guest_unplug)
+        fprintf(out, "PCI: the guest may not unplug its devices (pci_guest_unplug=0)\n");
     for (size_t i = 0; i < p->verdict.notices.n; i++)
         fprintf(out, "Notice: %s\n", p->verdict.notices.v[i]);
     for (size_t i = 0; i < p->verdict.warnings.n; i++)

@@ -52,6 +52,11 @@ static int limits_set(libdmr_plan *p, const struct plan_rlimit *table, size_t n)
     return 0;
 }
 
+uint64_t plan_vfio_memlock(long memory_mb)
+{
+    return ((uint64_t)memory_mb + 1024) << 20;  /* libvirt's rule */
+}
+
 int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     if (!p->restricted)
@@ -78,7 +83,7 @@ int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
     /* VFIO pins all guest RAM, plus room for QEMU's own DMA maps. A DM
      * that drops its capabilities needs the limit itself; one the host
      * will not grant is a refusal now, not a QEMU failure later. */
-    uint64_t memlock = p->n_pci && !f->pci_standin ? ((uint64_t)c->memory_mb + 1024) << 20 : 0;
+    uint64_t memlock = p->n_pci && !f->pci_standin ? plan_vfio_memlock(c->memory_mb) : 0;
     if (memlock > f->memlock_hard && !f->cap_sys_resource)
         return verdict_refuse(&p->verdict, LIBDMR_ERROR_REFUSED,
             "VFIO needs RLIMIT_MEMLOCK of %llu MiB (guest RAM + 1 GiB), but the "

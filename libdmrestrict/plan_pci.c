@@ -112,16 +112,13 @@ static int plan_pc_hotplug(const libdmr_config *c, libdmr_plan *p)
                         "can be hot-plugged into it either");
 }
 
-int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+static int place_devices(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p,
+                         struct slot_map *slots, unsigned *chassis)
 {
-    if (!c->n_pci)
-        return 0;
-    p->pci = calloc(c->n_pci, sizeof(*p->pci));
-    if (!p->pci)
+    p->pci = c->n_pci ? calloc(c->n_pci, sizeof(*p->pci)) : NULL;
+    if (c->n_pci && !p->pci)
         return -ENOMEM;
-    struct slot_map slots = { 0 };
-    unsigned chassis = 1;
-    int r = p->backend == LIBDMR_BACKEND_QEMU ? reserve_user_slots(c, p, &slots) : 0;
+    int r = p->backend == LIBDMR_BACKEND_QEMU ? reserve_user_slots(c, p, slots) : 0;
     if (!r && !p->verdict.refusal_rc && p->backend == LIBDMR_BACKEND_QEMU &&
         p->machine == LIBDMR_MACHINE_PC)
         r = plan_pc_hotplug(c, p);
@@ -142,10 +139,58 @@ int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
                                "dm_backend=\"qemu\" with machine=\"q35\"");
             continue;
         }
-        r = p->machine == LIBDMR_MACHINE_Q35 ? place_q35(d, f, &slots, out, &chassis)
+        r = p->machine == LIBDMR_MACHINE_Q35 ? place_q35(d, f, slots, out, chassis)
                                              : place_pc(d, out);
         if (r == -ENOSPC)
             r = pci_refuse(p, d, "no free slot left on pcie.0");
     }
+    return r;
+}
+
+/*
+ * pcie.0 takes no hot-plugged device, so pci-attach on q35 needs empty
+ * hot-pluggable root ports, made at start (as libvirt adds spare ones).
+ * On pc, devices are hot-plugged into pci.0 itself; on the xen backend
+ * libxl places them: there an explicit count is an error, not ignored.
+ */
+static int plan_hotplug_ports(const libdmr_config *c, libdmr_plan *p, struct slot_map *slots,
+                              unsigned *chassis)
+{
+    bool q35 = p->backend == LIBDMR_BACKEND_QEMU && p->machine == LIBDMR_MACHINE_Q35;
+    long n = c->pci_hotplug_ports < 0 ? (q35 ? LIBDMR_HOTPLUG_PORTS_DEFAULT : 0)
+                                      : c->pci_hotplug_ports;
+    if (n > 0 && !q35)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+            "pci_hotplug_ports applies to machine=\"q35\" on the qemu backend; %s",
+            p->backend != LIBDMR_BACKEND_QEMU ? "on the xen backend libxl places "
+            "hot-plugged devices" : "on pc they are hot-plugged into pci.0 itself");
+    if (n <= 0)
+        return 0;
+    p->hotplug_ports = calloc(n, sizeof(*p->hotplug_ports));
+    if (!p->hotplug_ports)
+        return -ENOMEM;
+    for (long i = 0; i < n; i++) {
+        int slot = slot_take_free(slots);
+        if (slot < 0)
+            return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+                "pci_hotplug_ports=%ld: only %ld slots of pcie.0 are left for them", n, i);
+        struct plan_port *port = &p->hotplug_ports[p->n_hotplug_ports++];
+        *port = (struct plan_port){ .chassis = (*chassis)++, .root_slot = slot };
+        if (asprintf(&port->id, "hp%ld", i + 1) < 0) {
+            port->id = NULL;
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int plan_pci(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
+{
+    struct slot_map slots = { 0 };
+    unsigned chassis = 1;
+    p->pci_guest_unplug = c->pci_guest_unplug;
+    int r = place_devices(c, f, p, &slots, &chassis);
+    if (!r && !p->verdict.refusal_rc)
+        r = plan_hotplug_ports(c, p, &slots, &chassis);
     return r;
 }

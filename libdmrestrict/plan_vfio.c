@@ -18,16 +18,16 @@
 
 #include "internal.h"
 
-static int refuse(libdmr_plan *p, int rc, const char *bdf, const char *fmt, ...)
+static int refuse(struct plan_verdict *v, int rc, const char *bdf, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int refuse(libdmr_plan *p, int rc, const char *bdf, const char *fmt, ...)
+static int refuse(struct plan_verdict *v, int rc, const char *bdf, const char *fmt, ...)
 {
     char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
-    return verdict_refuse(&p->verdict, rc, "pci %s: %s", bdf, why);
+    return verdict_refuse(v, rc, "pci %s: %s", bdf, why);
 }
 
 static bool endpoint_driver_ok(const char *driver)
@@ -35,8 +35,7 @@ static bool endpoint_driver_ok(const char *driver)
     return driver && (!strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub"));
 }
 
-/* Is this device's IOMMU group one VFIO will hand out? */
-static int check_viable(libdmr_plan *p, const struct libdmr_pci_host *h)
+int plan_vfio_viable(struct plan_verdict *p, const struct libdmr_pci_host *h)
 {
     if (!h->present)
         return refuse(p, LIBDMR_ERROR_NOTFOUND, h->bdf, "no such device in sysfs");
@@ -57,73 +56,113 @@ static int check_viable(libdmr_plan *p, const struct libdmr_pci_host *h)
                       "or pci-stub", group, m->bdf, m->driver ? m->driver : "no driver");
     }
     if (!h->group_node)
-        return verdict_refuse(&p->verdict, LIBDMR_ERROR_NOTFOUND, "pci %s: no /dev/vfio/%u",
-                              h->bdf, h->group);
+        return refuse(p, LIBDMR_ERROR_NOTFOUND, h->bdf, "no /dev/vfio/%u", h->group);
     return 0;
 }
 
-static int chroot_add(libdmr_plan *p, struct plan_chroot_entry e)
+void plan_chroot_clear(struct plan_chroot *ch)
 {
-    struct plan_chroot_entry *grown =
-        realloc(p->chroot_contents, (p->n_chroot_contents + 1) * sizeof(*grown));
+    for (size_t i = 0; i < ch->n; i++) {
+        free(ch->v[i].path);
+        free(ch->v[i].source);
+    }
+    free(ch->v);
+    *ch = (struct plan_chroot){ 0 };
+}
+
+static int chroot_add(struct plan_chroot *ch, struct plan_chroot_entry e, bool has_source)
+{
+    struct plan_chroot_entry *grown = realloc(ch->v, (ch->n + 1) * sizeof(*grown));
     if (!grown) {
         free(e.path);
         free(e.source);
         return -ENOMEM;
     }
-    p->chroot_contents = grown;
-    grown[p->n_chroot_contents++] = e;
-    return e.path && (e.kind != PLAN_CHROOT_BIND_RO || e.source) ? 0 : -ENOMEM;
+    ch->v = grown;
+    grown[ch->n++] = e;
+    return e.path && (!has_source || e.source) ? 0 : -ENOMEM;
 }
 
-static int chroot_add_fmt(libdmr_plan *p, enum plan_chroot_kind kind, const char *source,
-                          unsigned major, unsigned minor, unsigned mode, uid_t uid, gid_t gid,
-                          const char *fmt, ...) __attribute__((format(printf, 9, 10)));
-static int chroot_add_fmt(libdmr_plan *p, enum plan_chroot_kind kind, const char *source,
-                          unsigned major, unsigned minor, unsigned mode, uid_t uid, gid_t gid,
-                          const char *fmt, ...)
+static int chroot_add_fmt(struct plan_chroot *ch, enum plan_chroot_kind kind,
+                          const char *source, unsigned major, unsigned minor, unsigned mode,
+                          uid_t uid, gid_t gid, const char *fmt, ...)
+    __attribute__((format(printf, 9, 10)));
+static int chroot_add_fmt(struct plan_chroot *ch, enum plan_chroot_kind kind,
+                          const char *source, unsigned major, unsigned minor, unsigned mode,
+                          uid_t uid, gid_t gid, const char *fmt, ...)
 {
     char path[256];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(path, sizeof(path), fmt, ap);
     va_end(ap);
-    return chroot_add(p, (struct plan_chroot_entry){
+    return chroot_add(ch, (struct plan_chroot_entry){
         .kind = kind, .path = strdup(path), .source = strdup_or_null(source),
-        .major = major, .minor = minor, .mode = mode, .uid = uid, .gid = gid });
+        .major = major, .minor = minor, .mode = mode, .uid = uid, .gid = gid }, source);
+}
+
+int plan_vfio_device_entries(const struct libdmr_pci_host *h,
+                             bool group_present, uid_t uid, gid_t gid, struct plan_chroot *ch)
+{
+    int r = 0;
+    if (!group_present)
+        r = chroot_add_fmt(ch, PLAN_CHROOT_CHARDEV, NULL, h->group_major, h->group_minor,
+                           0600, uid, gid, "/dev/vfio/%u", h->group);
+    if (!r)
+        r = chroot_add_fmt(ch, PLAN_CHROOT_BIND_RO, h->sysfs_dir, 0, 0, 0555, 0, 0,
+                           "/sys/bus/pci/devices/%s", h->bdf);
+    return r;
+}
+
+int plan_vfio_device_removal(const char *bdf, unsigned group, bool group_stays,
+                             struct plan_chroot *ch)
+{
+    /* Only paths matter to chroot_depopulate. */
+    int r = chroot_add_fmt(ch, PLAN_CHROOT_BIND_RO, NULL, 0, 0, 0555, 0, 0,
+                           "/sys/bus/pci/devices/%s", bdf);
+    if (!r && !group_stays)
+        r = chroot_add_fmt(ch, PLAN_CHROOT_CHARDEV, NULL, 0, 0, 0600, 0, 0, "/dev/vfio/%u", group);
+    return r;
+}
+
+int plan_vfio_container_entry(const libdmr_facts *f, struct plan_chroot *ch)
+{
+    return chroot_add_fmt(ch, PLAN_CHROOT_CHARDEV, NULL, f->vfio_major, f->vfio_minor, 0666,
+                          0, 0, "%s", "/dev/vfio/vfio");
 }
 
 /* What the chroot holds for the groups: made in the DM's namespace at spawn. */
-static int plan_chroot_contents(const libdmr_facts *f, libdmr_plan *p)
+static int plan_chroot_groups(const libdmr_facts *f, libdmr_plan *p)
 {
     if (!f->vfio_container)
         return verdict_refuse(&p->verdict, LIBDMR_ERROR_NOTFOUND,
                               "no /dev/vfio/vfio: is the vfio-pci module loaded?");
-    p->chroot_mode = 0755;
-    int r = chroot_add_fmt(p, PLAN_CHROOT_TMPFS, NULL, 0, 0, 0755, 0, 0, "%s", "/");
-    if (!r)
-        r = chroot_add_fmt(p, PLAN_CHROOT_CHARDEV, NULL, f->vfio_major, f->vfio_minor, 0666,
-                           0, 0, "%s", "/dev/vfio/vfio");
+    int r = plan_vfio_container_entry(f, &p->chroot_contents);
     for (size_t i = 0; !r && i < f->n_pci; i++) {
-        const struct libdmr_pci_host *h = &f->pci[i];
-        char group[16];
-        snprintf(group, sizeof(group), "%u", h->group);
         bool seen = false;
         for (size_t j = 0; j < i; j++)
-            seen |= f->pci[j].group == h->group;
-        if (!seen)
-            r = chroot_add_fmt(p, PLAN_CHROOT_CHARDEV, NULL, h->group_major, h->group_minor,
-                               0600, p->id.uid, p->id.gid, "/dev/vfio/%s", group);
-        if (!r)
-            r = chroot_add_fmt(p, PLAN_CHROOT_BIND_RO, h->sysfs_dir, 0, 0, 0555, 0, 0,
-                               "/sys/bus/pci/devices/%s", h->bdf);
+            seen |= f->pci[j].group == f->pci[i].group;
+        r = plan_vfio_device_entries(&f->pci[i], seen, p->id.uid, p->id.gid, &p->chroot_contents);
     }
     return r;
 }
 
+/*
+ * A restricted DM's chroot is an empty tmpfs of its own, root's, made in
+ * its mount namespace: the host's directory stays empty, and pci-attach
+ * can later add a device's nodes to it from inside that namespace.
+ */
 int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
-    if (p->backend != LIBDMR_BACKEND_QEMU || !c->n_pci)
+    if (p->backend != LIBDMR_BACKEND_QEMU)
+        return 0;
+    if (p->restricted) {
+        p->chroot_mode = 0755;
+        int r = chroot_add_fmt(&p->chroot_contents, PLAN_CHROOT_TMPFS, NULL, 0, 0, 0755, 0, 0, "%s", "/");
+        if (r)
+            return r;
+    }
+    if (!c->n_pci)
         return 0;
     if (f->pci_standin) {
         for (size_t i = 0; i < p->n_pci; i++)
@@ -136,9 +175,11 @@ int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
                               "the facts describe %zu PCI devices, the config %zu",
                               f->n_pci, c->n_pci);
     for (size_t i = 0; i < f->n_pci; i++) {
-        int r = check_viable(p, &f->pci[i]);
+        int r = plan_vfio_viable(&p->verdict, &f->pci[i]);
         if (r || p->verdict.refusal_rc)
             return r;
+        p->pci[i].has_group = true;
+        p->pci[i].group = f->pci[i].group;
     }
-    return p->restricted ? plan_chroot_contents(f, p) : 0;
+    return p->restricted ? plan_chroot_groups(f, p) : 0;
 }

@@ -153,19 +153,33 @@ static yajl_val member(yajl_val obj, const char *key, yajl_type type)
     return yajl_tree_get(obj, path, type);
 }
 
-/* An event met while waiting for a reply: keep its name, bounded. */
-static int qmp_queue_event(struct libdmr_qmp *q, yajl_val event)
+/* "NAME", or "NAME:DEVICE" for an event about a device (DEVICE_DELETED):
+ * QEMU's ids hold no ':', so the two cannot be confused. */
+static char *event_key(yajl_val msg)
+{
+    yajl_val name = member(msg, "event", yajl_t_string);
+    yajl_val data = member(msg, "data", yajl_t_object);
+    yajl_val device = data ? member(data, "device", yajl_t_string) : NULL;
+    char *key;
+    if (asprintf(&key, "%s%s%s", YAJL_GET_STRING(name), device ? ":" : "",
+                 device ? YAJL_GET_STRING(device) : "") < 0)
+        return NULL;
+    return key;
+}
+
+/* An event met while waiting for a reply: keep its key, bounded. */
+static int qmp_queue_event(struct libdmr_qmp *q, yajl_val msg)
 {
     libdmr_ctx *ctx = q->ctx;
-    const char *name = YAJL_GET_STRING(event);
-    if (!name)
-        return LIBDMR_ERROR_QEMU_API;
     /* A flood while one reply is awaited is an attack or a bug. */
     if (++q->events_this_command > QMP_EVENTS_MAX) {
         LOGD(ERROR, q->domid, "QMP: more than %u events before a reply", QMP_EVENTS_MAX);
         return LIBDMR_ERROR_QEMU_API;
     }
-    LOGD(DEBUG, q->domid, "QMP event %s", name);
+    _cleanup_free_ char *key = event_key(msg);
+    if (!key)
+        return LIBDMR_ERROR_NOMEM;
+    LOGD(DEBUG, q->domid, "QMP event %s", key);
     /* Over a long-kept connection nobody reads, keep only the newest. */
     if (q->events.n >= QMP_EVENTS_MAX) {
         free(q->events.v[0]);
@@ -173,7 +187,52 @@ static int qmp_queue_event(struct libdmr_qmp *q, yajl_val event)
         q->events.n--;
         q->events_dropped++;
     }
-    return strv_push(&q->events, name) ? LIBDMR_ERROR_NOMEM : 0;
+    return strv_push(&q->events, key) ? LIBDMR_ERROR_NOMEM : 0;
+}
+
+/* Take key out of the queue if it is there. */
+static bool event_take_queued(struct libdmr_qmp *q, const char *key)
+{
+    for (size_t i = 0; i < q->events.n; i++)
+        if (!strcmp(q->events.v[i], key)) {
+            free(q->events.v[i]);
+            memmove(&q->events.v[i], &q->events.v[i + 1], (q->events.n - i) * sizeof(char *));
+            q->events.n--;
+            return true;
+        }
+    return false;
+}
+
+int qmp_wait_event(struct libdmr_qmp *q, const char *name, const char *device, int timeout_ms)
+{
+    libdmr_ctx *ctx = q->ctx;
+    char key[256];
+    snprintf(key, sizeof(key), "%s%s%s", name, device ? ":" : "", device ? device : "");
+    if (q->broken)
+        return LIBDMR_ERROR_QEMU_API;
+    if (event_take_queued(q, key))
+        return 0;
+    long deadline = now_ms() + timeout_ms;
+    q->events_this_command = 0;
+    for (;;) {
+        yajl_val msg = NULL;
+        int rc = qmp_read_message(q, deadline, &msg);
+        if (!rc && !member(msg, "event", yajl_t_string)) {
+            /* No command is outstanding: a reply now is out of step. */
+            LOGD(ERROR, q->domid, "QMP: a reply while waiting for %s", key);
+            rc = LIBDMR_ERROR_QEMU_API;
+        }
+        if (!rc)
+            rc = qmp_queue_event(q, msg);
+        yajl_tree_free(msg);
+        if (rc) {
+            if (rc != LIBDMR_ERROR_TIMEDOUT)
+                q->broken = true;
+            return rc;
+        }
+        if (event_take_queued(q, key))
+            return 0;
+    }
 }
 
 /* The command's bytes; with fd >= 0, the descriptor rides on the first
@@ -272,7 +331,7 @@ static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, l
         yajl_val event = member(msg, "event", yajl_t_string);
         yajl_val got_id = member(msg, "id", yajl_t_number);
         if (event) {
-            rc = qmp_queue_event(q, event);
+            rc = qmp_queue_event(q, msg);
             yajl_tree_free(msg);
             if (rc)
                 return rc;

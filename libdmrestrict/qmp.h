@@ -36,7 +36,11 @@ struct qmp_cmd {
 int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int fd,
                       int timeout_ms);
 
-/* The unread events, by name, oldest first (at most the newest 256);
+/* Wait for event name (about device, unless NULL: DEVICE_DELETED's
+ * data.device) by the timeout, taking it from the unread ones if it came
+ * already; others met are kept. LIBDMR_ERROR_TIMEDOUT leaves q usable. */
+int qmp_wait_event(struct libdmr_qmp *q, const char *name, const char *device, int timeout_ms);
+/* The unread events, as "NAME" or "NAME:DEVICE", oldest first (at most the newest 256);
  * the caller owns *ret and the queue starts empty. */
 size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret);
 void qmp_close(struct libdmr_qmp *q);

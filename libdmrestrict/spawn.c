@@ -59,7 +59,7 @@ child_exec(const libdmr_plan *plan, const int *resource_fds, int out_fd, int sta
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             child_fail(status_fd, STEP_MOUNT);
         const char *failed;
-        int r = chroot_populate(plan, &failed);
+        int r = chroot_populate(plan->chroot, &plan->chroot_contents, &failed);
         if (r) {
             errno = -r;
             child_fail(status_fd, STEP_CHROOT);

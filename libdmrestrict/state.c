@@ -72,6 +72,65 @@ static void state_path(uint32_t domid, char *buf, size_t size, const char *suffi
     snprintf(buf, size, "%u.json%s", domid, suffix);
 }
 
+static const char *const machine_names[] = {
+    [LIBDMR_MACHINE_DEFAULT] = "default", [LIBDMR_MACHINE_Q35] = "q35", [LIBDMR_MACHINE_PC] = "pc" };
+
+static void pci_gen(yajl_gen g, const struct dm_pci *pci)
+{
+    yajl_gen_map_open(g);
+    json_kstr(g, "backend", plan_backend_name(pci->backend));
+    json_kstr(g, "machine", machine_names[pci->machine]);
+    json_kbool(g, "restricted", pci->restricted);
+    json_kbool(g, "guest_unplug", pci->guest_unplug);
+    json_kbool(g, "root_bus_hotplug_off", pci->root_bus_hotplug_off);
+    json_kbool(g, "vfio_container", pci->vfio_container);
+    json_kint(g, "memlock", pci->memlock == UINT64_MAX ? -1 : (long long)pci->memlock);
+    json_key(g, "ports");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < pci->ports.n; i++)
+        json_str(g, pci->ports.v[i]);
+    yajl_gen_array_close(g);
+    json_key(g, "devices");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < pci->n_devs; i++) {
+        const struct dm_pci_dev *d = &pci->devs[i];
+        yajl_gen_map_open(g);
+        json_kstr(g, "bdf", d->bdf);
+        json_kstr(g, "id", d->id);
+        json_kstr(g, "port", d->port);
+        json_kbool(g, "guest_unplug", d->guest_unplug);
+        json_kbool(g, "hotplugged", d->hotplugged);
+        json_key(g, "group");
+        if (d->has_group)
+            yajl_gen_integer(g, d->group);
+        else
+            yajl_gen_null(g);
+        json_kstr(g, "standin", d->standin);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
+/* name in the state directory, replaced whole: write, fsync, rename. */
+static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const char *text)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", name);
+    _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int fd = dirfd < 0 ? -1 :
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    size_t len = strlen(text);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
+        renameat(dirfd, tmp, dirfd, name) < 0) {
+        LOGED(ERROR, domid, "writing the state file %s/%s", LIBDMR_STATE_DIR, name);
+        if (dirfd >= 0)
+            unlinkat(dirfd, tmp, 0);
+        return -EIO;
+    }
+    return 0;
+}
+
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan)
 {
     yajl_gen g = json_begin();
@@ -99,28 +158,31 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
         yajl_gen_integer(g, s->reaper_uid);
     else
         yajl_gen_null(g);
+    json_key(g, "pci");
+    pci_gen(g, &s->pci);
     json_key(g, "plan");
     plan_json_gen(g, plan);
     yajl_gen_map_close(g);
     _cleanup_free_ char *text = NULL;
     if (json_finish(g, &text))
         return -ENOMEM;
-
-    char name[32], tmp[40];
+    char name[32];
     state_path(s->domid, name, sizeof(name), "");
-    state_path(s->domid, tmp, sizeof(tmp), ".tmp");
-    _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    _cleanup_close_ int fd = dirfd < 0 ? -1 :
-        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-    size_t len = strlen(text);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
-        renameat(dirfd, tmp, dirfd, name) < 0) {
-        LOGED(ERROR, s->domid, "writing the state file %s/%s", LIBDMR_STATE_DIR, name);
-        if (dirfd >= 0)
-            unlinkat(dirfd, tmp, 0);
-        return -EIO;
-    }
-    return 0;
+    return write_atomic(ctx, s->domid, name, text);
+}
+
+int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return -ENOMEM;
+    pci_gen(g, pci);
+    _cleanup_free_ char *text = NULL;
+    if (json_finish(g, &text))
+        return -ENOMEM;
+    char name[32];
+    snprintf(name, sizeof(name), "%u.pci.json", domid);
+    return write_atomic(ctx, domid, name, text);
 }
 
 static char *get_str(yajl_val root, const char *key)
@@ -140,6 +202,62 @@ static long long get_int(yajl_val root, const char *key, bool *ok)
         return 0;
     }
     return YAJL_GET_INTEGER(v);
+}
+
+static bool get_bool(yajl_val root, const char *key)
+{
+    const char *path[] = { key, NULL };
+    return YAJL_IS_TRUE(yajl_tree_get(root, path, yajl_t_true));
+}
+
+static int pci_dev_parse(yajl_val v, struct dm_pci *pci)
+{
+    if (!YAJL_IS_OBJECT(v))
+        return -EINVAL;
+    bool has_group = true;
+    long long group = get_int(v, "group", &has_group);
+    _cleanup_free_ char *bdf = get_str(v, "bdf"), *id = get_str(v, "id");
+    _cleanup_free_ char *port = get_str(v, "port"), *standin = get_str(v, "standin");
+    if (!bdf || !id || group < 0 || group > UINT32_MAX)
+        return -EINVAL;
+    return dm_pci_add(pci, &(struct dm_pci_dev){
+        .bdf = bdf, .id = id, .port = port, .standin = standin,
+        .guest_unplug = get_bool(v, "guest_unplug"), .hotplugged = get_bool(v, "hotplugged"),
+        .has_group = has_group, .group = group });
+}
+
+static int pci_parse(yajl_val v, struct dm_pci *ret)
+{
+    if (!YAJL_IS_OBJECT(v))
+        return -EINVAL;
+    struct dm_pci pci = { .restricted = get_bool(v, "restricted"),
+                          .guest_unplug = get_bool(v, "guest_unplug"),
+                          .root_bus_hotplug_off = get_bool(v, "root_bus_hotplug_off"),
+                          .vfio_container = get_bool(v, "vfio_container") };
+    _cleanup_free_ char *backend = get_str(v, "backend"), *machine = get_str(v, "machine");
+    bool ok = true;
+    long long memlock = get_int(v, "memlock", &ok);
+    pci.memlock = memlock < 0 ? UINT64_MAX : (uint64_t)memlock;
+    pci.backend = backend && !strcmp(backend, "xen") ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
+    for (size_t i = 0; machine && i < ELEMENTSOF(machine_names); i++)
+        if (!strcmp(machine, machine_names[i]))
+            pci.machine = i;
+    const char *ports_path[] = { "ports", NULL }, *devs_path[] = { "devices", NULL };
+    yajl_val ports = yajl_tree_get(v, ports_path, yajl_t_array);
+    yajl_val devs = yajl_tree_get(v, devs_path, yajl_t_array);
+    int r = ok && backend && machine && ports && devs ? 0 : -EINVAL;
+    for (size_t i = 0; !r && i < YAJL_GET_ARRAY(ports)->len; i++) {
+        const char *port = YAJL_GET_STRING(YAJL_GET_ARRAY(ports)->values[i]);
+        r = port ? strv_push(&pci.ports, port) : -EINVAL;
+    }
+    for (size_t i = 0; !r && i < YAJL_GET_ARRAY(devs)->len; i++)
+        r = pci_dev_parse(YAJL_GET_ARRAY(devs)->values[i], &pci);
+    if (r) {
+        dm_pci_clear(&pci);
+        return r;
+    }
+    *ret = pci;
+    return 0;
 }
 
 static int state_parse(const char *text, struct dm_state *s)
@@ -170,11 +288,14 @@ static int state_parse(const char *text, struct dm_state *s)
     s->log_path = get_str(root, "log");
     s->dm_user = get_str(root, "dm_user");
     s->source = get_str(root, "source");
+    const char *pci_path[] = { "pci", NULL };
+    int r = pci_parse(yajl_tree_get(root, pci_path, yajl_t_object), &s->pci);
     yajl_tree_free(root);
-    return ok && s->name && s->qmp_path && s->log_path ? 0 : -EINVAL;
+    return !r && ok && s->name && s->qmp_path && s->log_path ? 0 : -EINVAL;
 }
 
-static int state_read_at(int dirfd, const char *name, struct dm_state *ret)
+/* A root-owned regular file of the state directory, whole. */
+static int read_text_at(int dirfd, const char *name, char **ret)
 {
     _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
@@ -182,14 +303,48 @@ static int state_read_at(int dirfd, const char *name, struct dm_state *ret)
         return -errno;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > STATE_MAX)
         return -EINVAL;
-    _cleanup_free_ char *text = malloc(st.st_size + 1);
+    char *text = malloc(st.st_size + 1);
     if (!text)
         return -ENOMEM;
-    if (read(fd, text, st.st_size) != st.st_size)
+    if (read(fd, text, st.st_size) != st.st_size) {
+        free(text);
         return -EIO;
+    }
     text[st.st_size] = '\0';
+    *ret = text;
+    return 0;
+}
+
+/* What pci-attach/-detach changed since create, when they changed anything. */
+static int pci_read_at(int dirfd, uint32_t domid, struct dm_pci *pci)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "%u.pci.json", domid);
+    _cleanup_free_ char *text = NULL;
+    int r = read_text_at(dirfd, name, &text);
+    if (r)
+        return r == -ENOENT ? 0 : r;
+    yajl_val root = yajl_tree_parse(text, NULL, 0);
+    struct dm_pci changed;
+    r = root ? pci_parse(root, &changed) : -EINVAL;
+    yajl_tree_free(root);
+    if (r)
+        return r;
+    dm_pci_clear(pci);
+    *pci = changed;
+    return 0;
+}
+
+static int state_read_at(int dirfd, const char *name, struct dm_state *ret)
+{
+    _cleanup_free_ char *text = NULL;
+    int r = read_text_at(dirfd, name, &text);
+    if (r)
+        return r;
     struct dm_state s = { 0 };
-    int r = state_parse(text, &s);
+    r = state_parse(text, &s);
+    if (!r)
+        r = pci_read_at(dirfd, s.domid, &s.pci);
     if (r) {
         state_clear(&s);
         return r;
@@ -216,7 +371,11 @@ int state_remove(libdmr_ctx *ctx, uint32_t domid)
     char name[32];
     state_path(domid, name, sizeof(name), "");
     _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dirfd >= 0 && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+    char pci_name[32];
+    snprintf(pci_name, sizeof(pci_name), "%u.pci.json", domid);
+    /* The PCI record first: a state file alone is still a whole domain. */
+    if (dirfd >= 0 && ((unlinkat(dirfd, pci_name, 0) < 0 && errno != ENOENT) ||
+                       (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT))) {
         LOGED(ERROR, domid, "removing the state file");
         return -errno;
     }
@@ -271,6 +430,7 @@ void state_clear(struct dm_state *s)
     free(s->log_path);
     free(s->dm_user);
     free(s->source);
+    dm_pci_clear(&s->pci);
     memset(s, 0, sizeof(*s));
 }
 

@@ -42,3 +42,51 @@ int main_pci_assignable_list(struct xl_dmr *x, int argc, char **argv)
     free(bdfs);
     return EXIT_OK;
 }
+
+static int pci_hotplug(struct xl_dmr *x, const char *cmd, int argc, char **argv)
+{
+    if (argc != 3) {
+        usage_error(cmd, "takes DOMAIN and %s", !strcmp(cmd, "pci-attach")
+                    ? "BDF[@VSLOT][,guest_unplug=0|1]" : "BDF");
+        return EXIT_USAGE;
+    }
+    uint32_t domid;
+    int rc = libdmr_domain_lookup(x->ctx, argv[1], &domid);
+    if (!rc)
+        rc = !strcmp(cmd, "pci-attach") ? libdmr_pci_attach(x->ctx, domid, argv[2])
+                                        : libdmr_pci_detach(x->ctx, domid, argv[2]);
+    return rc ? EXIT_ERROR : EXIT_OK;
+}
+
+int main_pci_attach(struct xl_dmr *x, int argc, char **argv)
+{
+    return pci_hotplug(x, "pci-attach", argc, argv);
+}
+
+int main_pci_detach(struct xl_dmr *x, int argc, char **argv)
+{
+    return pci_hotplug(x, "pci-detach", argc, argv);
+}
+
+/* As xl pci-list: the guest's address and the host's, then ours. */
+int main_pci_list(struct xl_dmr *x, int argc, char **argv)
+{
+    if (argc != 2) {
+        usage_error("pci-list", "takes DOMAIN");
+        return EXIT_USAGE;
+    }
+    uint32_t domid;
+    libdmr_pci_info *list;
+    size_t n;
+    if (libdmr_domain_lookup(x->ctx, argv[1], &domid) ||
+        libdmr_pci_list(x->ctx, domid, &list, &n))
+        return EXIT_ERROR;
+    printf("%-8s %-13s %-10s %-7s %-12s %s\n", "Vdev", "Device", "Id", "Bus",
+           "Guest-unplug", "Hotplugged");
+    for (size_t i = 0; i < n; i++)
+        printf("%-8s %-13s %-10s %-7s %-12s %s\n", list[i].vdev, list[i].bdf, list[i].id,
+               list[i].bus, list[i].guest_unplug ? "yes" : "no",
+               list[i].hotplugged ? "yes" : "no");
+    free(list);
+    return EXIT_OK;
+}

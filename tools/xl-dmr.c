@@ -24,6 +24,9 @@ static const struct command {
     { "pci-assignable-add", main_pci_assignable_add, "pci-assignable-add BDF" },
     { "pci-assignable-remove", main_pci_assignable_remove, "pci-assignable-remove BDF" },
     { "pci-assignable-list", main_pci_assignable_list, "pci-assignable-list" },
+    { "pci-attach", main_pci_attach, "pci-attach DOMAIN BDF[@VSLOT][,guest_unplug=0|1]" },
+    { "pci-detach", main_pci_detach, "pci-detach DOMAIN BDF" },
+    { "pci-list", main_pci_list, "pci-list DOMAIN" },
 };
 
 static void usage(FILE *out)

@@ -25,6 +25,9 @@ int main_cd_eject(struct xl_dmr *x, int argc, char **argv);
 int main_pci_assignable_add(struct xl_dmr *x, int argc, char **argv);
 int main_pci_assignable_remove(struct xl_dmr *x, int argc, char **argv);
 int main_pci_assignable_list(struct xl_dmr *x, int argc, char **argv);
+int main_pci_attach(struct xl_dmr *x, int argc, char **argv);
+int main_pci_detach(struct xl_dmr *x, int argc, char **argv);
+int main_pci_list(struct xl_dmr *x, int argc, char **argv);
 
 /* Print "xl-dmr: error: ..." (usage problems: see usage_error). */
 void usage_error(const char *cmd, const char *fmt, ...)

@@ -211,6 +211,30 @@ int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const char *bdf);
 /* The devices bound to that driver now; free each and the array. */
 int libdmr_pci_assignable_list(libdmr_ctx *ctx, char ***ret_bdfs, size_t *ret_n);
 
+/*
+ * Hot-plug a host device into a running domain, as `xl pci-attach`:
+ * SPEC is "BDF[@VSLOT][,guest_unplug=0|1]". Refused before anything
+ * changes when the policy forbids it (a non-root DM on the xen backend,
+ * guest_unplug=0, a group that is not viable, no free hot-plug port);
+ * otherwise the DM's locked-memory limit, its chroot (in its mount
+ * namespace) and QEMU are changed, each undone if a later step fails.
+ */
+int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const char *spec);
+/* Ask the guest to let the device go, wait for it (10 s), then undo what
+ * attach gave the DM. A device that is still there stays recorded. */
+int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const char *bdf);
+
+typedef struct libdmr_pci_info {
+    char bdf[16];            /* host device */
+    char id[32];             /* QEMU's device id */
+    char bus[32];            /* root port, or pcie.0 / pci.0 */
+    char vdev[16];           /* the guest's bus:slot.func, "-" unknown */
+    bool guest_unplug;
+    bool hotplugged;         /* by pci-attach, not at create */
+} libdmr_pci_info;
+/* A domain's devices; free the array. */
+int libdmr_pci_list(libdmr_ctx *ctx, uint32_t domid, libdmr_pci_info **ret_list, size_t *ret_n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -152,14 +152,14 @@ static void test_viable_group_with_bridge_and_pci_stub_fake_sysfs(void **state)
     assert_true(f->vfio_container);
     /* The chroot's planned contents. */
     assert_int_equal(p->chroot_mode, 0755);
-    assert_int_equal(p->n_chroot_contents, 4);
-    assert_int_equal(p->chroot_contents[0].kind, PLAN_CHROOT_TMPFS);
-    assert_string_equal(p->chroot_contents[1].path, "/dev/vfio/vfio");
-    assert_string_equal(p->chroot_contents[2].path, "/dev/vfio/12");
-    assert_int_equal(p->chroot_contents[2].uid, 131073);
-    assert_int_equal(p->chroot_contents[2].mode, 0600);
-    assert_string_equal(p->chroot_contents[3].path, "/sys/bus/pci/devices/0000:03:00.0");
-    assert_non_null(strstr(p->chroot_contents[3].source, "/sys/devices/pci0000:00/0000:03:00.0"));
+    assert_int_equal(p->chroot_contents.n, 4);
+    assert_int_equal(p->chroot_contents.v[0].kind, PLAN_CHROOT_TMPFS);
+    assert_string_equal(p->chroot_contents.v[1].path, "/dev/vfio/vfio");
+    assert_string_equal(p->chroot_contents.v[2].path, "/dev/vfio/12");
+    assert_int_equal(p->chroot_contents.v[2].uid, 131073);
+    assert_int_equal(p->chroot_contents.v[2].mode, 0600);
+    assert_string_equal(p->chroot_contents.v[3].path, "/sys/bus/pci/devices/0000:03:00.0");
+    assert_non_null(strstr(p->chroot_contents.v[3].source, "/sys/devices/pci0000:00/0000:03:00.0"));
     libdmr_plan_free(p);
     libdmr_facts_free(f);
     tree_free(&t);
@@ -269,7 +269,7 @@ static void test_chroot_made_in_private_namespace_fake_sysfs(void **state)
         const char *failed = "";
         if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             _exit(10);
-        if (chroot_populate(p, &failed))
+        if (chroot_populate(p->chroot, &p->chroot_contents, &failed))
             _exit(11);
         char path[256];
         struct stat st;

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pci-attach, pci-detach and pci-list on a running domain (qemu backend).
+ * plan_pci_attach.c decides; this carries it out under the host-wide lock,
+ * each step undone if a later one fails, so a device is never left half
+ * attached: the DM's RLIMIT_MEMLOCK raised, the group's node and the
+ * device's sysfs directory made in its chroot (inside its own mount
+ * namespace), then device_add. Detach is device_del, then the guest's
+ * consent (DEVICE_DELETED), then the chroot entries go.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "fdset.h"
+#include "json.h"
+#include "launch.h"
+
+#define PCI_DETACH_TIMEOUT_MS 10000
+
+/* device_add's arguments: vfio-pci, or in tests the stand-in model. */
+static int device_add_args(const struct pci_attach_plan *ap, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    if (ap->dev.standin) {
+        json_kstr(g, "driver", ap->dev.standin);
+        json_kstr(g, "romfile", "");  /* a chrooted QEMU cannot read ROM files */
+    } else {
+        json_kstr(g, "driver", "vfio-pci");
+        json_kstr(g, "host", ap->dev.bdf);
+    }
+    json_kstr(g, "id", ap->dev.id);
+    json_kstr(g, "bus", ap->on_root_bus ? "pci.0" : ap->dev.port);
+    char addr[8];
+    snprintf(addr, sizeof(addr), "0x%x", ap->root_slot);
+    if (!ap->on_root_bus || ap->root_slot)
+        json_kstr(g, "addr", addr);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
+}
+
+static int id_args(const char *id, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kstr(g, "id", id);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
+}
+
+static int set_memlock(libdmr_ctx *ctx, const struct dm_state *s, uint64_t value)
+{
+    struct rlimit rl = { .rlim_cur = value, .rlim_max = value };
+    if (prlimit(s->dm.pid, RLIMIT_MEMLOCK, &rl, NULL) < 0) {
+        LOGED(ERROR, s->domid, "setting the device model's RLIMIT_MEMLOCK to %llu",
+              (unsigned long long)value);
+        return libdmr_error_from_errno(-errno);
+    }
+    return 0;
+}
+
+/* The record says it is attached (and the DM's new limit), or nothing changes. */
+static int record_attached(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap)
+{
+    uint64_t old_memlock = s->pci.memlock;
+    if (dm_pci_add(&s->pci, &ap->dev))
+        return LIBDMR_ERROR_NOMEM;
+    if (ap->memlock)
+        s->pci.memlock = ap->memlock;
+    if (ap->chroot.n)
+        s->pci.vfio_container = true;
+    if (!state_pci_write(ctx, s->domid, &s->pci))
+        return 0;
+    dm_pci_drop(&s->pci, ap->dev.bdf);
+    s->pci.memlock = old_memlock;
+    return LIBDMR_ERROR_FAIL;
+}
+
+struct attach_done {
+    bool memlock, chroot, device;
+};
+
+static void attach_undo(libdmr_ctx *ctx, struct dm_state *s, int pidfd, libdmr_qmp *q,
+                        const struct pci_attach_plan *ap, const struct attach_done *done)
+{
+    if (done->device) {
+        _cleanup_free_ char *del = NULL;
+        /* The guest must still consent; say so if it may not. */
+        if (id_args(ap->dev.id, &del) || qmp_execute(q, "device_del", del, QMP_OP_TIMEOUT_MS, NULL))
+            LOGD(ERROR, s->domid, "pci %s: could not take %s out again; detach it by hand",
+                 ap->dev.bdf, ap->dev.id);
+    }
+    if (done->chroot)
+        chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &ap->chroot, true);
+    if (done->memlock)
+        set_memlock(ctx, s, s->pci.memlock);
+}
+
+/* Carry out an attach plan; on failure everything done is undone. */
+static int attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
+                          const struct pci_attach_plan *ap)
+{
+    struct attach_done done = { 0 };
+    libdmr_qmp *q = NULL;
+    _cleanup_free_ char *args = NULL;
+    int rc = device_add_args(ap, &args);
+    if (!rc && ap->memlock) {
+        rc = set_memlock(ctx, s, ap->memlock);
+        done.memlock = !rc;
+    }
+    if (!rc && ap->chroot.n) {
+        rc = chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &ap->chroot, false);
+        done.chroot = true;  /* a failure half way leaves the first entries */
+    }
+    if (!rc)
+        rc = libdmr_qmp_open(ctx, s->domid, &q);
+    if (!rc) {
+        rc = qmp_execute(q, "device_add", args, QMP_OP_TIMEOUT_MS, NULL);
+        done.device = !rc;
+    }
+    if (!rc)
+        rc = record_attached(ctx, s, ap);
+    if (rc)
+        attach_undo(ctx, s, pidfd, q, ap, &done);
+    libdmr_qmp_close(q);
+    return rc;
+}
+
+static int no_xen_yet(libdmr_ctx *ctx, uint32_t domid, const char *what)
+{
+    LOGD(ERROR, domid, "%s on the xen backend goes through libxl, which xl-dmr does not "
+         "drive yet", what);
+    return LIBDMR_ERROR_NI;
+}
+
+static int dm_pidfd(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    int fd = proc_open(&s->dm);
+    if (fd < 0)
+        LOGD(ERROR, s->domid, "the device model (pid %d) is not running", (int)s->dm.pid);
+    return fd;
+}
+
+static int attach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *spec)
+{
+    struct libdmr_pci_dev dev = { 0 };
+    int rc = config_pci_spec_parse(ctx, spec, s->pci.guest_unplug, &dev);
+    if (rc)
+        return rc;
+    libdmr_config one = { .pci = &dev, .n_pci = 1 };
+    libdmr_facts facts = { 0 };
+    struct pci_attach_plan ap = { 0 };
+    struct pci_attach_request req = {
+        .domid = s->domid, .memory_mb = s->memory_mb, .dm_uid = s->dm_uid,
+        .dm_gid = s->dm_gid, .dm_user = s->dm_user, .pci = &s->pci, .dev = dev };
+    rc = facts_pci_gather(ctx, &one, &facts);
+    if (!rc)
+        rc = plan_pci_attach(&req, &facts, &ap) ? LIBDMR_ERROR_NOMEM : 0;
+    if (!rc)
+        rc = verdict_log(ctx, s->domid, &ap.verdict);
+    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN)
+        rc = no_xen_yet(ctx, s->domid, "pci-attach");
+    if (!rc) {
+        _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
+        rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : attach_execute(ctx, s, pidfd, &ap);
+    }
+    pci_attach_plan_clear(&ap);
+    facts_pci_clear(&facts);
+    return rc;
+}
+
+/* Is a device with this id still in QEMU? (It may have left since.) */
+static bool device_present(libdmr_qmp *q, const char *id)
+{
+    yajl_val list = NULL;
+    if (qmp_execute(q, "qom-list", "{\"path\":\"/machine/peripheral\"}", QMP_OP_TIMEOUT_MS, &list))
+        return true;  /* cannot tell: assume the worst */
+    bool found = false;
+    for (size_t i = 0; YAJL_IS_ARRAY(list) && i < YAJL_GET_ARRAY(list)->len; i++) {
+        const char *path[] = { "name", NULL };
+        yajl_val name = yajl_tree_get(YAJL_GET_ARRAY(list)->values[i], path, yajl_t_string);
+        found |= json_str_eq(name, id);
+    }
+    yajl_tree_free(list);
+    return found;
+}
+
+/* device_del, then the guest's consent; true once QEMU has let it go. */
+static int unplug(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp *q, const struct dm_pci_dev *dev)
+{
+    _cleanup_free_ char *args = NULL;
+    int rc = id_args(dev->id, &args);
+    if (!rc)
+        rc = qmp_execute(q, "device_del", args, QMP_OP_TIMEOUT_MS, NULL);
+    if (rc == LIBDMR_ERROR_FAIL && !device_present(q, dev->id))
+        return 0;  /* the guest let it go after an earlier pci-detach timed out */
+    if (!rc)
+        rc = qmp_wait_event(q, "DEVICE_DELETED", dev->id, PCI_DETACH_TIMEOUT_MS);
+    if (rc == LIBDMR_ERROR_TIMEDOUT)
+        LOGD(ERROR, domid, "pci %s: the guest has not let it go in %d s, so it stays "
+             "attached; QEMU removes it when the guest does (run pci-detach again then)",
+             dev->bdf, PCI_DETACH_TIMEOUT_MS / 1000);
+    return rc;
+}
+
+static int detach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *bdf_arg)
+{
+    struct libdmr_pci_dev d = { 0 };
+    int rc = config_pci_spec_parse(ctx, bdf_arg, true, &d);
+    if (rc)
+        return rc;
+    char bdf[16];
+    snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d.domain, d.bus, d.dev, d.func);
+    struct pci_detach_plan dp;
+    rc = plan_pci_detach(&s->pci, bdf, &dp) ? LIBDMR_ERROR_NOMEM : 0;
+    if (!rc)
+        rc = verdict_log(ctx, s->domid, &dp.verdict);
+    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN)
+        rc = no_xen_yet(ctx, s->domid, "pci-detach");
+    _cleanup_close_ int pidfd = rc ? -EBADF : dm_pidfd(ctx, s);
+    if (!rc && pidfd < 0)
+        rc = LIBDMR_ERROR_NOTFOUND;
+    libdmr_qmp *q = NULL;
+    if (!rc)
+        rc = libdmr_qmp_open(ctx, s->domid, &q);
+    if (!rc)
+        rc = unplug(ctx, s->domid, q, dp.dev);
+    libdmr_qmp_close(q);
+    /* Gone from QEMU: what its chroot held for it goes, then the record. */
+    if (!rc && dp.chroot.n)
+        chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &dp.chroot, true);
+    if (!rc) {
+        dm_pci_drop(&s->pci, bdf);
+        rc = state_pci_write(ctx, s->domid, &s->pci) ? LIBDMR_ERROR_FAIL : 0;
+    }
+    pci_detach_plan_clear(&dp);
+    return rc;
+}
+
+typedef int (*locked_op)(libdmr_ctx *ctx, struct dm_state *s, const char *arg);
+
+static int with_domain_locked(libdmr_ctx *ctx, uint32_t domid, const char *arg, locked_op op)
+{
+    _cleanup_close_ int lock = run_lock(ctx);
+    if (lock < 0)
+        return libdmr_error_from_errno(lock);
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    int rc = op(ctx, &s, arg);
+    state_clear(&s);
+    return rc;
+}
+
+int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const char *spec)
+{
+    if (!ctx || !spec)
+        return LIBDMR_ERROR_INVAL;
+    return with_domain_locked(ctx, domid, spec, attach_locked);
+}
+
+int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const char *bdf)
+{
+    if (!ctx || !bdf)
+        return LIBDMR_ERROR_INVAL;
+    return with_domain_locked(ctx, domid, bdf, detach_locked);
+}
+
+/* The guest's address of QEMU device id ("01:00.0"), from query-pci. */
+static bool find_vdev(yajl_val devices, const char *id, char *buf, size_t size)
+{
+    for (size_t i = 0; YAJL_IS_ARRAY(devices) && i < YAJL_GET_ARRAY(devices)->len; i++) {
+        yajl_val d = YAJL_GET_ARRAY(devices)->values[i];
+        const char *qdev[] = { "qdev_id", NULL }, *bus[] = { "bus", NULL },
+                   *slot[] = { "slot", NULL }, *fn[] = { "function", NULL },
+                   *below[] = { "pci_bridge", "devices", NULL };
+        yajl_val q = yajl_tree_get(d, qdev, yajl_t_string);
+        yajl_val b = yajl_tree_get(d, bus, yajl_t_number), s = yajl_tree_get(d, slot, yajl_t_number),
+                 f = yajl_tree_get(d, fn, yajl_t_number);
+        if (json_str_eq(q, id) && b && s && f) {
+            snprintf(buf, size, "%02llx:%02llx.%llx", (long long)YAJL_GET_INTEGER(b),
+                     (long long)YAJL_GET_INTEGER(s), (long long)YAJL_GET_INTEGER(f));
+            return true;
+        }
+        if (find_vdev(yajl_tree_get(d, below, yajl_t_array), id, buf, size))
+            return true;
+    }
+    return false;
+}
+
+static void fill_vdevs(libdmr_ctx *ctx, uint32_t domid, libdmr_pci_info *list, size_t n)
+{
+    libdmr_qmp *q = NULL;
+    yajl_val buses = NULL;
+    if (libdmr_qmp_open(ctx, domid, &q) || qmp_execute(q, "query-pci", NULL, QMP_OP_TIMEOUT_MS, &buses))
+        LOGD(WARN, domid, "no guest addresses: QEMU did not answer query-pci");
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t b = 0; !found && YAJL_IS_ARRAY(buses) && b < YAJL_GET_ARRAY(buses)->len; b++) {
+            const char *devs[] = { "devices", NULL };
+            found = find_vdev(yajl_tree_get(YAJL_GET_ARRAY(buses)->values[b], devs, yajl_t_array),
+                              list[i].id, list[i].vdev, sizeof(list[i].vdev));
+        }
+        if (!found)
+            snprintf(list[i].vdev, sizeof(list[i].vdev), "-");
+    }
+    yajl_tree_free(buses);
+    libdmr_qmp_close(q);
+}
+
+int libdmr_pci_list(libdmr_ctx *ctx, uint32_t domid, libdmr_pci_info **ret_list, size_t *ret_n)
+{
+    if (!ctx || !ret_list || !ret_n)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    libdmr_pci_info *list = calloc(s.pci.n_devs + 1, sizeof(*list));
+    if (!list) {
+        state_clear(&s);
+        return LIBDMR_ERROR_NOMEM;
+    }
+    for (size_t i = 0; i < s.pci.n_devs; i++) {
+        const struct dm_pci_dev *d = &s.pci.devs[i];
+        libdmr_pci_info *info = &list[i];
+        snprintf(info->bdf, sizeof(info->bdf), "%s", d->bdf);
+        snprintf(info->id, sizeof(info->id), "%s", d->id);
+        snprintf(info->bus, sizeof(info->bus), "%s", d->port ? d->port
+                 : s.pci.machine == LIBDMR_MACHINE_PC ? "pci.0" : "pcie.0");
+        info->guest_unplug = d->guest_unplug;
+        info->hotplugged = d->hotplugged;
+    }
+    if (s.pci.n_devs && s.pci.backend == LIBDMR_BACKEND_QEMU)
+        fill_vdevs(ctx, domid, list, s.pci.n_devs);
+    *ret_list = list;
+    *ret_n = s.pci.n_devs;
+    state_clear(&s);
+    return 0;
+}

@@ -190,6 +190,18 @@ int chroot_populate(const char *root, const struct plan_chroot *ch, const char *
     return 0;
 }
 
+/* The directories made for path go when nothing else is in them. */
+static void rmdir_empty_parents(const char *root, char *path)
+{
+    size_t keep = strlen(root);
+    for (char *slash = strrchr(path, '/'); slash && (size_t)(slash - path) > keep;
+         slash = strrchr(path, '/')) {
+        *slash = '\0';
+        if (rmdir(path) < 0)
+            return;
+    }
+}
+
 int chroot_depopulate(const char *root, const struct plan_chroot *ch)
 {
     int first = 0;
@@ -204,6 +216,8 @@ int chroot_depopulate(const char *root, const struct plan_chroot *ch)
         else if (e->kind == PLAN_CHROOT_BIND_RO)
             r = umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT ? -errno
                 : rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
+        if (!r)
+            rmdir_empty_parents(root, path);
         if (r && !first)
             first = r;
     }

@@ -89,4 +89,9 @@ int run_dirs_ensure(libdmr_ctx *ctx);
 /* Remove them when empty (under the lock): nothing outlives the last domain. */
 void run_dirs_release(void);
 
+/* pci_hotplug.c: carry out an attach plan on the running DM (held by
+ * pidfd); on failure everything done is undone. */
+int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
+                       const struct pci_attach_plan *ap);
+
 #endif

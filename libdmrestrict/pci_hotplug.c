@@ -102,8 +102,7 @@ static void attach_undo(libdmr_ctx *ctx, struct dm_state *s, int pidfd, libdmr_q
         set_memlock(ctx, s, s->pci.memlock);
 }
 
-/* Carry out an attach plan; on failure everything done is undone. */
-static int attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
+int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
                           const struct pci_attach_plan *ap)
 {
     struct attach_done done = { 0 };
@@ -168,7 +167,7 @@ static int attach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *spec)
         rc = no_xen_yet(ctx, s->domid, "pci-attach");
     if (!rc) {
         _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
-        rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : attach_execute(ctx, s, pidfd, &ap);
+        rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : pci_attach_execute(ctx, s, pidfd, &ap);
     }
     pci_attach_plan_clear(&ap);
     facts_pci_clear(&facts);

@@ -76,8 +76,10 @@ tap_check "Gid: all four are the planned gid" [ "$(field Gid)" = "$BASE $BASE $B
 tap_check "Groups: empty or exactly the gid" bash -c '[ -z "$1" ] || [ "$1" = "$2" ]' _ "$(field Groups)" "$BASE"
 tap_check "CapEff 0, NoNewPrivs 1, Seccomp 2" [ "$(field CapEff) $(field NoNewPrivs) $(field Seccomp)" = "0000000000000000 1 2" ]
 tap_check "root is the chroot /run/xl-dmr/qemu-root-1" [ "$(readlink /proc/$pid/root)" = /run/xl-dmr/qemu-root-1 ]
-tap_check "the chroot is empty, mode 0000, root's" \
-    [ "$(stat -c '%a %U' /run/xl-dmr/qemu-root-1) $(ls -A /run/xl-dmr/qemu-root-1 | wc -l)" = "0 root 0" ]
+tap_check "its root is an empty tmpfs of its own, mode 0755, root's" \
+    [ "$(stat -f -c %T /proc/$pid/root/) $(stat -c '%a %U' /proc/$pid/root/) $(ls -A /proc/$pid/root/ | wc -l)" = "tmpfs 755 root 0" ]
+tap_check "... mounted in its namespace only: the host's directory is another, empty one" \
+    bash -c '[ "$(stat -c %d /proc/$1/root/)" != "$(stat -c %d /run/xl-dmr/qemu-root-1)" ] && [ -z "$(ls -A /run/xl-dmr/qemu-root-1)" ]' _ $pid
 limit() { awk -v n="$1" 'index($0, n) == 1 { print $(NF-2) " " $(NF-1) }' /proc/$pid/limits; }
 tap_check "FSIZE is the writable raw image's size (2 MiB)" [ "$(limit 'Max file size')" = "2097152 2097152" ]
 tap_check "CORE, MEMLOCK, MSGQUEUE, LOCKS are 0" \

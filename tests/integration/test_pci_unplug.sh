@@ -49,7 +49,7 @@ tap_check "guest_unplug=1: the guest lets it go, DEVICE_DELETED ($out)" bash -c 
 for _ in $(seq 20); do grep -q XLDMR-PCI-REMOVED "$log" && break; sleep 0.5; done
 tap_check "... and the guest saw it go" grep -q "XLDMR-PCI-REMOVED.*8086:10d3" "$log"
 
-$QMP "$sock" device_add '{"driver": "e1000e", "id": "hp1", "bus": "rp2", "romfile": ""}' > /dev/null
+$QMP "$sock" device_add '{"driver": "e1000e", "id": "plugged1", "bus": "rp2", "romfile": ""}' > /dev/null
 for _ in $(seq 20); do grep -q XLDMR-PCI-ADDED "$log" && break; sleep 0.5; done
 tap_check "the freed port takes a hot-plugged device, seen by the guest" grep -q "XLDMR-PCI-ADDED.*8086:10d3" "$log"
 tap_check "the keeper is still there" \

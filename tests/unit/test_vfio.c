@@ -48,30 +48,14 @@ static void tree_make(struct tree *t, int group, const struct fake_dev *devs, si
     }
     strcpy(t->root, "/tmp/dmr-fake-sysfs-XXXXXX");
     assert_non_null(mkdtemp(t->root));
-    const char *r = t->root;
-    sh("mkdir -p %s/sys/bus/pci/devices %s/sys/bus/pci/drivers/vfio-pci %s/sys/bus/pci/drivers/pci-stub "
-       "%s/sys/bus/pci/drivers/snd_hda_intel %s/sys/bus/pci/drivers/pcieport %s/sys/bus/pci/drivers/e1000e "
-       "%s/dev/vfio && touch %s/sys/bus/pci/drivers_probe && "
-       "for d in %s/sys/bus/pci/drivers/*; do touch $d/unbind; done", r, r, r, r, r, r, r, r, r);
-    /* /dev/null's numbers stand in for the VFIO nodes'. */
-    sh("mknod %s/dev/vfio/vfio c 1 3", r);
-    if (group >= 0)
-        sh("mkdir -p %s/sys/kernel/iommu_groups/%d/devices && mknod %s/dev/vfio/%d c 1 5", r, group, r, group);
-    for (size_t i = 0; i < n; i++) {
-        const char *b = devs[i].bdf;
-        sh("mkdir -p %s/sys/devices/pci0000:00/%s && echo %s > %s/sys/devices/pci0000:00/%s/class && "
-           "touch %s/sys/devices/pci0000:00/%s/driver_override && "
-           "ln -s ../../../devices/pci0000:00/%s %s/sys/bus/pci/devices/%s",
-           r, b, devs[i].klass, r, b, r, b, b, r, b);
-        if (devs[i].driver)
-            sh("ln -s ../../../bus/pci/drivers/%s %s/sys/devices/pci0000:00/%s/driver && "
-               "ln -s ../../../../devices/pci0000:00/%s %s/sys/bus/pci/drivers/%s/%s",
-               devs[i].driver, r, b, b, r, devs[i].driver, b);
-        if (group >= 0)
-            sh("ln -s ../../../kernel/iommu_groups/%d %s/sys/devices/pci0000:00/%s/iommu_group && "
-               "ln -s ../../../../devices/pci0000:00/%s %s/sys/kernel/iommu_groups/%d/devices/%s",
-               group, r, b, b, r, group, b);
-    }
+    const char *srcdir = getenv("srcdir");
+    char cmd[4096];
+    int off = snprintf(cmd, sizeof(cmd), "%s/tests/lib/fake-sysfs %s %d", srcdir ? srcdir : ".",
+                       t->root, group);
+    for (size_t i = 0; i < n; i++)
+        off += snprintf(cmd + off, sizeof(cmd) - off, " %s:%s:%s", devs[i].bdf,
+                        devs[i].driver ? devs[i].driver : "-", devs[i].klass);
+    sh("%s", cmd);
 }
 
 static void tree_free(struct tree *t)

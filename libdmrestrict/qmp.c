@@ -42,8 +42,9 @@ static long now_ms(void)
     return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* One line (without its newline) into *ret, by the deadline. */
-static int qmp_read_line(struct libdmr_qmp *q, long deadline, char **ret)
+/* One line (without its newline) into *ret, by the deadline; a timeout
+ * is logged unless the caller says what it was waiting for itself. */
+static int qmp_read_line(struct libdmr_qmp *q, long deadline, bool log_timeout, char **ret)
 {
     libdmr_ctx *ctx = q->ctx;
     for (;;) {
@@ -73,7 +74,8 @@ static int qmp_read_line(struct libdmr_qmp *q, long deadline, char **ret)
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
-            LOGD(ERROR, q->domid, "QMP: no answer from QEMU in time");
+            if (log_timeout)
+                LOGD(ERROR, q->domid, "QMP: no answer from QEMU in time");
             return LIBDMR_ERROR_TIMEDOUT;
         }
         if (r < 0)
@@ -126,11 +128,11 @@ static bool json_too_deep(const char *s, int max)
 }
 
 /* The next message, which must be a JSON object. */
-static int qmp_read_message(struct libdmr_qmp *q, long deadline, yajl_val *ret)
+static int qmp_read_message(struct libdmr_qmp *q, long deadline, bool log_timeout, yajl_val *ret)
 {
     libdmr_ctx *ctx = q->ctx;
     _cleanup_free_ char *line = NULL;
-    int rc = qmp_read_line(q, deadline, &line);
+    int rc = qmp_read_line(q, deadline, log_timeout, &line);
     if (rc)
         return rc;
     if (json_too_deep(line, QMP_DEPTH_MAX)) {
@@ -216,7 +218,7 @@ int qmp_wait_event(struct libdmr_qmp *q, const char *name, const char *device, i
     q->events_this_command = 0;
     for (;;) {
         yajl_val msg = NULL;
-        int rc = qmp_read_message(q, deadline, &msg);
+        int rc = qmp_read_message(q, deadline, false, &msg);
         if (!rc && !member(msg, "event", yajl_t_string)) {
             /* No command is outstanding: a reply now is out of step. */
             LOGD(ERROR, q->domid, "QMP: a reply while waiting for %s", key);
@@ -325,7 +327,7 @@ static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, l
     libdmr_ctx *ctx = q->ctx;
     for (;;) {
         yajl_val msg;
-        int rc = qmp_read_message(q, deadline, &msg);
+        int rc = qmp_read_message(q, deadline, true, &msg);
         if (rc)
             return rc;
         yajl_val event = member(msg, "event", yajl_t_string);
@@ -428,7 +430,7 @@ int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct
     /* The greeting may come before QEMU has chrooted and dropped its
      * user; the answer to qmp_capabilities comes from its main loop, after. */
     yajl_val greeting;
-    int rc = qmp_read_message(q, now_ms() + timeout_ms, &greeting);
+    int rc = qmp_read_message(q, now_ms() + timeout_ms, true, &greeting);
     if (!rc) {
         if (!member(greeting, "QMP", yajl_t_object)) {
             LOGD(ERROR, domid, "QMP: the first message is not a greeting");

@@ -102,6 +102,13 @@ CFG
 "$XL_DMR" pci-attach hot2 0000:0d:00.0@6 2>/dev/null
 tap_check "pc: attached at slot 6 of pci.0" \
     bash -c "'$XL_DMR' pci-list hot2 | grep -qE '^00:06\.0 +0000:0d:00\.0 +hostdev0 +pci\.0 +yes +yes$'"
+start=$(date +%s)
+"$XL_DMR" pci-detach hot2 0000:0d:00.0 2> "$work/err"
+rc=$?
+tap_check "pc without a guest OS: nobody lets the device go, pci-detach gives up after 10 s, one line ($(cut -c1-160 "$work/err"))" \
+    bash -c "[ $rc = 1 ] && [ \$(wc -l < $work/err) = 1 ] && grep -q 'the guest has not let it go in 10 s, so it stays attached' $work/err && [ \$(( \$(date +%s) - $start )) -ge 10 ]"
+tap_check "... and it stays recorded" \
+    bash -c "'$XL_DMR' pci-list hot2 | grep -qE '0000:0d:00.0 +hostdev0'"
 "$XL_DMR" destroy hot2
 "$XL_DMR" create --domid 2 "$work/pc.cfg" "pci=['0000:0a:00.0']" pci_guest_unplug=0 2>/dev/null
 state=/run/xl-dmr/domains/2.json

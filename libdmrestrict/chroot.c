@@ -228,7 +228,8 @@ int chroot_depopulate(const char *root, const struct plan_chroot *ch)
  * Change a running DM's chroot from inside its private mount namespace
  * (setns on its pidfd, which cannot name another process): the tmpfs it
  * was given at start is only there. A child does it, so the caller's own
- * namespace never changes.
+ * namespace never changes. Paths are safe to use there: the tmpfs and
+ * every directory made in it are root's, so the DM can plant nothing.
  */
 int chroot_change_in_dm(libdmr_ctx *ctx, uint32_t domid, int dm_pidfd, const char *root,
                         const struct plan_chroot *ch, bool undo)

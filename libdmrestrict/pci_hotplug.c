@@ -8,7 +8,6 @@
  * namespace), then device_add. Detach is device_del, then the guest's
  * consent (DEVICE_DELETED), then the chroot entries go.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -68,7 +67,7 @@ static int set_memlock(libdmr_ctx *ctx, const struct dm_state *s, uint64_t value
 /* The record says it is attached (and the DM's new limit), or nothing changes. */
 static int record_attached(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap)
 {
-    uint64_t old_memlock = s->pci.memlock;
+    struct dm_pci old = s->pci;
     if (dm_pci_add(&s->pci, &ap->dev))
         return LIBDMR_ERROR_NOMEM;
     if (ap->memlock)
@@ -78,7 +77,8 @@ static int record_attached(libdmr_ctx *ctx, struct dm_state *s, const struct pci
     if (!state_pci_write(ctx, s->domid, &s->pci))
         return 0;
     dm_pci_drop(&s->pci, ap->dev.bdf);
-    s->pci.memlock = old_memlock;
+    s->pci.memlock = old.memlock;
+    s->pci.vfio_container = old.vfio_container;
     return LIBDMR_ERROR_FAIL;
 }
 
@@ -103,7 +103,7 @@ static void attach_undo(libdmr_ctx *ctx, struct dm_state *s, int pidfd, libdmr_q
 }
 
 int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
-                          const struct pci_attach_plan *ap)
+                       const struct pci_attach_plan *ap)
 {
     struct attach_done done = { 0 };
     libdmr_qmp *q = NULL;

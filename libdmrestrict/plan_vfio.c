@@ -35,15 +35,15 @@ static bool endpoint_driver_ok(const char *driver)
     return driver && (!strcmp(driver, "vfio-pci") || !strcmp(driver, "pci-stub"));
 }
 
-int plan_vfio_viable(struct plan_verdict *p, const struct libdmr_pci_host *h)
+int plan_vfio_viable(struct plan_verdict *v, const struct libdmr_pci_host *h)
 {
     if (!h->present)
-        return refuse(p, LIBDMR_ERROR_NOTFOUND, h->bdf, "no such device in sysfs");
+        return refuse(v, LIBDMR_ERROR_NOTFOUND, h->bdf, "no such device in sysfs");
     if (!h->has_group)
-        return refuse(p, LIBDMR_ERROR_REFUSED, h->bdf, "no IOMMU group: the IOMMU is off "
+        return refuse(v, LIBDMR_ERROR_REFUSED, h->bdf, "no IOMMU group: the IOMMU is off "
                       "or absent (intel_iommu=on / amd_iommu=on)");
     if (!h->driver || strcmp(h->driver, "vfio-pci"))
-        return refuse(p, LIBDMR_ERROR_REFUSED, h->bdf, "bound to %s, not vfio-pci "
+        return refuse(v, LIBDMR_ERROR_REFUSED, h->bdf, "bound to %s, not vfio-pci "
                       "(xl-dmr pci-assignable-add binds it)", h->driver ? h->driver : "no driver");
     for (size_t i = 0; i < h->n_members; i++) {
         const struct libdmr_pci_member *m = &h->members[i];
@@ -51,12 +51,12 @@ int plan_vfio_viable(struct plan_verdict *p, const struct libdmr_pci_host *h)
             continue;
         char group[64];
         snprintf(group, sizeof(group), "IOMMU group %u is not viable", h->group);
-        return refuse(p, LIBDMR_ERROR_REFUSED, h->bdf,
+        return refuse(v, LIBDMR_ERROR_REFUSED, h->bdf,
                       "%s: its member %s is bound to %s; it must be bound to vfio-pci "
                       "or pci-stub", group, m->bdf, m->driver ? m->driver : "no driver");
     }
     if (!h->group_node)
-        return refuse(p, LIBDMR_ERROR_NOTFOUND, h->bdf, "no /dev/vfio/%u", h->group);
+        return refuse(v, LIBDMR_ERROR_NOTFOUND, h->bdf, "no /dev/vfio/%u", h->group);
     return 0;
 }
 

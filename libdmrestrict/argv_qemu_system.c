@@ -106,6 +106,8 @@ static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
     char host[64];
     if (d->standin)
         snprintf(host, sizeof(host), "%s,romfile=", d->standin);
+    else if (d->cdev_fd)
+        snprintf(host, sizeof(host), "vfio-pci,iommufd=iommufd0,fd=%d", d->cdev_fd);
     else
         snprintf(host, sizeof(host), "vfio-pci,host=%04x:%02x:%02x.%u", d->domain, d->bus,
                  d->dev, d->func);
@@ -217,6 +219,10 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     if (p->root_bus_hotplug_off) {
         PUSH("-global");
         PUSH("PIIX4_PM.acpi-root-pci-hotplug=off");
+    }
+    if (p->iommufd_fd) {
+        PUSH("-object");
+        PUSH("iommufd,id=iommufd0,fd=%d", p->iommufd_fd);
     }
     for (size_t i = 0; i < p->n_pci; i++) {
         r = argv_pci(p, &p->pci[i]);

@@ -54,6 +54,7 @@ void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
     json_kbool(g, "run_with_chroot", q->run_with_chroot);
     json_kbool(g, "sandbox", q->sandbox);
     json_kbool(g, "root_port_hotplug", q->root_port_hotplug);
+    json_kbool(g, "vfio_iommufd", q->vfio_iommufd);
     json_key(g, "machines");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < q->machines.n; i++)
@@ -79,6 +80,7 @@ static void json_pci(yajl_gen g, const libdmr_facts *f)
     else
         yajl_gen_integer(g, (long long)f->memlock_hard);
     json_kbool(g, "cap_sys_resource", f->cap_sys_resource);
+    json_kstr(g, "iommu_dev", f->iommu_dev);
     json_kstr(g, "pci_standin", f->pci_standin);
     json_key(g, "pci");
     yajl_gen_array_open(g);
@@ -103,6 +105,7 @@ static void json_pci(yajl_gen g, const libdmr_facts *f)
         } else {
             yajl_gen_null(g);
         }
+        json_kstr(g, "vfio_cdev", h->vfio_cdev);
         json_key(g, "members");
         yajl_gen_array_open(g);
         for (size_t j = 0; j < h->n_members; j++) {
@@ -277,6 +280,7 @@ static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps 
     q->run_with_chroot = get_bool(rd, v, "run_with_chroot");
     q->sandbox = get_bool(rd, v, "sandbox");
     q->root_port_hotplug = get_bool(rd, v, "root_port_hotplug");
+    q->vfio_iommufd = get_bool(rd, v, "vfio_iommufd");
     yajl_val m = get_array(rd, v, "machines");
     for (size_t i = 0; m && i < YAJL_GET_ARRAY(m)->len; i++) {
         yajl_val e = YAJL_GET_ARRAY(m)->values[i];
@@ -327,6 +331,7 @@ static void read_pci_host(struct reader *rd, yajl_val e, struct libdmr_pci_host 
         h->group = get_uint(rd, e, "iommu_group", UINT32_MAX);
     }
     h->group_node = read_node(rd, member(e, "group_node"), &h->group_major, &h->group_minor);
+    h->vfio_cdev = get_str(rd, e, "vfio_cdev");
     yajl_val m = get_array(rd, e, "members");
     size_t n = m ? YAJL_GET_ARRAY(m)->len : 0;
     if (n && !(h->members = calloc(n, sizeof(*h->members)))) {
@@ -351,6 +356,7 @@ static void read_pci(struct reader *rd, yajl_val root, libdmr_facts *f)
     f->memlock_hard = !ml || (word && !strcmp(word, "unlimited"))
                           ? UINT64_MAX : get_uint(rd, root, "memlock_hard", INT64_MAX);
     f->cap_sys_resource = get_bool(rd, root, "cap_sys_resource");
+    f->iommu_dev = get_str(rd, root, "iommu_dev");
     f->pci_standin = get_str(rd, root, "pci_standin");
     yajl_val a = get_array(rd, root, "pci");
     size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;

@@ -104,6 +104,30 @@ static bool char_node(const char *path, unsigned *major_r, unsigned *minor_r)
     return true;
 }
 
+/* The device's VFIO cdev node (vfio-dev/vfioN in sysfs), if /dev has it. */
+static int vfio_cdev_of(libdmr_ctx *ctx, const char *dir, char **ret)
+{
+    char path[4608];
+    snprintf(path, sizeof(path), "%s/vfio-dev", dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int r = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (strncmp(de->d_name, "vfio", 4))
+            continue;
+        char rel[300], node[4096];
+        unsigned major, minor;
+        snprintf(rel, sizeof(rel), "/dev/vfio/devices/%s", de->d_name);
+        sys_path(ctx, node, sizeof(node), rel);
+        if (char_node(node, &major, &minor) && !(*ret = strdup(node)))
+            r = -ENOMEM;
+        break;
+    }
+    closedir(d);
+    return r;
+}
+
 static int pci_host_gather(libdmr_ctx *ctx, const struct libdmr_pci_dev *d, struct libdmr_pci_host *h)
 {
     char bdf[16], rel[64], dir[4096], real[PATH_MAX];
@@ -121,7 +145,7 @@ static int pci_host_gather(libdmr_ctx *ctx, const struct libdmr_pci_dev *d, stru
     snprintf(link, sizeof(link), "%s/iommu_group", real);
     _cleanup_free_ char *group = link_basename(link);
     unsigned long g;
-    if (!h->sysfs_dir)
+    if (!h->sysfs_dir || vfio_cdev_of(ctx, real, &h->vfio_cdev))
         return -ENOMEM;
     if (!group || parse_ulong_strict(group, 0, UINT32_MAX, &g))
         return 0;
@@ -166,6 +190,10 @@ int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config, libdmr_facts 
     char node[4096];
     sys_path(ctx, node, sizeof(node), "/dev/vfio/vfio");
     facts->vfio_container = char_node(node, &facts->vfio_major, &facts->vfio_minor);
+    unsigned major, minor;
+    sys_path(ctx, node, sizeof(node), "/dev/iommu");
+    if (char_node(node, &major, &minor) && !(facts->iommu_dev = strdup(node)))
+        return LIBDMR_ERROR_NOMEM;
     if (!config->n_pci)
         return 0;
     facts->pci = calloc(config->n_pci, sizeof(*facts->pci));
@@ -186,6 +214,7 @@ void facts_pci_clear(libdmr_facts *facts)
         free(h->bdf);
         free(h->sysfs_dir);
         free(h->driver);
+        free(h->vfio_cdev);
         for (size_t j = 0; j < h->n_members; j++) {
             free(h->members[j].bdf);
             free(h->members[j].driver);
@@ -194,7 +223,9 @@ void facts_pci_clear(libdmr_facts *facts)
     }
     free(facts->pci);
     free(facts->pci_standin);
+    free(facts->iommu_dev);
     facts->pci_standin = NULL;
+    facts->iommu_dev = NULL;
     facts->pci = NULL;
     facts->n_pci = 0;
 }

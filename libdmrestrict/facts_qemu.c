@@ -68,9 +68,10 @@ static int read_all(int fd, char **ret)
     }
 }
 
-/* Run `qemu ARGS...` and return what it printed on stdout. */
+/* Run `qemu ARGS...` and return what it printed on stdout. A non-zero
+ * exit is -EIO, logged, or -ENOENT, quietly, when the answer is optional. */
 static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
-                        const char *arg2, char **ret_out)
+                        const char *arg2, bool optional, char **ret_out)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -97,7 +98,9 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && optional)
+        r = -ENOENT;
+    else if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         LOG(ERROR, "%s %s%s%s failed", qemu, arg1, arg2 ? " " : "", arg2 ? arg2 : "");
         r = -EIO;
     }
@@ -148,10 +151,13 @@ static int machines_parse(const char *text, struct strv *out)
 
 static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
 {
-    _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL;
-    int r = qemu_capture(ctx, q->path, "-help", NULL, &help);
-    if (!r) r = qemu_capture(ctx, q->path, "-machine", "help", &machines);
-    if (!r) r = qemu_capture(ctx, q->path, "-device", "pcie-root-port,help", &port);
+    _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL, *vfio = NULL;
+    int r = qemu_capture(ctx, q->path, "-help", NULL, false, &help);
+    if (!r) r = qemu_capture(ctx, q->path, "-machine", "help", false, &machines);
+    if (!r) r = qemu_capture(ctx, q->path, "-device", "pcie-root-port,help", false, &port);
+    /* A build without vfio-pci has no VFIO at all: not an error. */
+    if (!r && (r = qemu_capture(ctx, q->path, "-device", "vfio-pci,help", true, &vfio)) == -ENOENT)
+        r = 0;
     if (r) {
         if (r != -EIO)  /* -EIO: qemu_capture said what failed */
             LOGEV(ERROR, -r, "probing %s", q->path);
@@ -163,6 +169,9 @@ static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
     q->run_with_chroot = run_with_offers(help, "chroot=");
     q->sandbox = help_has_option(help, "-sandbox");
     q->root_port_hotplug = strstr(port, "  hotplug=") != NULL;
+    /* QEMU 9.0+ built with iommufd: the device's cdev and /dev/iommu can
+     * be handed over as descriptors, so nothing of VFIO's is opened by path. */
+    q->vfio_iommufd = vfio && strstr(vfio, "  iommufd=") && strstr(vfio, "  fd=");
     r = machines_parse(machines, &q->machines);
     if (r == -EINVAL)
         LOG(ERROR, "%s -machine help: no machine list", q->path);

@@ -177,6 +177,7 @@ struct libdmr_qemu_caps {
     char *path;
     bool runas, chroot, run_with_user, run_with_chroot, sandbox;
     bool root_port_hotplug;        /* pcie-root-port has hotplug=off */
+    bool vfio_iommufd;             /* vfio-pci takes iommufd= and fd= (9.0+) */
     struct strv machines;
 };
 
@@ -199,6 +200,7 @@ struct libdmr_pci_host {
     size_t n_members;
     bool group_node;       /* /dev/vfio/<group> exists */
     unsigned group_major, group_minor;
+    char *vfio_cdev;       /* its /dev/vfio/devices/vfioN node (kernel 6.6+), or NULL */
 };
 
 struct libdmr_image {
@@ -230,6 +232,7 @@ struct libdmr_facts {
     struct libdmr_pci_host *pci;            /* one per pci device of the config */
     size_t n_pci;
     bool vfio_container;                    /* /dev/vfio/vfio */
+    char *iommu_dev;                        /* /dev/iommu (iommufd), or NULL */
     unsigned vfio_major, vfio_minor;
     uint64_t memlock_hard;                  /* UINT64_MAX: unlimited */
     /* Tests only ($XL_DMR_TEST_PCI_STANDIN): an emulated device model,
@@ -316,6 +319,7 @@ struct plan_rlimit {
 
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
+    PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -339,6 +343,7 @@ struct plan_pci {
     bool port_hotplug;
     bool has_group;        /* VFIO: its IOMMU group */
     unsigned group;
+    int cdev_fd;           /* iommufd: QEMU's descriptor of its VFIO cdev; 0: none */
 };
 
 /* An empty pcie-root-port left for pci-attach (q35). */
@@ -390,6 +395,8 @@ struct libdmr_plan {
     size_t n_pci;
     bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
     bool pci_guest_unplug;         /* the default for devices attached later */
+    int iommufd_fd;                /* QEMU's descriptor of /dev/iommu; 0: none */
+    bool qemu_iommufd;             /* this QEMU's vfio-pci takes descriptors */
     struct plan_port *hotplug_ports;
     size_t n_hotplug_ports;
     struct plan_chroot chroot_contents;
@@ -411,6 +418,8 @@ int plan_limits(const libdmr_config *config, const libdmr_facts *facts,
 uint64_t plan_vfio_memlock(long memory_mb);
 int plan_vfio(const libdmr_config *config, const libdmr_facts *facts,
               libdmr_plan *plan);
+/* Can these devices go through iommufd (the QEMU, /dev/iommu, their cdevs)? */
+bool plan_vfio_iommufd_usable(const libdmr_facts *f, const struct libdmr_pci_host *h, size_t n);
 /* Is this device's IOMMU group one VFIO will hand out? */
 int plan_vfio_viable(struct plan_verdict *v, const struct libdmr_pci_host *h);
 /* A device's group node (unless group_present) and sysfs directory. */
@@ -422,6 +431,10 @@ int plan_vfio_device_removal(const char *bdf, unsigned group, bool group_stays,
                              struct plan_chroot *ch);
 int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
                    libdmr_plan *plan);
+/* One more descriptor for QEMU, numbered after the others; its number in
+ * *ret_fd. */
+int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
+                      const char *path, bool writable, unsigned fdset, int *ret_fd);
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
                      const libdmr_facts *facts);
 int argv_qemu_xen(libdmr_plan *plan);

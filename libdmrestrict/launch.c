@@ -71,12 +71,28 @@ static int open_image(struct launch *l, const struct plan_resource *res)
     return fd;
 }
 
+/* /dev/iommu or a VFIO cdev (iommufd): a character device, read-write. */
+static int open_char_device(struct launch *l, const struct plan_resource *res)
+{
+    libdmr_ctx *ctx = l->ctx;
+    int fd = open(res->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+        LOGED(ERROR, l->plan->domid, "opening %s for %s", res->path, res->id);
+        safe_close(fd);
+        return -EIO;
+    }
+    return fd;
+}
+
 static int open_resources(struct launch *l)
 {
     for (size_t i = 0; i < l->plan->n_resources; i++) {
         const struct plan_resource *res = &l->plan->resources[i];
         l->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(l, res)
-                                                     : open_image(l, res);
+                  : res->kind == PLAN_RES_IOMMUFD || res->kind == PLAN_RES_VFIO_DEVICE
+                      ? open_char_device(l, res)
+                      : open_image(l, res);
         if (l->fds[i] < 0)
             return l->fds[i];
     }

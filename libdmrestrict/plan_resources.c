@@ -14,9 +14,8 @@
 
 #define CHILD_FD_QMP 3
 
-static int resource_add(libdmr_plan *p, enum plan_resource_kind kind,
-                        const char *id, const char *path, bool writable,
-                        unsigned fdset)
+int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
+                      const char *path, bool writable, unsigned fdset, int *ret_fd)
 {
     struct plan_resource *grown =
         realloc(p->resources, (p->n_resources + 1) * sizeof(*grown));
@@ -30,7 +29,15 @@ static int resource_add(libdmr_plan *p, enum plan_resource_kind kind,
         .id = strdup(id), .path = strdup(path),
     };
     p->n_resources++;
+    if (ret_fd)
+        *ret_fd = res->child_fd;
     return res->id && res->path ? 0 : -ENOMEM;
+}
+
+static int resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
+                        const char *path, bool writable, unsigned fdset)
+{
+    return plan_resource_add(p, kind, id, path, writable, fdset, NULL);
 }
 
 static int resource_add_disk(const libdmr_facts *f, libdmr_plan *p,

@@ -147,6 +147,34 @@ static int plan_chroot_groups(const libdmr_facts *f, libdmr_plan *p)
     return r;
 }
 
+bool plan_vfio_iommufd_usable(const libdmr_facts *f, const struct libdmr_pci_host *h, size_t n)
+{
+    if (!f->qemu.vfio_iommufd || !f->iommu_dev)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!h[i].vfio_cdev)
+            return false;
+    return true;
+}
+
+/*
+ * VFIO through iommufd (QEMU 9.0+, kernel 6.6+): /dev/iommu and each
+ * device's cdev are opened here and handed over, so the DM opens nothing
+ * of VFIO's by path and its chroot stays empty. Viability still matters:
+ * the kernel binds a cdev only when its group is viable.
+ */
+static int plan_iommufd(const libdmr_facts *f, libdmr_plan *p)
+{
+    int r = plan_resource_add(p, PLAN_RES_IOMMUFD, "iommufd0", f->iommu_dev, true, 0,
+                              &p->iommufd_fd);
+    for (size_t i = 0; !r && i < p->n_pci; i++)
+        r = plan_resource_add(p, PLAN_RES_VFIO_DEVICE, p->pci[i].id, f->pci[i].vfio_cdev,
+                              true, 0, &p->pci[i].cdev_fd);
+    return r ? r : verdict_notice(&p->verdict, "VFIO through iommufd: /dev/iommu and each "
+                                  "device's VFIO node are handed over as descriptors; the "
+                                  "chroot holds nothing of VFIO's");
+}
+
 /*
  * A restricted DM's chroot is an empty tmpfs of its own, root's, made in
  * its mount namespace: the host's directory stays empty, and pci-attach
@@ -156,6 +184,7 @@ int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     if (p->backend != LIBDMR_BACKEND_QEMU)
         return 0;
+    p->qemu_iommufd = f->qemu.vfio_iommufd;
     if (p->restricted) {
         p->chroot_mode = 0755;
         int r = chroot_add_fmt(&p->chroot_contents, PLAN_CHROOT_TMPFS, NULL, 0, 0, 0755, 0, 0, "%s", "/");
@@ -181,5 +210,7 @@ int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
         p->pci[i].has_group = true;
         p->pci[i].group = f->pci[i].group;
     }
+    if (plan_vfio_iommufd_usable(f, f->pci, f->n_pci))
+        return plan_iommufd(f, p);
     return p->restricted ? plan_chroot_groups(f, p) : 0;
 }

@@ -27,6 +27,7 @@ struct fake_dev {
 
 struct tree {
     char root[64];
+    bool cdev;             /* iommufd: /dev/iommu and each device's VFIO cdev */
 };
 
 static void sh(const char *fmt, ...)
@@ -50,8 +51,8 @@ static void tree_make(struct tree *t, int group, const struct fake_dev *devs, si
     assert_non_null(mkdtemp(t->root));
     const char *srcdir = getenv("srcdir");
     char cmd[4096];
-    int off = snprintf(cmd, sizeof(cmd), "%s/tests/lib/fake-sysfs %s %d", srcdir ? srcdir : ".",
-                       t->root, group);
+    int off = snprintf(cmd, sizeof(cmd), "%s/tests/lib/fake-sysfs %s%s %d", srcdir ? srcdir : ".",
+                       t->cdev ? "--cdev " : "", t->root, group);
     for (size_t i = 0; i < n; i++)
         off += snprintf(cmd + off, sizeof(cmd) - off, " %s:%s:%s", devs[i].bdf,
                         devs[i].driver ? devs[i].driver : "-", devs[i].klass);
@@ -82,8 +83,11 @@ static libdmr_plan *plan_for(libdmr_ctx *ctx, const struct tree *t, const char *
     f->range_base = (struct libdmr_user){ .present = true, .name = strdup("xen-qemuuser-range-base"),
                                           .uid = 131072, .gid = 131072 };
     f->memlock_hard = UINT64_MAX;
+    f->domid = 1;  /* whatever domains run on this host */
+    f->n_domids_in_use = 0;
     f->qemu.present = true;
     f->qemu.sandbox = f->qemu.runas = f->qemu.chroot = true;
+    f->qemu.vfio_iommufd = t->cdev;  /* QEMU 9.0+ with iommufd, in that case */
     strv_clear(&f->qemu.machines);
     strv_push(&f->qemu.machines, "q35");
     libdmr_plan *p = NULL;
@@ -98,7 +102,7 @@ static void expect_refusal(const struct fake_dev *devs, size_t n, int group, con
 {
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = test_ctx(&lg);
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, group, devs, n);
     libdmr_facts *f;
     libdmr_plan *p = plan_for(ctx, &t, bdf, &f);
@@ -121,7 +125,7 @@ static void test_viable_group_with_bridge_and_pci_stub_fake_sysfs(void **state)
     };
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = test_ctx(&lg);
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     libdmr_facts *f;
     libdmr_plan *p = plan_for(ctx, &t, "0000:03:00.0", &f);
@@ -192,7 +196,7 @@ static void test_memlock_arithmetic(void **state)
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = test_ctx(&lg);
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     libdmr_facts *f;
     libdmr_plan *p = plan_for(ctx, &t, "0000:03:00.0", &f);
@@ -227,6 +231,49 @@ static void test_memlock_arithmetic(void **state)
     test_ctx_free(ctx, lg);
 }
 
+/* With iommufd (QEMU 9.0+, kernel 6.6+) every VFIO descriptor is handed
+ * over: nothing of VFIO's in the chroot. */
+static void test_iommufd_hands_over_descriptors_fake_sysfs(void **state)
+{
+    const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx = test_ctx(&lg);
+    struct tree t = { .cdev = true };
+    tree_make(&t, 12, devs, ELEMENTSOF(devs));
+    libdmr_facts *f;
+    libdmr_plan *p = plan_for(ctx, &t, "0000:03:00.0", &f);
+    assert_int_equal(libdmr_plan_refusal(p, NULL), 0);
+    assert_non_null(f->iommu_dev);
+    assert_non_null(strstr(f->iommu_dev, "/dev/iommu"));
+    assert_non_null(strstr(f->pci[0].vfio_cdev, "/dev/vfio/devices/vfio0"));
+    /* Only the empty tmpfs: QEMU opens nothing by path. */
+    assert_int_equal(p->chroot_contents.n, 1);
+    assert_int_equal(p->chroot_contents.v[0].kind, PLAN_CHROOT_TMPFS);
+    const struct plan_resource *iommu = &p->resources[p->n_resources - 2];
+    const struct plan_resource *cdev = &p->resources[p->n_resources - 1];
+    assert_int_equal(iommu->kind, PLAN_RES_IOMMUFD);
+    assert_int_equal(cdev->kind, PLAN_RES_VFIO_DEVICE);
+    assert_true(iommu->writable && cdev->writable);
+    char object[64], device[96];
+    snprintf(object, sizeof(object), "iommufd,id=iommufd0,fd=%d", iommu->child_fd);
+    snprintf(device, sizeof(device), "vfio-pci,iommufd=iommufd0,fd=%d,id=hostdev0,", cdev->child_fd);
+    bool has_object = false, has_device = false;
+    for (size_t i = 0; i < p->argv.n; i++) {
+        has_object |= !strcmp(p->argv.v[i], object);
+        has_device |= !strncmp(p->argv.v[i], device, strlen(device));
+        assert_null(strstr(p->argv.v[i], "host=0000:03:00.0"));
+    }
+    assert_true(has_object && has_device);
+    /* The memory is still pinned: the limit is the same. */
+    for (size_t i = 0; i < p->n_rlimits; i++)
+        if (!strcmp(p->rlimits[i].name, "MEMLOCK"))
+            assert_int_equal(p->rlimits[i].value, (256ull + 1024) << 20);
+    libdmr_plan_free(p);
+    libdmr_facts_free(f);
+    tree_free(&t);
+    test_ctx_free(ctx, lg);
+}
+
 /* The planned chroot made for real in a private mount namespace. */
 static void test_chroot_made_in_private_namespace_fake_sysfs(void **state)
 {
@@ -237,7 +284,7 @@ static void test_chroot_made_in_private_namespace_fake_sysfs(void **state)
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = test_ctx(&lg);
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     libdmr_facts *f;
     libdmr_plan *p = plan_for(ctx, &t, "0000:03:00.0", &f);
@@ -302,7 +349,7 @@ static libdmr_ctx *ctx_on(const struct tree *t, xentoollog_logger_stdiostream **
 static void test_assignable_add_already_bound_fake_sysfs(void **state)
 {
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
@@ -326,7 +373,7 @@ static void test_assignable_add_that_does_not_bind_is_undone_fake_sysfs(void **s
         skip();
     }
     const struct fake_dev devs[] = { { "0000:04:00.0", "e1000e", "0x020000" } };
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 13, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
@@ -354,7 +401,7 @@ static void test_assignable_add_that_does_not_bind_is_undone_fake_sysfs(void **s
 static void test_assignable_bad_input_fake_sysfs(void **state)
 {
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
-    struct tree t;
+    struct tree t = { 0 };
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
@@ -380,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_missing_iommu_fake_sysfs),
         cmocka_unit_test(test_missing_device_fake_sysfs),
         cmocka_unit_test(test_memlock_arithmetic),
+        cmocka_unit_test(test_iommufd_hands_over_descriptors_fake_sysfs),
         cmocka_unit_test(test_chroot_made_in_private_namespace_fake_sysfs),
         cmocka_unit_test(test_assignable_add_already_bound_fake_sysfs),
         cmocka_unit_test(test_assignable_add_that_does_not_bind_is_undone_fake_sysfs),

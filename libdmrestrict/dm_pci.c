@@ -72,6 +72,7 @@ int dm_pci_from_plan(const libdmr_plan *p, struct dm_pci *ret)
     struct dm_pci pci = {
         .backend = p->backend, .machine = p->machine, .restricted = p->restricted,
         .guest_unplug = p->pci_guest_unplug, .root_bus_hotplug_off = p->root_bus_hotplug_off,
+        .qemu_iommufd = p->qemu_iommufd, .iommufd_object = p->iommufd_fd != 0,
     };
     for (size_t i = 0; i < p->chroot_contents.n; i++)
         pci.vfio_container |= !strcmp(p->chroot_contents.v[i].path, "/dev/vfio/vfio");
@@ -87,7 +88,8 @@ int dm_pci_from_plan(const libdmr_plan *p, struct dm_pci *ret)
         snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
         r = dm_pci_add(&pci, &(struct dm_pci_dev){
             .bdf = bdf, .id = d->id, .port = d->port, .guest_unplug = d->guest_unplug,
-            .has_group = d->has_group, .group = d->group, .standin = (char *)d->standin });
+            .has_group = d->has_group, .group = d->group, .standin = (char *)d->standin,
+            .iommufd = d->cdev_fd != 0 });
     }
     if (r) {
         dm_pci_clear(&pci);

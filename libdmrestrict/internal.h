@@ -418,8 +418,10 @@ int plan_limits(const libdmr_config *config, const libdmr_facts *facts,
 uint64_t plan_vfio_memlock(long memory_mb);
 int plan_vfio(const libdmr_config *config, const libdmr_facts *facts,
               libdmr_plan *plan);
-/* Can these devices go through iommufd (the QEMU, /dev/iommu, their cdevs)? */
-bool plan_vfio_iommufd_usable(const libdmr_facts *f, const struct libdmr_pci_host *h, size_t n);
+/* Can these devices go through iommufd: the QEMU (qemu_iommufd: as probed
+ * at create, for attach), /dev/iommu, their cdevs? */
+bool plan_vfio_iommufd_usable(bool qemu_iommufd, const libdmr_facts *f,
+                              const struct libdmr_pci_host *h, size_t n);
 /* Is this device's IOMMU group one VFIO will hand out? */
 int plan_vfio_viable(struct plan_verdict *v, const struct libdmr_pci_host *h);
 /* A device's group node (unless group_present) and sysfs directory. */
@@ -455,6 +457,7 @@ struct dm_pci_dev {
     bool has_group;
     unsigned group;
     char *standin;         /* tests: the emulated model standing in */
+    bool iommufd;          /* given as a cdev descriptor, nothing in the chroot */
 };
 
 /* Made from the plan at create, saved with the state, changed by attach/detach. */
@@ -467,6 +470,8 @@ struct dm_pci {
     struct strv ports;             /* spare hot-pluggable root ports */
     uint64_t memlock;              /* the DM's RLIMIT_MEMLOCK */
     bool vfio_container;           /* its chroot has /dev/vfio/vfio */
+    bool qemu_iommufd;             /* its QEMU's vfio-pci takes descriptors */
+    bool iommufd_object;           /* QEMU has the object iommufd0 */
     struct dm_pci_dev *devs;
     size_t n_devs;
 };
@@ -496,6 +501,8 @@ struct pci_attach_plan {
     unsigned root_slot;            /* pc with @VSLOT; 0: QEMU picks */
     struct plan_chroot chroot;     /* to make in the DM's namespace first */
     uint64_t memlock;              /* raise the DM's RLIMIT_MEMLOCK to it; 0: no */
+    char *cdev_path;               /* iommufd: the device's cdev, to hand over */
+    char *iommu_path;              /* iommufd: /dev/iommu, when iommufd0 is to be made */
 };
 
 /* plan_pci_attach.c, pure: what pci-attach and pci-detach do, or why not. */

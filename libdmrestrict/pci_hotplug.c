@@ -8,15 +8,37 @@
  * namespace), then device_add. Detach is device_del, then the guest's
  * consent (DEVICE_DELETED), then the chroot entries go.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "fdset.h"
 #include "json.h"
 #include "launch.h"
 
 #define PCI_DETACH_TIMEOUT_MS 10000
+
+struct attach_done {
+    bool memlock, chroot, device;
+    bool iommu_named, object, cdev_named;   /* iommufd */
+};
+
+/* object-add's arguments: {"qom-type": TYPE, "id": ID, "fd": ID}, the fd
+ * being the one getfd named ID. */
+static int json_object_args(const char *type, const char *id, char **ret)
+{
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_kstr(g, "qom-type", type);
+    json_kstr(g, "id", id);
+    json_kstr(g, "fd", id);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret);
+}
 
 /* device_add's arguments: vfio-pci, or in tests the stand-in model. */
 static int device_add_args(const struct pci_attach_plan *ap, char **ret)
@@ -28,6 +50,10 @@ static int device_add_args(const struct pci_attach_plan *ap, char **ret)
     if (ap->dev.standin) {
         json_kstr(g, "driver", ap->dev.standin);
         json_kstr(g, "romfile", "");  /* a chrooted QEMU cannot read ROM files */
+    } else if (ap->dev.iommufd) {
+        json_kstr(g, "driver", "vfio-pci");
+        json_kstr(g, "iommufd", "iommufd0");
+        json_kstr(g, "fd", ap->dev.id);  /* the name getfd gave the cdev */
     } else {
         json_kstr(g, "driver", "vfio-pci");
         json_kstr(g, "host", ap->dev.bdf);
@@ -42,15 +68,66 @@ static int device_add_args(const struct pci_attach_plan *ap, char **ret)
     return json_finish(g, ret);
 }
 
-static int id_args(const char *id, char **ret)
+/* {"KEY": "VALUE"}, the arguments of device_del, getfd, closefd, object-del. */
+static int one_arg(const char *key, const char *value, char **ret)
 {
     yajl_gen g = json_begin();
     if (!g)
         return LIBDMR_ERROR_NOMEM;
     yajl_gen_map_open(g);
-    json_kstr(g, "id", id);
+    json_kstr(g, key, value);
     yajl_gen_map_close(g);
     return json_finish(g, ret);
+}
+
+static int id_args(const char *id, char **ret)
+{
+    return one_arg("id", id, ret);
+}
+
+/* Open a character device as root and give it to QEMU under a name (getfd),
+ * for a property that takes a descriptor. */
+static int send_named_fd(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp *q, const char *path,
+                         const char *name)
+{
+    _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
+        LOGED(ERROR, domid, "opening %s", path);
+        return LIBDMR_ERROR_FAIL;
+    }
+    _cleanup_free_ char *args = NULL;
+    int rc = one_arg("fdname", name, &args);
+    return rc ? rc : qmp_execute_fd(q, "getfd", args, fd, QMP_OP_TIMEOUT_MS, NULL);
+}
+
+/* Best effort, on the way back: a name QEMU may have consumed already. */
+static void run_quietly(libdmr_qmp *q, const char *command, const char *key, const char *value)
+{
+    _cleanup_free_ char *args = NULL;
+    if (!one_arg(key, value, &args))
+        qmp_execute(q, command, args, QMP_OP_TIMEOUT_MS, NULL);
+}
+
+/* iommufd: /dev/iommu as the object iommufd0 the first time, then the cdev. */
+static int iommufd_handover(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp *q,
+                            const struct pci_attach_plan *ap, struct attach_done *done)
+{
+    int rc = 0;
+    if (ap->iommu_path) {
+        _cleanup_free_ char *object = NULL;
+        rc = send_named_fd(ctx, domid, q, ap->iommu_path, "iommufd0");
+        done->iommu_named = !rc;
+        if (!rc)
+            rc = json_object_args("iommufd", "iommufd0", &object);
+        if (!rc)
+            rc = qmp_execute(q, "object-add", object, QMP_OP_TIMEOUT_MS, NULL);
+        done->object = !rc;
+    }
+    if (!rc)
+        rc = send_named_fd(ctx, domid, q, ap->cdev_path, ap->dev.id);
+    done->cdev_named = !rc;
+    return rc;
 }
 
 static int set_memlock(libdmr_ctx *ctx, const struct dm_state *s, uint64_t value)
@@ -74,17 +151,17 @@ static int record_attached(libdmr_ctx *ctx, struct dm_state *s, const struct pci
         s->pci.memlock = ap->memlock;
     if (ap->chroot.n)
         s->pci.vfio_container = true;
+    if (ap->iommu_path)
+        s->pci.iommufd_object = true;
     if (!state_pci_write(ctx, s->domid, &s->pci))
         return 0;
     dm_pci_drop(&s->pci, ap->dev.bdf);
     s->pci.memlock = old.memlock;
     s->pci.vfio_container = old.vfio_container;
+    s->pci.iommufd_object = old.iommufd_object;
     return LIBDMR_ERROR_FAIL;
 }
 
-struct attach_done {
-    bool memlock, chroot, device;
-};
 
 static void attach_undo(libdmr_ctx *ctx, struct dm_state *s, int pidfd, libdmr_qmp *q,
                         const struct pci_attach_plan *ap, const struct attach_done *done)
@@ -96,6 +173,12 @@ static void attach_undo(libdmr_ctx *ctx, struct dm_state *s, int pidfd, libdmr_q
             LOGD(ERROR, s->domid, "pci %s: could not take %s out again; detach it by hand",
                  ap->dev.bdf, ap->dev.id);
     }
+    if (done->cdev_named)
+        run_quietly(q, "closefd", "fdname", ap->dev.id);
+    if (done->object)
+        run_quietly(q, "object-del", "id", "iommufd0");
+    else if (done->iommu_named)
+        run_quietly(q, "closefd", "fdname", "iommufd0");
     if (done->chroot)
         chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &ap->chroot, true);
     if (done->memlock)
@@ -119,6 +202,8 @@ int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
     }
     if (!rc)
         rc = libdmr_qmp_open(ctx, s->domid, &q);
+    if (!rc && ap->dev.iommufd)
+        rc = iommufd_handover(ctx, s->domid, q, ap, &done);
     if (!rc) {
         rc = qmp_execute(q, "device_add", args, QMP_OP_TIMEOUT_MS, NULL);
         done.device = !rc;

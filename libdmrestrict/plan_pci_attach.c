@@ -105,6 +105,17 @@ static int attach_place(const struct pci_attach_request *req, const char *bdf,
     return (ret->dev.port = strdup(port)) ? 0 : -ENOMEM;
 }
 
+/* iommufd: the cdev (and /dev/iommu, the first time) handed over over QMP. */
+static int attach_iommufd(const struct dm_pci *pci, const libdmr_facts *f,
+                          const struct libdmr_pci_host *h, struct pci_attach_plan *ret)
+{
+    ret->dev.iommufd = true;
+    if (!(ret->cdev_path = strdup(h->vfio_cdev)) ||
+        (!pci->iommufd_object && !(ret->iommu_path = strdup(f->iommu_dev))))
+        return -ENOMEM;
+    return 0;
+}
+
 /* VFIO: the group viable, memory lockable, and the DM's chroot given it. */
 static int attach_vfio(const struct pci_attach_request *req, const libdmr_facts *f,
                        struct pci_attach_plan *ret)
@@ -132,6 +143,8 @@ static int attach_vfio(const struct pci_attach_request *req, const libdmr_facts 
                 (unsigned long long)(pci->memlock >> 10));
         ret->memlock = need;
     }
+    if (plan_vfio_iommufd_usable(pci->qemu_iommufd, f, h, 1))
+        return attach_iommufd(pci, f, h, ret);
     if (!pci->restricted)
         return 0;
     if (!f->vfio_container)
@@ -188,6 +201,8 @@ void pci_attach_plan_clear(struct pci_attach_plan *p)
     free(p->dev.port);
     free(p->dev.standin);
     plan_chroot_clear(&p->chroot);
+    free(p->cdev_path);
+    free(p->iommu_path);
     *p = (struct pci_attach_plan){ 0 };
 }
 
@@ -203,7 +218,7 @@ int plan_pci_detach(const struct dm_pci *pci, const char *bdf, struct pci_detach
                       "(guest_unplug=0: behind a hotplug=off root port, on pcie.0, or on a "
                       "root bus with ACPI hot-plug off); it goes when the domain does");
     ret->dev = dev;
-    if (!pci->restricted || !dev->has_group || dev->standin)
+    if (!pci->restricted || !dev->has_group || dev->standin || dev->iommufd)
         return 0;
     bool group_stays = false;
     for (size_t i = 0; i < pci->n_devs; i++)

@@ -147,9 +147,10 @@ static int plan_chroot_groups(const libdmr_facts *f, libdmr_plan *p)
     return r;
 }
 
-bool plan_vfio_iommufd_usable(const libdmr_facts *f, const struct libdmr_pci_host *h, size_t n)
+bool plan_vfio_iommufd_usable(bool qemu_iommufd, const libdmr_facts *f,
+                              const struct libdmr_pci_host *h, size_t n)
 {
-    if (!f->qemu.vfio_iommufd || !f->iommu_dev)
+    if (!qemu_iommufd || !f->iommu_dev)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!h[i].vfio_cdev)
@@ -210,7 +211,7 @@ int plan_vfio(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
         p->pci[i].has_group = true;
         p->pci[i].group = f->pci[i].group;
     }
-    if (plan_vfio_iommufd_usable(f, f->pci, f->n_pci))
+    if (plan_vfio_iommufd_usable(f->qemu.vfio_iommufd, f, f->pci, f->n_pci))
         return plan_iommufd(f, p);
     return p->restricted ? plan_chroot_groups(f, p) : 0;
 }

@@ -84,6 +84,8 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
     json_kbool(g, "guest_unplug", pci->guest_unplug);
     json_kbool(g, "root_bus_hotplug_off", pci->root_bus_hotplug_off);
     json_kbool(g, "vfio_container", pci->vfio_container);
+    json_kbool(g, "qemu_iommufd", pci->qemu_iommufd);
+    json_kbool(g, "iommufd_object", pci->iommufd_object);
     json_kint(g, "memlock", pci->memlock == UINT64_MAX ? -1 : (long long)pci->memlock);
     json_key(g, "ports");
     yajl_gen_array_open(g);
@@ -106,6 +108,7 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
         else
             yajl_gen_null(g);
         json_kstr(g, "standin", d->standin);
+        json_kbool(g, "iommufd", d->iommufd);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -223,7 +226,7 @@ static int pci_dev_parse(yajl_val v, struct dm_pci *pci)
     return dm_pci_add(pci, &(struct dm_pci_dev){
         .bdf = bdf, .id = id, .port = port, .standin = standin,
         .guest_unplug = get_bool(v, "guest_unplug"), .hotplugged = get_bool(v, "hotplugged"),
-        .has_group = has_group, .group = group });
+        .has_group = has_group, .group = group, .iommufd = get_bool(v, "iommufd") });
 }
 
 static int pci_parse(yajl_val v, struct dm_pci *ret)
@@ -233,7 +236,9 @@ static int pci_parse(yajl_val v, struct dm_pci *ret)
     struct dm_pci pci = { .restricted = get_bool(v, "restricted"),
                           .guest_unplug = get_bool(v, "guest_unplug"),
                           .root_bus_hotplug_off = get_bool(v, "root_bus_hotplug_off"),
-                          .vfio_container = get_bool(v, "vfio_container") };
+                          .vfio_container = get_bool(v, "vfio_container"),
+                          .qemu_iommufd = get_bool(v, "qemu_iommufd"),
+                          .iommufd_object = get_bool(v, "iommufd_object") };
     _cleanup_free_ char *backend = get_str(v, "backend"), *machine = get_str(v, "machine");
     bool ok = true;
     long long memlock = get_int(v, "memlock", &ok);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * pci_attach_vfio DOMID BDF populate|clear|attach, with XL_DMR_SYSROOT a
+ * pci_attach_vfio DOMID BDF populate|clear|attach [iommufd], with XL_DMR_SYSROOT a
  * fake sysfs tree: the VFIO attach path of pci-attach run for real on a
  * running restricted DM, up to where this machine stops it. Facts come
  * from the fake tree; the attach plan is the planner's own, except that
@@ -10,6 +10,9 @@
  *   populate: only make the plan's chroot entries in the DM's namespace
  *   clear:    only take them out again
  *   attach:   the whole executor (namespace, device_add, undo on failure)
+ * With "iommufd" the domain's record says its QEMU takes VFIO descriptors
+ * (QEMU 9.0+), which QEMU 7.2 does not: the attach then goes as far as
+ * handing /dev/iommu over and asking for the iommufd object.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,7 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 4)
+    if (argc != 4 && !(argc == 5 && !strcmp(argv[4], "iommufd")))
         return 2;
     xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
     libdmr_ctx *ctx;
@@ -36,6 +39,8 @@ int main(int argc, char **argv)
         .domid = s.domid, .memory_mb = s.memory_mb, .dm_uid = s.dm_uid, .dm_gid = s.dm_gid,
         .dm_user = s.dm_user, .pci = &s.pci, .dev = dev };
     f.cap_sys_resource = true;
+    if (argc == 5)
+        s.pci.qemu_iommufd = true;
     if (!rc)
         rc = plan_pci_attach(&req, &f, &ap) || verdict_log(ctx, s.domid, &ap.verdict);
     if (!rc && ap.memlock)

@@ -30,6 +30,7 @@ struct row {
     uid_t dm_uid;
     bool root_bus_off;
     bool has_container;
+    bool qemu_iommufd, iommufd_object;
     uint64_t memlock;
     const char *ports[3];
     struct have have[3];
@@ -41,6 +42,7 @@ struct row {
     bool no_group;
     const char *member_driver;     /* a second group member's, NULL: none */
     bool cap_sys_resource;
+    bool cdev;             /* /dev/iommu and the device's VFIO cdev exist */
     /* expected */
     int refusal;
     const char *refusal_has;
@@ -49,6 +51,7 @@ struct row {
     unsigned root_slot;
     uint64_t memlock_out;
     const char *chroot[4];         /* paths, in order */
+    bool iommufd_out, iommu_out;   /* handed over: the cdev; /dev/iommu too */
 };
 
 #define Q35 LIBDMR_MACHINE_Q35
@@ -145,6 +148,22 @@ static const struct row rows[] = {
     { "vfio-no-iommu", QEMU_DOMAIN, .machine = Q35, .ports = { "hp1" },
       .spec = "0000:03:00.0", .cap_sys_resource = true, .no_group = true,
       .refusal = LIBDMR_ERROR_REFUSED, .refusal_has = "no IOMMU group" },
+    /* iommufd: descriptors over QMP, nothing in the chroot. */
+    { "iommufd-first-device-brings-dev-iommu", QEMU_DOMAIN, .machine = Q35, .ports = { "hp1" },
+      .qemu_iommufd = true, .cdev = true, .spec = "0000:03:00.0", .cap_sys_resource = true,
+      .id = "hostdev0", .port = "hp1", .memlock_out = (512 + 1024) * MiB,
+      .iommufd_out = true, .iommu_out = true },
+    { "iommufd-object-already-there", QEMU_DOMAIN, .machine = Q35, .ports = { "hp1" },
+      .qemu_iommufd = true, .iommufd_object = true, .cdev = true, .memlock = (512 + 1024) * MiB,
+      .spec = "0000:03:00.0", .id = "hostdev0", .port = "hp1", .iommufd_out = true },
+    { "iommufd-qemu-without-it-uses-the-group", QEMU_DOMAIN, .machine = Q35, .ports = { "hp1" },
+      .cdev = true, .spec = "0000:03:00.0", .cap_sys_resource = true, .id = "hostdev0",
+      .port = "hp1", .memlock_out = (512 + 1024) * MiB,
+      .chroot = { "/dev/vfio/vfio", "/dev/vfio/20", "/sys/bus/pci/devices/0000:03:00.0" } },
+    { "iommufd-no-cdev-uses-the-group", QEMU_DOMAIN, .machine = Q35, .ports = { "hp1" },
+      .qemu_iommufd = true, .spec = "0000:03:00.0", .cap_sys_resource = true, .id = "hostdev0",
+      .port = "hp1", .memlock_out = (512 + 1024) * MiB,
+      .chroot = { "/dev/vfio/vfio", "/dev/vfio/20", "/sys/bus/pci/devices/0000:03:00.0" } },
     { "vfio-unrestricted-dm-needs-no-chroot", .backend = LIBDMR_BACKEND_QEMU, .dm_uid = 0,
       .machine = Q35, .ports = { "hp1" }, .spec = "0000:03:00.0", .default_unplug = true,
       .cap_sys_resource = true, .id = "hostdev0", .port = "hp1",
@@ -156,7 +175,9 @@ static void record_make(const struct row *r, struct dm_pci *pci)
     *pci = (struct dm_pci){ .backend = r->backend, .machine = r->machine,
                             .restricted = r->restricted, .guest_unplug = r->default_unplug,
                             .root_bus_hotplug_off = r->root_bus_off,
-                            .vfio_container = r->has_container, .memlock = r->memlock };
+                            .vfio_container = r->has_container, .memlock = r->memlock,
+                            .qemu_iommufd = r->qemu_iommufd,
+                            .iommufd_object = r->iommufd_object };
     for (size_t i = 0; i < ELEMENTSOF(r->ports) && r->ports[i]; i++)
         assert_int_equal(strv_push(&pci->ports, r->ports[i]), 0);
     for (size_t i = 0; i < ELEMENTSOF(r->have) && r->have[i].bdf; i++) {
@@ -177,7 +198,8 @@ static void facts_make(const struct row *r, libdmr_facts *f, struct libdmr_pci_m
         .bdf = (char *)"0000:03:00.0", .present = true, .driver = (char *)"vfio-pci",
         .sysfs_dir = (char *)"/sys/devices/pci0000:00/0000:00:01.0/0000:03:00.0",
         .has_group = !r->no_group, .group = 20, .group_node = true,
-        .group_major = 243, .group_minor = 20, .members = members, .n_members = 1 };
+        .group_major = 243, .group_minor = 20, .members = members, .n_members = 1,
+        .vfio_cdev = r->cdev ? (char *)"/dev/vfio/devices/vfio0" : NULL };
     members[0] = (struct libdmr_pci_member){ .bdf = (char *)"0000:03:00.0", .driver = (char *)"vfio-pci" };
     if (r->member_driver) {
         members[1] = (struct libdmr_pci_member){ .bdf = (char *)"0000:03:00.1",
@@ -187,7 +209,8 @@ static void facts_make(const struct row *r, libdmr_facts *f, struct libdmr_pci_m
     *f = (libdmr_facts){ .pci = &host, .n_pci = 1, .vfio_container = true, .vfio_major = 10,
                          .vfio_minor = 196, .memlock_hard = 8 * MiB,
                          .cap_sys_resource = r->cap_sys_resource,
-                         .pci_standin = r->standin ? (char *)"e1000e" : NULL };
+                         .pci_standin = r->standin ? (char *)"e1000e" : NULL,
+                         .iommu_dev = r->cdev ? (char *)"/dev/iommu" : NULL };
 }
 
 static void run_row(void **state)
@@ -224,6 +247,13 @@ static void run_row(void **state)
         assert_int_equal(ap.root_slot, r->root_slot);
         assert_int_equal(ap.on_root_bus, r->machine == PC);
         assert_int_equal(ap.memlock, r->memlock_out);
+        assert_int_equal(ap.dev.iommufd, r->iommufd_out);
+        if (r->iommufd_out)
+            assert_string_equal(ap.cdev_path, "/dev/vfio/devices/vfio0");
+        if (r->iommu_out)
+            assert_string_equal(ap.iommu_path, "/dev/iommu");
+        else
+            assert_null(ap.iommu_path);
         size_t n = 0;
         while (n < ELEMENTSOF(r->chroot) && r->chroot[n])
             n++;
@@ -259,6 +289,8 @@ static void test_detach(void **state)
           .has_group = true, .group = 20 },
         { .bdf = "0000:0e:00.0", .id = "hostdev3", .port = "hp3", .guest_unplug = true,
           .standin = "e1000e" },
+        { .bdf = "0000:0f:00.0", .id = "hostdev4", .port = "hp4", .guest_unplug = true,
+          .has_group = true, .group = 30, .iommufd = true },
     };
     for (size_t i = 0; i < ELEMENTSOF(devs); i++)
         assert_int_equal(dm_pci_add(&pci, &devs[i]), 0);
@@ -291,6 +323,11 @@ static void test_detach(void **state)
     assert_int_equal(plan_pci_detach(&pci, "0000:0e:00.0", &dp), 0);
     assert_int_equal(dp.verdict.refusal_rc, 0);
     assert_int_equal(dp.chroot.n, 0);  /* a stand-in was given nothing */
+    pci_detach_plan_clear(&dp);
+
+    assert_int_equal(plan_pci_detach(&pci, "0000:0f:00.0", &dp), 0);
+    assert_int_equal(dp.verdict.refusal_rc, 0);
+    assert_int_equal(dp.chroot.n, 0);  /* nor was a device given by descriptor */
     pci_detach_plan_clear(&dp);
     dm_pci_clear(&pci);
 }

@@ -27,7 +27,11 @@ fake_qemu() {
         echo 'HELP'
         echo ';;'
         echo '-machine) printf "Supported machines are:\npc                   Standard PC\nq35                  Standard PC (Q35)\n" ;;'
-        echo '-device) printf "pcie-root-port options:\n  hotplug=<bool>         -  (default: true)\n" ;;'
+        echo '-device) case "$2" in'
+        echo '    vfio-pci*) [ -n "'"${IOMMUFD:-}"'" ] || exit 1'
+        echo '               printf "vfio-pci options:\n  fd=<str>\n  host=<str>\n  iommufd=<link<iommufd>>\n" ;;'
+        echo '    *) printf "pcie-root-port options:\n  hotplug=<bool>         -  (default: true)\n" ;;'
+        echo '    esac ;;'
         echo 'esac'
     } > "$work/$name"
     chmod +x "$work/$name"
@@ -56,20 +60,30 @@ tap_check "7.2-style help: -chroot and -runas" \
 tap_check "no -sandbox: a restricted plan is refused" [ "$(argv_of nosandbox)" = '"REFUSED"' ]
 tap_check "no -sandbox: the refusal says why" grep -q "has no -sandbox" "$work/nosandbox.err"
 
-# The cache: three runs of the binary to probe, none when unchanged.
+# vfio-pci with iommufd= and fd= (QEMU 9.0+): VFIO descriptors can be
+# handed over; without vfio-pci at all (exit 1) there is simply no VFIO.
+IOMMUFD=1 fake_qemu q91i "$SANDBOX" '-run-with [async-teardown=on|off][,chroot=dir][user=username|uid:gid]'
+argv_of q91i > /dev/null
+tap_check "vfio-pci offering iommufd= and fd=: probed as taking VFIO descriptors" \
+    grep -rqs '"vfio_iommufd": *true' "$XL_DMR_CACHE_DIR"
+tap_check "QEMUs without vfio-pci: probed without error, and without iommufd (one cache entry of five says true)" \
+    bash -c '[ -z "$(cat "$1")" ] && [ "$(grep -rls "\"vfio_iommufd\": *true" "$2" | wc -l)" = 1 ] && [ "$(grep -rls "\"vfio_iommufd\": *false" "$2" | wc -l)" = 4 ]' _ "$work/q91.err" "$XL_DMR_CACHE_DIR"
+
+# The cache: four runs of the binary to probe (-help, -machine help, the
+# root port's and vfio-pci's properties), none when unchanged.
 rm -rf "$work"/q72.runs "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
 argv_of q72 > /dev/null
-tap_check "cache: an unchanged binary is probed once (3 runs)" [ "$(wc -l < "$work/q72.runs")" = 3 ]
+tap_check "cache: an unchanged binary is probed once (4 runs)" [ "$(wc -l < "$work/q72.runs")" = 4 ]
 touch -d '2001-01-01' "$work/q72"
 argv_of q72 > /dev/null
-tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 6 ]
+tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 8 ]
 chmod 0777 "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
-tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 9 ]
+tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 12 ]
 chmod 0755 "$XL_DMR_CACHE_DIR"
 XL_DMR_CACHE_DIR= argv_of q72 > /dev/null
-tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 12 ]
+tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 16 ]
 
 printf '#!/bin/sh\nexit 1\n' > "$work/broken"; chmod +x "$work/broken"
 tap_check "a QEMU whose -help fails: exit 1, one line" \

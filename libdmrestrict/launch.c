@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "launch.h"
+#include "audit.h"
 #include "qmp.h"
 
 #define QMP_START_TIMEOUT_MS 10000
@@ -106,68 +106,33 @@ static void close_resources(struct launch *l)
     l->log_write = safe_close(l->log_write);
 }
 
-/* Supplementary groups: none, or exactly the DM's own gid (QEMU 7.2's
- * -runas uid:gid calls setgroups(1, &gid)); never another group. */
-static bool groups_ok(const char *status, gid_t gid)
-{
-    const char *g = strstr(status, "\nGroups:");
-    if (!g)
-        return false;
-    g += strlen("\nGroups:");
-    char line[1024];
-    snprintf(line, sizeof(line), "%.*s", (int)strcspn(g, "\n"), g);
-    char *save = NULL;
-    for (char *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
-        unsigned long v;
-        if (parse_ulong_strict(tok, 0, UINT32_MAX, &v) || v != gid)
-            return false;
-    }
-    return true;
-}
-
-/* The kernel's word on who QEMU is, once it answers QMP from its main loop. */
-static int verify_identity(struct launch *l)
+/*
+ * Verify before trusting: once QEMU answers qmp_capabilities from its main
+ * loop (after it chrooted and dropped its user; the greeting may come
+ * before), the whole audit runs, and only a DM that passes every check
+ * gets its guest started.
+ */
+static int audit_before_cont(struct launch *l, const struct dm_state *s, struct libdmr_qmp *q)
 {
     libdmr_ctx *ctx = l->ctx;
-    const struct plan_identity *id = &l->plan->id;
-    char path[64], status[4096];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)l->dm.pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
-    if (n <= 0)
-        return -ESRCH;
-    status[n] = '\0';
-    unsigned u[4], g[4];
-    const char *uid = strstr(status, "\nUid:"), *gid = strstr(status, "\nGid:");
-    if (!uid || !gid || sscanf(uid, "\nUid: %u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4 ||
-        sscanf(gid, "\nGid: %u %u %u %u", &g[0], &g[1], &g[2], &g[3]) != 4)
-        return -EIO;
-    for (int i = 0; i < 4; i++)
-        if (u[i] != id->uid || g[i] != id->gid) {
-            LOGD(ERROR, l->plan->domid, "the device model runs as uid %u/%u/%u/%u gid "
-                 "%u/%u/%u/%u, not the planned %u:%u", u[0], u[1], u[2], u[3],
-                 g[0], g[1], g[2], g[3], (unsigned)id->uid, (unsigned)id->gid);
-            return -EPERM;
-        }
-    if (id->source == LIBDMR_SOURCE_ROOT)
-        return 0;
-    const char *cap = strstr(status, "\nCapEff:");
-    unsigned long long caps = 1;
-    if (!groups_ok(status, id->gid) || !cap || sscanf(cap, "\nCapEff: %llx", &caps) != 1 || caps) {
-        LOGD(ERROR, l->plan->domid, "the device model kept other groups or capabilities");
-        return -EPERM;
+    struct libdmr_audit *a = NULL;
+    int rc = audit_state(ctx, s, q, &a);
+    if (!rc && audit_log_failures(ctx, s->domid, a)) {
+        LOGD(ERROR, s->domid, "the device model is not restricted as planned; it is destroyed");
+        rc = LIBDMR_ERROR_PERM;
     }
-    return 0;
+    libdmr_audit_free(a);
+    return rc;
 }
 
-static int start_guest(struct launch *l)
+static int start_guest(struct launch *l, const struct dm_state *s)
 {
     libdmr_ctx *ctx = l->ctx;
     struct libdmr_qmp *q = NULL;
     int rc = qmp_connect(ctx, l->plan->domid, l->plan->resources[0].path,
                          QMP_START_TIMEOUT_MS, &q);
-    if (!rc && verify_identity(l))
-        rc = LIBDMR_ERROR_PERM;
+    if (!rc)
+        rc = audit_before_cont(l, s, q);
     yajl_val status = NULL;
     if (!rc)
         rc = qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL);
@@ -175,8 +140,8 @@ static int start_guest(struct launch *l)
         rc = qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &status);
     if (!rc) {
         const char *path[] = { "status", NULL };
-        yajl_val s = yajl_tree_get(status, path, yajl_t_string);
-        const char *state = s ? YAJL_GET_STRING(s) : NULL;
+        yajl_val value = yajl_tree_get(status, path, yajl_t_string);
+        const char *state = value ? YAJL_GET_STRING(value) : NULL;
         if (!state || strcmp(state, "running")) {
             LOGD(ERROR, l->plan->domid, "the guest is not running after cont");
             rc = LIBDMR_ERROR_QEMU_API;
@@ -288,11 +253,7 @@ static int launch_steps(struct launch *l)
         }
         return libdmr_error_from_errno(r);
     }
-    rc = start_guest(l);
-    if (rc) {
-        report_dm_death(l);
-        return rc;
-    }
+    /* What the state will say, and what the audit holds the DM to. */
     struct dm_state s = {
         .domid = p->domid, .name = p->name, .dm = l->dm,
         .logger = l->logger, .qmp_path = p->resources[0].path, .chroot = p->chroot,
@@ -303,12 +264,17 @@ static int launch_steps(struct launch *l)
     };
     r = dm_pci_from_plan(p, &s.pci);
     if (!r)
-        r = state_write(ctx, &s, p);
+        r = state_expect_from_plan(&s, p);
+    rc = r ? libdmr_error_from_errno(r) : start_guest(l, &s);
+    if (rc)
+        report_dm_death(l);
+    else if ((r = state_write(ctx, &s, p)))
+        rc = libdmr_error_from_errno(r);
+    else
+        l->state_written = true;
     dm_pci_clear(&s.pci);
-    if (r)
-        return libdmr_error_from_errno(r);
-    l->state_written = true;
-    return 0;
+    strv_clear(&s.resources);
+    return rc;
 }
 
 /* Carry a plan out; the caller holds run_lock. */

@@ -70,7 +70,14 @@ struct dm_state {
     bool has_reaper;
     uid_t reaper_uid;
     struct dm_pci pci;     /* as pci-attach/-detach last left it */
+    /* What the audit holds the DM to, from its plan. */
+    bool restricted, sandbox, chroot_tmpfs;
+    struct plan_rlimit rlimits[8];
+    size_t n_rlimits;
+    struct strv resources; /* paths of the descriptors it was given */
 };
+/* The state's audit expectations, from the plan (before state_write). */
+int state_expect_from_plan(struct dm_state *s, const libdmr_plan *plan);
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);
 /* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);

@@ -115,6 +115,46 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
     yajl_gen_map_close(g);
 }
 
+int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
+{
+    s->restricted = p->restricted;
+    s->sandbox = p->sandbox != NULL;
+    s->chroot_tmpfs = p->chroot_contents.n && p->chroot_contents.v[0].kind == PLAN_CHROOT_TMPFS;
+    s->n_rlimits = 0;
+    for (size_t i = 0; i < p->n_rlimits && i < ELEMENTSOF(s->rlimits); i++)
+        s->rlimits[s->n_rlimits++] = (struct plan_rlimit){
+            .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
+    for (size_t i = 0; i < p->n_resources; i++)
+        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
+            strv_push(&s->resources, p->resources[i].path))
+            return -ENOMEM;
+    return 0;
+}
+
+static void expect_gen(yajl_gen g, const struct dm_state *s)
+{
+    json_key(g, "audit");
+    yajl_gen_map_open(g);
+    json_kbool(g, "restricted", s->restricted);
+    json_kbool(g, "sandbox", s->sandbox);
+    json_kbool(g, "chroot_tmpfs", s->chroot_tmpfs);
+    json_key(g, "rlimits");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->n_rlimits; i++) {
+        yajl_gen_array_open(g);
+        yajl_gen_integer(g, s->rlimits[i].resource);
+        yajl_gen_integer(g, s->rlimits[i].value == UINT64_MAX ? -1 : (long long)s->rlimits[i].value);
+        yajl_gen_array_close(g);
+    }
+    yajl_gen_array_close(g);
+    json_key(g, "resources");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->resources.n; i++)
+        json_str(g, s->resources.v[i]);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
 /* name in the state directory, replaced whole: write, fsync, rename. */
 static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const char *text)
 {
@@ -163,6 +203,7 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
         yajl_gen_null(g);
     json_key(g, "pci");
     pci_gen(g, &s->pci);
+    expect_gen(g, s);
     json_key(g, "plan");
     plan_json_gen(g, plan);
     yajl_gen_map_close(g);
@@ -265,6 +306,37 @@ static int pci_parse(yajl_val v, struct dm_pci *ret)
     return 0;
 }
 
+static int expect_parse(yajl_val v, struct dm_state *s)
+{
+    if (!YAJL_IS_OBJECT(v))
+        return -EINVAL;
+    s->restricted = get_bool(v, "restricted");
+    s->sandbox = get_bool(v, "sandbox");
+    s->chroot_tmpfs = get_bool(v, "chroot_tmpfs");
+    const char *limits_path[] = { "rlimits", NULL }, *res_path[] = { "resources", NULL };
+    yajl_val limits = yajl_tree_get(v, limits_path, yajl_t_array);
+    yajl_val res = yajl_tree_get(v, res_path, yajl_t_array);
+    if (!limits || !res)
+        return -EINVAL;
+    for (size_t i = 0; i < YAJL_GET_ARRAY(limits)->len && i < ELEMENTSOF(s->rlimits); i++) {
+        yajl_val pair = YAJL_GET_ARRAY(limits)->values[i];
+        if (!YAJL_IS_ARRAY(pair) || YAJL_GET_ARRAY(pair)->len != 2 ||
+            !YAJL_IS_INTEGER(YAJL_GET_ARRAY(pair)->values[0]) ||
+            !YAJL_IS_INTEGER(YAJL_GET_ARRAY(pair)->values[1]))
+            return -EINVAL;
+        long long value = YAJL_GET_INTEGER(YAJL_GET_ARRAY(pair)->values[1]);
+        s->rlimits[s->n_rlimits++] = (struct plan_rlimit){
+            .resource = YAJL_GET_INTEGER(YAJL_GET_ARRAY(pair)->values[0]),
+            .value = value < 0 ? UINT64_MAX : (uint64_t)value };
+    }
+    for (size_t i = 0; i < YAJL_GET_ARRAY(res)->len; i++) {
+        const char *path = YAJL_GET_STRING(YAJL_GET_ARRAY(res)->values[i]);
+        if (!path || strv_push(&s->resources, path))
+            return -EINVAL;
+    }
+    return 0;
+}
+
 static int state_parse(const char *text, struct dm_state *s)
 {
     yajl_val root = yajl_tree_parse(text, NULL, 0);
@@ -293,8 +365,10 @@ static int state_parse(const char *text, struct dm_state *s)
     s->log_path = get_str(root, "log");
     s->dm_user = get_str(root, "dm_user");
     s->source = get_str(root, "source");
-    const char *pci_path[] = { "pci", NULL };
+    const char *pci_path[] = { "pci", NULL }, *audit_path[] = { "audit", NULL };
     int r = pci_parse(yajl_tree_get(root, pci_path, yajl_t_object), &s->pci);
+    if (!r)
+        r = expect_parse(yajl_tree_get(root, audit_path, yajl_t_object), s);
     yajl_tree_free(root);
     return !r && ok && s->name && s->qmp_path && s->log_path ? 0 : -EINVAL;
 }
@@ -436,6 +510,7 @@ void state_clear(struct dm_state *s)
     free(s->dm_user);
     free(s->source);
     dm_pci_clear(&s->pci);
+    strv_clear(&s->resources);
     memset(s, 0, sizeof(*s));
 }
 

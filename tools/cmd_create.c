@@ -23,30 +23,6 @@ struct create_opts {
     size_t n_overrides;
 };
 
-/* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
-static void print_json_error(int rc, const char *message)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (!g)
-        return;
-    const char *code = libdmr_error_name(rc);
-    const char *msg = message ? message : libdmr_strerror(rc);
-    yajl_gen_map_open(g);
-    yajl_gen_string(g, (const unsigned char *)"error", 5);
-    yajl_gen_map_open(g);
-    yajl_gen_string(g, (const unsigned char *)"code", 4);
-    yajl_gen_string(g, (const unsigned char *)code, strlen(code));
-    yajl_gen_string(g, (const unsigned char *)"message", 7);
-    yajl_gen_string(g, (const unsigned char *)msg, strlen(msg));
-    yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-        printf("%.*s\n", (int)len, buf);
-    yajl_gen_free(g);
-}
-
 static int fail(struct xl_dmr *x, const struct create_opts *o, int rc)
 {
     if (o->json)

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_gen.h>
+
 #include "xl-dmr.h"
 
 static const struct command {
@@ -27,6 +29,7 @@ static const struct command {
     { "pci-attach", main_pci_attach, "pci-attach DOMAIN BDF[@VSLOT][,guest_unplug=0|1]" },
     { "pci-detach", main_pci_detach, "pci-detach DOMAIN BDF" },
     { "pci-list", main_pci_list, "pci-list DOMAIN" },
+    { "dm-audit", main_dm_audit, "dm-audit [--json] DOMAIN" },
 };
 
 static void usage(FILE *out)
@@ -36,6 +39,30 @@ static void usage(FILE *out)
         fprintf(out, "  %s\n", commands[i].summary);
     fprintf(out, "\nExit status: 0 success, 1 error or refusal, 2 usage, "
             "3 a check found a failure. See xl-dmr(1).\n");
+}
+
+/* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
+void print_json_error(int rc, const char *message)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        return;
+    const char *code = libdmr_error_name(rc);
+    const char *msg = message ? message : libdmr_strerror(rc);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"error", 5);
+    yajl_gen_map_open(g);
+    yajl_gen_string(g, (const unsigned char *)"code", 4);
+    yajl_gen_string(g, (const unsigned char *)code, strlen(code));
+    yajl_gen_string(g, (const unsigned char *)"message", 7);
+    yajl_gen_string(g, (const unsigned char *)msg, strlen(msg));
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
+        printf("%.*s\n", (int)len, buf);
+    yajl_gen_free(g);
 }
 
 void usage_error(const char *cmd, const char *fmt, ...)

@@ -29,6 +29,10 @@ int main_pci_attach(struct xl_dmr *x, int argc, char **argv);
 int main_pci_detach(struct xl_dmr *x, int argc, char **argv);
 int main_pci_list(struct xl_dmr *x, int argc, char **argv);
 
+int main_dm_audit(struct xl_dmr *x, int argc, char **argv);
+
+/* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
+void print_json_error(int rc, const char *message);
 /* Print "xl-dmr: error: ..." (usage problems: see usage_error). */
 void usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -182,6 +182,28 @@ typedef struct libdmr_dominfo {
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
 
+/* ---- audit: is the running device model restricted as planned? -------- */
+
+/*
+ * Read the domain's device model from /proc and hold it against its plan:
+ * uid and gid (all four each), supplementary groups, capabilities,
+ * NoNewPrivs, seccomp, its root and what is in it, each planned rlimit,
+ * mount and IPC namespaces, every descriptor, other processes with its
+ * uid. 0 with *ret (check libdmr_audit_passed) once audited; an error
+ * code when it could not be (no such domain, no device model).
+ */
+typedef struct libdmr_audit libdmr_audit;
+int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret);
+bool libdmr_audit_passed(const libdmr_audit *audit);
+size_t libdmr_audit_count(const libdmr_audit *audit);
+/* Check i: its name ("uid", "descriptors", ...), whether it passed, and
+ * what was seen. The strings live as long as the audit. */
+int libdmr_audit_check(const libdmr_audit *audit, size_t i, const char **ret_name,
+                       bool *ret_ok, const char **ret_detail);
+/* {"checks":[{"name":...,"ok":...,"detail":...}]} */
+int libdmr_audit_to_json(libdmr_ctx *ctx, const libdmr_audit *audit, char **ret_json);
+void libdmr_audit_free(libdmr_audit *audit);
+
 /* ---- operate: QMP and the fd broker ---------------------------------- */
 
 /* A QMP connection to a domain's device model, for callers that keep one

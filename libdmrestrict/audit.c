@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dm-audit: a running device model held against its plan. The expectation
+ * comes from the state (the plan as saved at create, and the PCI record
+ * pci-attach keeps), the observation from /proc (audit_observe.c), the
+ * verdict from audit_judge.c. create runs the same audit before the guest
+ * runs its first instruction (launch.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "fdset.h"
+#include "json.h"
+
+int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_qmp *q,
+              struct libdmr_audit **ret)
+{
+    struct libdmr_audit *a = calloc(1, sizeof(*a));
+    if (!a)
+        return LIBDMR_ERROR_NOMEM;
+    struct audit_observed obs;
+    int r = audit_observe(exp, q, &obs);
+    if (!r)
+        r = audit_judge(exp, &obs, a);
+    audit_observed_clear(&obs);
+    if (r) {
+        LOGEVD(ERROR, -r, exp->domid, "auditing the device model (pid %d)", (int)exp->dm_pid);
+        libdmr_audit_free(a);
+        return libdmr_error_from_errno(r);
+    }
+    *ret = a;
+    return 0;
+}
+
+size_t audit_log_failures(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_audit *a)
+{
+    size_t failed = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->checks[i].ok) {
+            LOGD(ERROR, domid, "audit: %s: %s", a->checks[i].name, a->checks[i].detail);
+            failed++;
+        }
+    return failed;
+}
+
+/* The other domains' DMs: with a shared user, they run with this uid too. */
+static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, size_t *ret_n)
+{
+    struct dm_state *list;
+    size_t n;
+    *ret = NULL;
+    *ret_n = 0;
+    int r = state_list(ctx, &list, &n);
+    if (r)
+        return r;
+    pid_t *pids = calloc(n + 1, sizeof(*pids));
+    for (size_t i = 0; pids && i < n; i++)
+        if (list[i].domid != s->domid && list[i].dm_uid == s->dm_uid)
+            pids[(*ret_n)++] = list[i].dm.pid;
+    state_list_free(list, n);
+    if (!pids)
+        return -ENOMEM;
+    *ret = pids;
+    return 0;
+}
+
+int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
+                struct libdmr_audit **ret)
+{
+    _cleanup_free_ pid_t *others = NULL;
+    size_t n_others = 0;
+    /* Only a shared user's DMs may share the uid; the others' are not looked up. */
+    if (!s->kill_by_uid && other_dms(ctx, s, &others, &n_others))
+        return LIBDMR_ERROR_NOMEM;
+    struct audit_expect exp = {
+        .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
+        .restricted = s->restricted, .sandbox = s->sandbox, .chroot = s->chroot,
+        .chroot_tmpfs = s->chroot_tmpfs, .qmp_path = s->qmp_path, .rlimits = s->rlimits,
+        .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &s->resources,
+        .other_dms = others, .n_other_dms = n_others };
+    return audit_run(ctx, &exp, q, ret);
+}
+
+int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
+{
+    if (!ctx || !ret)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    /* Held by its pidfd, the pid cannot be another process's meanwhile. */
+    _cleanup_close_ int pidfd = proc_open(&s.dm);
+    libdmr_qmp *q = NULL;
+    int rc = 0;
+    if (pidfd < 0) {
+        LOGD(ERROR, domid, "no device model is running (pid %d is gone)", (int)s.dm.pid);
+        rc = LIBDMR_ERROR_NOTFOUND;
+    } else if (libdmr_qmp_open(ctx, domid, &q)) {
+        LOGD(WARN, domid, "audit: QMP does not answer; its fdsets are not asked for");
+    }
+    if (!rc)
+        rc = audit_state(ctx, &s, q, ret);
+    libdmr_qmp_close(q);
+    state_clear(&s);
+    return rc;
+}
+
+bool libdmr_audit_passed(const libdmr_audit *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (!a->checks[i].ok)
+            return false;
+    return true;
+}
+
+size_t libdmr_audit_count(const libdmr_audit *a)
+{
+    return a->n;
+}
+
+int libdmr_audit_check(const libdmr_audit *a, size_t i, const char **ret_name, bool *ret_ok,
+                       const char **ret_detail)
+{
+    if (!a || i >= a->n)
+        return LIBDMR_ERROR_INVAL;
+    if (ret_name)
+        *ret_name = a->checks[i].name;
+    if (ret_ok)
+        *ret_ok = a->checks[i].ok;
+    if (ret_detail)
+        *ret_detail = a->checks[i].detail;
+    return 0;
+}
+
+int libdmr_audit_to_json(libdmr_ctx *ctx, const libdmr_audit *a, char **ret_json)
+{
+    if (!ctx || !a || !ret_json)
+        return LIBDMR_ERROR_INVAL;
+    yajl_gen g = json_begin();
+    if (!g)
+        return LIBDMR_ERROR_NOMEM;
+    yajl_gen_map_open(g);
+    json_key(g, "checks");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < a->n; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "name", a->checks[i].name);
+        json_kbool(g, "ok", a->checks[i].ok);
+        json_kstr(g, "detail", a->checks[i].detail);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    return json_finish(g, ret_json);
+}
+
+void libdmr_audit_free(libdmr_audit *a)
+{
+    if (!a)
+        return;
+    for (size_t i = 0; i < a->n; i++)
+        free(a->checks[i].detail);
+    free(a->checks);
+    free(a);
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit of a running device model: what /proc shows of it
+ * (audit_observe.c, read-only), what its plan says it should be
+ * (struct audit_expect), and the judgement, one named check each
+ * (audit_judge.c, pure).
+ */
+#ifndef LIBDMR_AUDIT_H
+#define LIBDMR_AUDIT_H
+
+#include <sys/stat.h>
+
+#include "launch.h"
+
+/* What the DM should be: from the plan at create, from the state later. */
+struct audit_expect {
+    uint32_t domid;
+    pid_t dm_pid;
+    uid_t uid;
+    gid_t gid;
+    bool restricted;               /* chroot, namespaces, no capabilities */
+    bool sandbox;                  /* seccomp filter and NoNewPrivs */
+    const char *chroot;            /* NULL: none */
+    bool chroot_tmpfs;             /* an empty tmpfs of its own, root's, 0755 */
+    const char *qmp_path;
+    const struct plan_rlimit *rlimits;
+    size_t n_rlimits;
+    const struct dm_pci *pci;      /* what its chroot holds for VFIO */
+    const struct strv *resources;  /* paths of the descriptors it was given */
+    const pid_t *other_dms;        /* other domains' DMs (a shared user) */
+    size_t n_other_dms;
+};
+
+/* One descriptor of the DM, as /proc/PID/fd shows it. */
+struct audit_fd {
+    int fd;
+    char *target;                  /* readlink: "/dev/null", "socket:[123]", ... */
+    char *socket_path;             /* a Unix socket's bound path, if any */
+    bool stat_ok;
+    mode_t mode;
+    dev_t dev;
+    ino_t ino;
+};
+
+/* A file in the DM's root, as it sees it (path relative to that root). */
+struct audit_entry {
+    char *path;                    /* "/dev/vfio/12" */
+    mode_t mode;
+    uid_t uid;
+    dev_t rdev;
+    bool mountpoint;               /* another file system (not descended into) */
+};
+
+struct audit_limit {
+    int resource;
+    bool ok;                       /* read */
+    uint64_t soft, hard;           /* UINT64_MAX: unlimited */
+};
+
+/* What /proc shows of the DM. */
+struct audit_observed {
+    bool status_read;
+    uid_t uid[4];
+    gid_t gid[4];
+    gid_t groups[64];
+    size_t n_groups;
+    uint64_t cap_eff, cap_prm, cap_amb;
+    int no_new_privs, seccomp;     /* -1: not shown */
+    char *root;                    /* readlink /proc/PID/root */
+    bool root_stat_ok;
+    mode_t root_mode;
+    uid_t root_uid;
+    bool root_tmpfs;
+    struct audit_entry *entries;
+    size_t n_entries;
+    bool entries_truncated;
+    struct audit_limit limits[8];
+    size_t n_limits;
+    ino_t mnt_ns, ipc_ns, own_mnt_ns, own_ipc_ns;
+    struct audit_fd *fds;
+    size_t n_fds;
+    bool fdsets_read;              /* QEMU answered query-fdsets */
+    int *fdset_fds;                /* QEMU's descriptors held in fdsets */
+    size_t n_fdset_fds;
+    pid_t *others;                 /* other processes with the DM's uid */
+    size_t n_others;
+};
+
+/* Read the DM exp->dm_pid (and, with q, its fdsets) into *obs; the caller
+ * holds its pidfd, so the pid is the DM's. */
+int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
+                  struct audit_observed *obs);
+void audit_observed_clear(struct audit_observed *obs);
+
+struct audit_check {
+    const char *name;
+    bool ok;
+    char *detail;
+};
+
+struct libdmr_audit {
+    struct audit_check *checks;
+    size_t n;
+};
+
+/* Hold the observation against the expectation: one check per property. */
+int audit_judge(const struct audit_expect *exp, const struct audit_observed *obs,
+                struct libdmr_audit *ret);
+
+/* Observe and judge a DM (launch.c at create, libdmr_dm_audit later). */
+int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_qmp *q,
+              struct libdmr_audit **ret);
+/* The same, expecting what the state says (create holds one not yet written). */
+int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
+                struct libdmr_audit **ret);
+/* Log each failing check (ERROR) and return how many failed. */
+size_t audit_log_failures(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_audit *a);
+
+#endif

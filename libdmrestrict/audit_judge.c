@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's judgement: what /proc showed of a device model held against
+ * what its plan said, one named check per property, each with a detail
+ * that says what was seen. Pure: no system calls.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include "audit.h"
+
+static int check_add(struct libdmr_audit *a, const char *name, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int check_add(struct libdmr_audit *a, const char *name, bool ok, const char *fmt, ...)
+{
+    struct audit_check *grown = realloc(a->checks, (a->n + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    a->checks = grown;
+    va_list ap;
+    va_start(ap, fmt);
+    char *detail;
+    int r = vasprintf(&detail, fmt, ap);
+    va_end(ap);
+    if (r < 0)
+        return -ENOMEM;
+    grown[a->n++] = (struct audit_check){ .name = name, .ok = ok, .detail = detail };
+    return 0;
+}
+
+static int judge_ids(const struct audit_expect *e, const struct audit_observed *o,
+                     struct libdmr_audit *a)
+{
+    if (!o->status_read)
+        return check_add(a, "credentials", false, "/proc/%d/status unreadable", (int)e->dm_pid);
+    bool uid_ok = true, gid_ok = true;
+    for (int i = 0; i < 4; i++) {
+        uid_ok &= o->uid[i] == e->uid;
+        gid_ok &= o->gid[i] == e->gid;
+    }
+    int r = check_add(a, "uid", uid_ok, "real, effective, saved, fs: %u %u %u %u; planned %u",
+                      (unsigned)o->uid[0], (unsigned)o->uid[1], (unsigned)o->uid[2],
+                      (unsigned)o->uid[3], (unsigned)e->uid);
+    if (!r)
+        r = check_add(a, "gid", gid_ok, "real, effective, saved, fs: %u %u %u %u; planned %u",
+                      (unsigned)o->gid[0], (unsigned)o->gid[1], (unsigned)o->gid[2],
+                      (unsigned)o->gid[3], (unsigned)e->gid);
+    if (r)
+        return r;
+    /* QEMU's -runas uid:gid sets exactly its gid as the only group. */
+    bool groups_ok = e->uid == 0 || o->n_groups == 0 ||
+                     (o->n_groups == 1 && o->groups[0] == e->gid);
+    char list[256] = "";
+    for (size_t i = 0, off = 0; i < o->n_groups && off < sizeof(list); i++)
+        off += snprintf(list + off, sizeof(list) - off, "%s%u", i ? " " : "", (unsigned)o->groups[i]);
+    r = check_add(a, "groups", groups_ok, "supplementary groups: %s%s",
+                  o->n_groups ? list : "none",
+                  e->uid == 0 ? " (root: not restricted, as planned)"
+                              : groups_ok ? "" : "; allowed: none, or only the DM's gid");
+    if (r)
+        return r;
+    bool caps_ok = e->uid == 0 || (!o->cap_eff && !o->cap_prm && !o->cap_amb);
+    return check_add(a, "capabilities", caps_ok, "CapEff %016llx CapPrm %016llx CapAmb %016llx%s",
+                     (unsigned long long)o->cap_eff, (unsigned long long)o->cap_prm,
+                     (unsigned long long)o->cap_amb,
+                     e->uid == 0 ? " (root: not restricted, as planned)" : "");
+}
+
+static int judge_sandbox(const struct audit_expect *e, const struct audit_observed *o,
+                         struct libdmr_audit *a)
+{
+    if (!e->sandbox) {
+        int r = check_add(a, "no_new_privs", true, "NoNewPrivs %d (no sandbox planned)",
+                          o->no_new_privs);
+        return r ? r : check_add(a, "seccomp", true, "Seccomp %d (no sandbox planned)", o->seccomp);
+    }
+    int r = check_add(a, "no_new_privs", o->no_new_privs == 1, "NoNewPrivs %d; planned 1",
+                      o->no_new_privs);
+    return r ? r : check_add(a, "seccomp", o->seccomp == 2, "Seccomp %d; planned 2 (a filter)",
+                             o->seccomp);
+}
+
+/* What the DM's root should hold: made from its PCI record, as at start. */
+struct want_entry {
+    char path[160];
+    mode_t type;           /* S_IFDIR, S_IFCHR; 0: a mount point */
+    uid_t uid;
+    mode_t perm;
+    bool seen;
+};
+
+struct want {
+    struct want_entry v[64];
+    size_t n;
+};
+
+static void want_add(struct want *w, const char *path, mode_t type, uid_t uid, mode_t perm)
+{
+    /* Its directories first, root's and 0755, each once. */
+    char dir[160];
+    snprintf(dir, sizeof(dir), "%s", path);
+    for (char *s = strchr(dir + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        want_add(w, dir, S_IFDIR, 0, 0755);
+        *s = '/';
+    }
+    for (size_t i = 0; i < w->n; i++)
+        if (!strcmp(w->v[i].path, path))
+            return;
+    if (w->n < ELEMENTSOF(w->v)) {
+        struct want_entry *x = &w->v[w->n++];
+        *x = (struct want_entry){ .type = type, .uid = uid, .perm = perm };
+        snprintf(x->path, sizeof(x->path), "%s", path);
+    }
+}
+
+static void want_from_pci(const struct audit_expect *e, struct want *w)
+{
+    const struct dm_pci *pci = e->pci;
+    if (!pci)
+        return;
+    if (pci->vfio_container)
+        want_add(w, "/dev/vfio/vfio", S_IFCHR, 0, 0666);
+    for (size_t i = 0; i < pci->n_devs; i++) {
+        const struct dm_pci_dev *d = &pci->devs[i];
+        if (!d->has_group || d->standin || d->iommufd)
+            continue;
+        char path[160];
+        snprintf(path, sizeof(path), "/dev/vfio/%u", d->group);
+        want_add(w, path, S_IFCHR, e->uid, 0600);
+        snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", d->bdf);
+        want_add(w, path, 0, 0, 0);
+    }
+}
+
+/* Append "PATH (why)" to a bounded list. */
+static void note(char *buf, size_t size, size_t *count, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void note(char *buf, size_t size, size_t *count, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if ((*count)++ && len + 2 < size) {
+        strcat(buf, "; ");
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    if (len < size)
+        vsnprintf(buf + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+static int judge_root(const struct audit_expect *e, const struct audit_observed *o,
+                      struct libdmr_audit *a)
+{
+    const char *want_root = e->chroot ? e->chroot : "/";
+    bool root_ok = o->root && !strcmp(o->root, want_root);
+    char shape[96] = "";
+    if (root_ok && e->chroot_tmpfs) {
+        root_ok = o->root_stat_ok && o->root_tmpfs && o->root_uid == 0 &&
+                  (o->root_mode & 07777) == 0755;
+        snprintf(shape, sizeof(shape), ", %s, mode %04o, uid %u", o->root_tmpfs ? "a tmpfs"
+                 : "not a tmpfs", (unsigned)(o->root_mode & 07777), (unsigned)o->root_uid);
+    }
+    int r = check_add(a, "root", root_ok, "%s%s; planned %s%s", o->root ? o->root : "(unreadable)",
+                      shape, want_root, e->chroot_tmpfs ? " (its own tmpfs, root's, 0755)" : "");
+    if (r || !e->chroot)
+        return r;
+    struct want w = { .n = 0 };
+    want_from_pci(e, &w);
+    char bad[1024] = "";
+    size_t n_bad = 0;
+    for (size_t i = 0; i < o->n_entries; i++) {
+        const struct audit_entry *x = &o->entries[i];
+        struct want_entry *m = NULL;
+        for (size_t j = 0; j < w.n && !m; j++)
+            if (!strcmp(w.v[j].path, x->path))
+                m = &w.v[j];
+        if (!m) {
+            note(bad, sizeof(bad), &n_bad, "%s is not in the plan", x->path);
+            continue;
+        }
+        m->seen = true;
+        bool shape_ok = m->type ? (x->mode & S_IFMT) == m->type && !x->mountpoint &&
+                                      x->uid == m->uid && (x->mode & 07777) == m->perm
+                                : x->mountpoint;
+        if (!shape_ok)
+            note(bad, sizeof(bad), &n_bad, "%s: mode %06o, uid %u%s", x->path, (unsigned)x->mode,
+                 (unsigned)x->uid, x->mountpoint ? ", a mount" : "");
+    }
+    for (size_t j = 0; j < w.n; j++)
+        if (!w.v[j].seen)
+            note(bad, sizeof(bad), &n_bad, "%s is missing", w.v[j].path);
+    if (o->entries_truncated)
+        note(bad, sizeof(bad), &n_bad, "more entries than were read");
+    if (n_bad)
+        return check_add(a, "chroot_contents", false, "%s", bad);
+    return check_add(a, "chroot_contents", true, "%zu entries, as planned%s", o->n_entries,
+                     o->n_entries ? "" : " (empty)");
+}
+
+static const char *limit_name(int resource)
+{
+    switch (resource) {
+    case RLIMIT_FSIZE: return "rlimit_fsize";
+    case RLIMIT_CORE: return "rlimit_core";
+    case RLIMIT_MEMLOCK: return "rlimit_memlock";
+    case RLIMIT_MSGQUEUE: return "rlimit_msgqueue";
+    case RLIMIT_LOCKS: return "rlimit_locks";
+    default: return "rlimit";
+    }
+}
+
+static void limit_text(char *buf, size_t size, uint64_t v)
+{
+    if (v == UINT64_MAX)
+        snprintf(buf, size, "unlimited");
+    else
+        snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+static int judge_limits(const struct audit_expect *e, const struct audit_observed *o,
+                        struct libdmr_audit *a)
+{
+    int r = 0;
+    for (size_t i = 0; !r && i < e->n_rlimits && i < o->n_limits; i++) {
+        const struct plan_rlimit *want = &e->rlimits[i];
+        const struct audit_limit *l = &o->limits[i];
+        /* pci-attach raises MEMLOCK: the record has the value now planned. */
+        uint64_t value = want->resource == RLIMIT_MEMLOCK && e->pci ? e->pci->memlock : want->value;
+        char soft[24], hard[24], planned[24];
+        limit_text(soft, sizeof(soft), l->soft);
+        limit_text(hard, sizeof(hard), l->hard);
+        limit_text(planned, sizeof(planned), value);
+        r = check_add(a, limit_name(want->resource), l->ok && l->soft == value && l->hard == value,
+                      "soft %s, hard %s; planned %s", soft, hard, planned);
+    }
+    return r;
+}
+
+static int judge_namespaces(const struct audit_expect *e, const struct audit_observed *o,
+                            struct libdmr_audit *a)
+{
+    bool mnt = o->mnt_ns && o->mnt_ns != o->own_mnt_ns, ipc = o->ipc_ns && o->ipc_ns != o->own_ipc_ns;
+    int r = check_add(a, "mount_namespace", !e->restricted || mnt,
+                      "mnt:[%lu], the toolstack's mnt:[%lu]%s", (unsigned long)o->mnt_ns,
+                      (unsigned long)o->own_mnt_ns, e->restricted ? "" : " (none planned)");
+    return r ? r : check_add(a, "ipc_namespace", !e->restricted || ipc,
+                             "ipc:[%lu], the toolstack's ipc:[%lu]%s", (unsigned long)o->ipc_ns,
+                             (unsigned long)o->own_ipc_ns, e->restricted ? "" : " (none planned)");
+}
+
+/* QEMU's own kinds of descriptor: it makes them itself, they name no file. */
+static const char *own_kind(const char *target)
+{
+    static const char *const kinds[] = {
+        "anon_inode:[eventfd]", "anon_inode:[signalfd]", "anon_inode:[eventpoll]",
+        "anon_inode:[timerfd]", "anon_inode:[io_uring]", "anon_inode:inotify",
+        "anon_inode:kvm-vm", "anon_inode:kvm-vcpu", "/dev/kvm", "/dev/null", "pipe:",
+    };
+    for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
+        if (!strncmp(target, kinds[i], strlen(kinds[i])))
+            return kinds[i];
+    return NULL;
+}
+
+static bool in_fdset(const struct audit_observed *o, const struct audit_fd *f)
+{
+    for (size_t i = 0; i < o->n_fdset_fds; i++)
+        for (size_t j = 0; j < o->n_fds; j++)
+            if (o->fds[j].fd == o->fdset_fds[i] && o->fds[j].stat_ok && f->stat_ok &&
+                o->fds[j].dev == f->dev && o->fds[j].ino == f->ino)
+                return true;
+    return false;
+}
+
+static bool planned_path(const struct audit_expect *e, const char *target)
+{
+    for (size_t i = 0; e->resources && i < e->resources->n; i++)
+        if (!strcmp(e->resources->v[i], target))
+            return true;
+    return false;
+}
+
+/* A VFIO node of its own chroot (the path as the DM sees it). */
+static bool vfio_node(const struct audit_expect *e, const struct audit_fd *f)
+{
+    struct want w = { .n = 0 };
+    want_from_pci(e, &w);
+    for (size_t i = 0; i < w.n; i++)
+        if (w.v[i].type == S_IFCHR && !strcmp(w.v[i].path, f->target))
+            return true;
+    return false;
+}
+
+static int judge_fds(const struct audit_expect *e, const struct audit_observed *o,
+                     struct libdmr_audit *a)
+{
+    size_t qmp = 0, fdset = 0, planned = 0, vfio = 0, n_bad = 0;
+    char own[512] = "", bad[1024] = "";
+    size_t own_counts[16] = { 0 };
+    const char *own_names[16] = { 0 };
+    size_t n_own = 0;
+    for (size_t i = 0; i < o->n_fds; i++) {
+        const struct audit_fd *f = &o->fds[i];
+        const char *kind = own_kind(f->target);
+        if (f->socket_path && e->qmp_path && !strcmp(f->socket_path, e->qmp_path))
+            qmp++;
+        else if (in_fdset(o, f))
+            fdset++;
+        else if (planned_path(e, f->target))
+            planned++;
+        else if (vfio_node(e, f))
+            vfio++;
+        else if (kind) {
+            size_t k = 0;
+            while (k < n_own && strcmp(own_names[k], kind))
+                k++;
+            if (k == n_own && n_own < ELEMENTSOF(own_names))
+                own_names[n_own++] = kind;
+            if (k < ELEMENTSOF(own_counts))
+                own_counts[k]++;
+        } else {
+            note(bad, sizeof(bad), &n_bad, "fd %d -> %s%s%s is not in the plan", f->fd, f->target,
+                 f->socket_path ? " " : "", f->socket_path ? f->socket_path : "");
+        }
+    }
+    for (size_t k = 0, n = 0; k < n_own; k++)
+        note(own, sizeof(own), &n, "%s %zu", own_names[k], own_counts[k]);
+    if (n_bad)
+        return check_add(a, "descriptors", false, "%s", bad);
+    return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "
+                     "QEMU's own: %s", o->n_fds, qmp, fdset, o->fdsets_read ? "" : " (not asked)",
+                     planned, vfio, n_own ? own : "none");
+}
+
+static int judge_others(const struct audit_expect *e, const struct audit_observed *o,
+                        struct libdmr_audit *a)
+{
+    if (e->uid == 0)
+        return check_add(a, "processes", true, "runs as root: other root processes are not its");
+    char bad[512] = "";
+    size_t n_bad = 0, n_dms = 0;
+    for (size_t i = 0; i < o->n_others; i++) {
+        bool dm = false;
+        for (size_t j = 0; j < e->n_other_dms; j++)
+            dm |= e->other_dms[j] == o->others[i];
+        if (dm)
+            n_dms++;
+        else
+            note(bad, sizeof(bad), &n_bad, "pid %d", (int)o->others[i]);
+    }
+    if (n_bad)
+        return check_add(a, "processes", false, "other processes run as uid %u: %s",
+                         (unsigned)e->uid, bad);
+    return check_add(a, "processes", true, "no other process runs as uid %u%s", (unsigned)e->uid,
+                     n_dms ? " but other domains' device models (a shared user)" : "");
+}
+
+int audit_judge(const struct audit_expect *e, const struct audit_observed *o,
+                struct libdmr_audit *a)
+{
+    *a = (struct libdmr_audit){ 0 };
+    int r = judge_ids(e, o, a);
+    if (!r) r = judge_sandbox(e, o, a);
+    if (!r) r = judge_root(e, o, a);
+    if (!r) r = judge_limits(e, o, a);
+    if (!r) r = judge_namespaces(e, o, a);
+    if (!r) r = judge_fds(e, o, a);
+    if (!r) r = judge_others(e, o, a);
+    return r;
+}

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What the kernel shows of a running device model, read from /proc and
+ * nothing else (plus QEMU's list of fdsets, over QMP): its credentials,
+ * its root and what is in it as the DM sees it, its limits, namespaces,
+ * descriptors, and the other processes running with its uid. Read-only;
+ * audit_judge.c holds it against the plan.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "audit.h"
+#include "fdset.h"
+#include "json.h"
+
+#define ENTRIES_MAX 256
+#define TMPFS_MAGIC_NUMBER 0x01021994
+
+static int read_file(const char *path, char *buf, size_t size)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+    if (n < 0)
+        return -errno;
+    buf[n] = '\0';
+    return 0;
+}
+
+/* The value after "\nKEY:" in a status file, or NULL. */
+static const char *status_field(const char *status, const char *key)
+{
+    char needle[32];
+    snprintf(needle, sizeof(needle), "\n%s:", key);
+    const char *p = strstr(status, needle);
+    return p ? p + strlen(needle) : NULL;
+}
+
+static void observe_status(pid_t pid, struct audit_observed *obs)
+{
+    char path[64], status[8192];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    obs->no_new_privs = obs->seccomp = -1;
+    if (read_file(path, status, sizeof(status)))
+        return;
+    const char *uid = status_field(status, "Uid"), *gid = status_field(status, "Gid");
+    const char *groups = status_field(status, "Groups");
+    const char *eff = status_field(status, "CapEff"), *prm = status_field(status, "CapPrm");
+    const char *amb = status_field(status, "CapAmb");
+    unsigned u[4], g[4];
+    if (!uid || !gid || !groups || !eff || !prm || !amb ||
+        sscanf(uid, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4 ||
+        sscanf(gid, "%u %u %u %u", &g[0], &g[1], &g[2], &g[3]) != 4 ||
+        sscanf(eff, "%" SCNx64, &obs->cap_eff) != 1 || sscanf(prm, "%" SCNx64, &obs->cap_prm) != 1 ||
+        sscanf(amb, "%" SCNx64, &obs->cap_amb) != 1)
+        return;
+    for (int i = 0; i < 4; i++) {
+        obs->uid[i] = u[i];
+        obs->gid[i] = g[i];
+    }
+    for (const char *p = groups; *p && *p != '\n' && obs->n_groups < ELEMENTSOF(obs->groups);) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p)
+            break;
+        obs->groups[obs->n_groups++] = v;
+        p = end;
+        while (*p == ' ' || *p == '\t')
+            p++;
+    }
+    const char *nnp = status_field(status, "NoNewPrivs"), *sc = status_field(status, "Seccomp");
+    if (nnp)
+        obs->no_new_privs = atoi(nnp);
+    if (sc)
+        obs->seccomp = atoi(sc);
+    obs->status_read = true;
+}
+
+static int entry_add(struct audit_observed *obs, const char *path, const struct stat *st,
+                     bool mountpoint)
+{
+    if (obs->n_entries >= ENTRIES_MAX) {
+        obs->entries_truncated = true;
+        return 0;
+    }
+    struct audit_entry *grown = realloc(obs->entries, (obs->n_entries + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    obs->entries = grown;
+    grown[obs->n_entries] = (struct audit_entry){
+        .path = strdup(path), .mode = st->st_mode, .uid = st->st_uid, .rdev = st->st_rdev,
+        .mountpoint = mountpoint };
+    return grown[obs->n_entries++].path ? 0 : -ENOMEM;
+}
+
+/* Everything under dirfd, staying on the root's file system. */
+static int walk(int dirfd, const char *prefix, dev_t root_dev, struct audit_observed *obs,
+                int depth)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        safe_close(dirfd);
+        return -errno;
+    }
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", prefix, de->d_name);
+        bool mountpoint = st.st_dev != root_dev;
+        r = entry_add(obs, path, &st, mountpoint);
+        if (!r && S_ISDIR(st.st_mode) && !mountpoint && depth < 16) {
+            int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                r = walk(sub, path, root_dev, obs, depth + 1);
+        }
+    }
+    closedir(d);
+    return r;
+}
+
+static int observe_root(pid_t pid, struct audit_observed *obs)
+{
+    char path[64], target[4096];
+    snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    if (n <= 0)
+        return 0;
+    target[n] = '\0';
+    if (!(obs->root = strdup(target)))
+        return -ENOMEM;
+    /* The magic link leads into the DM's own namespace: its root as it sees it. */
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct stat st;
+    struct statfs sfs;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        safe_close(fd);
+        return 0;
+    }
+    obs->root_stat_ok = true;
+    obs->root_mode = st.st_mode;
+    obs->root_uid = st.st_uid;
+    obs->root_tmpfs = fstatfs(fd, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC_NUMBER;
+    /* The host's own root is not listed: a DM without a chroot has nothing to compare. */
+    if (!strcmp(target, "/")) {
+        safe_close(fd);
+        return 0;
+    }
+    return walk(fd, "", st.st_dev, obs, 0);
+}
+
+/* The row of /proc/PID/limits for a resource (reading another process's
+ * limits with prlimit takes CAP_SYS_RESOURCE or its uid; /proc does not). */
+static const char *limits_row(int resource)
+{
+    switch (resource) {
+    case RLIMIT_FSIZE: return "Max file size";
+    case RLIMIT_CORE: return "Max core file size";
+    case RLIMIT_MEMLOCK: return "Max locked memory";
+    case RLIMIT_MSGQUEUE: return "Max msgqueue size";
+    case RLIMIT_LOCKS: return "Max file locks";
+    case RLIMIT_NPROC: return "Max processes";
+    case RLIMIT_NOFILE: return "Max open files";
+    default: return NULL;
+    }
+}
+
+static bool limit_value(const char *word, uint64_t *ret)
+{
+    if (!strncmp(word, "unlimited", 9)) {
+        *ret = UINT64_MAX;
+        return true;
+    }
+    char *end;
+    unsigned long long v = strtoull(word, &end, 10);
+    *ret = v;
+    return end != word;
+}
+
+static void observe_limits(pid_t pid, const struct audit_expect *exp, struct audit_observed *obs)
+{
+    char path[64], text[4096];
+    snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+    bool read_ok = read_file(path, text, sizeof(text)) == 0;
+    for (size_t i = 0; i < exp->n_rlimits && obs->n_limits < ELEMENTSOF(obs->limits); i++) {
+        struct audit_limit *l = &obs->limits[obs->n_limits++];
+        *l = (struct audit_limit){ .resource = exp->rlimits[i].resource };
+        const char *row = limits_row(l->resource);
+        char *line = read_ok && row ? strstr(text, row) : NULL;
+        if (!line)
+            continue;
+        /* "Max file size   1048576   1048576   bytes": values start at column 26. */
+        char soft[32], hard[32];
+        if (strlen(line) > 26 && sscanf(line + 26, "%31s %31s", soft, hard) == 2)
+            l->ok = limit_value(soft, &l->soft) && limit_value(hard, &l->hard);
+    }
+}
+
+static ino_t ns_inode(const char *pid, const char *ns)
+{
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof(path), "/proc/%s/ns/%s", pid, ns);
+    return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+static void observe_namespaces(pid_t pid, struct audit_observed *obs)
+{
+    char p[16];
+    snprintf(p, sizeof(p), "%d", (int)pid);
+    obs->mnt_ns = ns_inode(p, "mnt");
+    obs->ipc_ns = ns_inode(p, "ipc");
+    obs->own_mnt_ns = ns_inode("self", "mnt");
+    obs->own_ipc_ns = ns_inode("self", "ipc");
+}
+
+/* The bound path of Unix socket inode ino, from the DM's /proc/PID/net/unix. */
+static char *unix_socket_path(const char *table, unsigned long ino)
+{
+    for (const char *line = strchr(table, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+        unsigned long inode;
+        int path_at = 0;
+        /* Num RefCount Protocol Flags Type St Inode [Path] */
+        if (sscanf(line + 1, "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &path_at) < 1 ||
+            inode != ino)
+            continue;
+        const char *path = line + 1 + path_at;
+        size_t len = strcspn(path, "\n");
+        return len ? strndup(path, len) : NULL;
+    }
+    return NULL;
+}
+
+static int observe_fds(pid_t pid, struct audit_observed *obs)
+{
+    char dir[64], unix_path[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    snprintf(unix_path, sizeof(unix_path), "/proc/%d/net/unix", (int)pid);
+    _cleanup_free_ char *table = malloc(1 << 20);
+    if (!table || read_file(unix_path, table, 1 << 20))
+        return table ? 0 : -ENOMEM;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        unsigned long fd;
+        if (parse_ulong_strict(de->d_name, 0, INT32_MAX, &fd))
+            continue;
+        char link[384], target[4096];
+        snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        if (n < 0)
+            continue;  /* closed meanwhile */
+        target[n] = '\0';
+        struct audit_fd *grown = realloc(obs->fds, (obs->n_fds + 1) * sizeof(*grown));
+        if (!grown) {
+            r = -ENOMEM;
+            break;
+        }
+        obs->fds = grown;
+        struct audit_fd *f = &grown[obs->n_fds++];
+        struct stat st;
+        *f = (struct audit_fd){ .fd = fd, .target = strdup(target) };
+        if (stat(link, &st) == 0)
+            *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
+                                    .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino };
+        unsigned long ino;
+        if (sscanf(target, "socket:[%lu]", &ino) == 1)
+            f->socket_path = unix_socket_path(table, ino);
+        if (!f->target)
+            r = -ENOMEM;
+    }
+    closedir(d);
+    /* In fd order, for a report that reads like ls. */
+    for (size_t i = 1; i < obs->n_fds; i++)
+        for (size_t j = i; j > 0 && obs->fds[j - 1].fd > obs->fds[j].fd; j--) {
+            struct audit_fd t = obs->fds[j];
+            obs->fds[j] = obs->fds[j - 1];
+            obs->fds[j - 1] = t;
+        }
+    return r;
+}
+
+/* QEMU's own descriptors in its fdsets: the media it was handed. */
+static int observe_fdsets(struct libdmr_qmp *q, struct audit_observed *obs)
+{
+    yajl_val sets = NULL;
+    if (!q || qmp_execute(q, "query-fdsets", NULL, QMP_OP_TIMEOUT_MS, &sets))
+        return 0;
+    obs->fdsets_read = true;
+    int r = 0;
+    for (size_t i = 0; !r && YAJL_IS_ARRAY(sets) && i < YAJL_GET_ARRAY(sets)->len; i++) {
+        const char *fds_path[] = { "fds", NULL };
+        yajl_val fds = yajl_tree_get(YAJL_GET_ARRAY(sets)->values[i], fds_path, yajl_t_array);
+        for (size_t j = 0; !r && fds && j < YAJL_GET_ARRAY(fds)->len; j++) {
+            const char *fd_path[] = { "fd", NULL };
+            yajl_val fd = yajl_tree_get(YAJL_GET_ARRAY(fds)->values[j], fd_path, yajl_t_number);
+            if (!fd || !YAJL_IS_INTEGER(fd))
+                continue;
+            int *grown = realloc(obs->fdset_fds, (obs->n_fdset_fds + 1) * sizeof(*grown));
+            if (!grown)
+                r = -ENOMEM;
+            else
+                (obs->fdset_fds = grown)[obs->n_fdset_fds++] = YAJL_GET_INTEGER(fd);
+        }
+    }
+    yajl_tree_free(sets);
+    return r;
+}
+
+/* Every process but the DM whose real, effective or saved uid is the DM's. */
+static int observe_others(const struct audit_expect *exp, struct audit_observed *obs)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -errno;
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        unsigned long pid;
+        if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid) || (pid_t)pid == exp->dm_pid)
+            continue;
+        char path[64], status[4096];
+        snprintf(path, sizeof(path), "/proc/%lu/status", pid);
+        const char *uid;
+        unsigned u[4];
+        if (read_file(path, status, sizeof(status)) || !(uid = status_field(status, "Uid")) ||
+            sscanf(uid, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
+            continue;
+        if (u[0] != exp->uid && u[1] != exp->uid && u[2] != exp->uid)
+            continue;
+        pid_t *grown = realloc(obs->others, (obs->n_others + 1) * sizeof(*grown));
+        if (!grown)
+            r = -ENOMEM;
+        else
+            (obs->others = grown)[obs->n_others++] = pid;
+    }
+    closedir(d);
+    return r;
+}
+
+int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
+                  struct audit_observed *obs)
+{
+    *obs = (struct audit_observed){ 0 };
+    observe_status(exp->dm_pid, obs);
+    int r = observe_root(exp->dm_pid, obs);
+    observe_limits(exp->dm_pid, exp, obs);
+    observe_namespaces(exp->dm_pid, obs);
+    if (!r)
+        r = observe_fds(exp->dm_pid, obs);
+    if (!r)
+        r = observe_fdsets(q, obs);
+    /* Root's processes are everyone's business: only a DM uid is looked for. */
+    if (!r && exp->uid != 0)
+        r = observe_others(exp, obs);
+    return r;
+}
+
+void audit_observed_clear(struct audit_observed *obs)
+{
+    free(obs->root);
+    for (size_t i = 0; i < obs->n_entries; i++)
+        free(obs->entries[i].path);
+    free(obs->entries);
+    for (size_t i = 0; i < obs->n_fds; i++) {
+        free(obs->fds[i].target);
+        free(obs->fds[i].socket_path);
+    }
+    free(obs->fds);
+    free(obs->fdset_fds);
+    free(obs->others);
+    *obs = (struct audit_observed){ 0 };
+}

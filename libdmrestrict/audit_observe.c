@@ -318,7 +318,7 @@ static int observe_fdsets(struct libdmr_qmp *q, struct audit_observed *obs)
     return r;
 }
 
-/* Every process but the DM whose real, effective or saved uid is the DM's. */
+/* Every live process but the DM whose real, effective or saved uid is the DM's. */
 static int observe_others(const struct audit_expect *exp, struct audit_observed *obs)
 {
     DIR *d = opendir("/proc");
@@ -337,6 +337,10 @@ static int observe_others(const struct audit_expect *exp, struct audit_observed 
             sscanf(uid, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
             continue;
         if (u[0] != exp->uid && u[1] != exp->uid && u[2] != exp->uid)
+            continue;
+        /* A zombie runs nothing; it waits for its parent (pid 1) to reap it. */
+        const char *state = status_field(status, "State");
+        if (state && (strstr(state, "Z (zombie)") || strstr(state, "X (dead)")))
             continue;
         pid_t *grown = realloc(obs->others, (obs->n_others + 1) * sizeof(*grown));
         if (!grown)

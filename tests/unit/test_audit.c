@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The audit's judgement (audit_judge.c) as a table: a correct device
+ * model as /proc shows it, then one property broken per row, and exactly
+ * the check named for it must fail. Pure; tests/integration/test_dm_audit.sh
+ * breaks the properties of a real DM.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "audit.h"
+#include "testutil.h"
+
+#define UID 131073u
+#define GID 131072u
+#define DM_PID 4242
+
+static const struct plan_rlimit limits[] = {
+    { RLIMIT_FSIZE, "FSIZE", 1 << 20 }, { RLIMIT_CORE, "CORE", 0 },
+    { RLIMIT_MEMLOCK, "MEMLOCK", 0 },
+};
+
+struct fixture {
+    struct dm_pci pci;
+    struct strv resources;
+    struct audit_expect exp;
+    struct audit_observed obs;
+    struct audit_fd fds[8];
+    struct audit_entry entries[8];
+    pid_t others[2];
+    int fdset_fds[1];
+};
+
+static void fd_set_to(struct audit_fd *f, int fd, const char *target, const char *socket_path,
+                      mode_t mode, ino_t ino)
+{
+    *f = (struct audit_fd){ .fd = fd, .target = (char *)target, .socket_path = (char *)socket_path,
+                            .stat_ok = true, .mode = mode, .dev = 8, .ino = ino };
+}
+
+/* A restricted DM with a disk in an fdset and one VFIO device, all as planned. */
+static void fixture_good(struct fixture *x)
+{
+    *x = (struct fixture){ 0 };
+    x->pci = (struct dm_pci){ .backend = LIBDMR_BACKEND_QEMU, .restricted = true,
+                              .vfio_container = true };
+    assert_int_equal(dm_pci_add(&x->pci, &(struct dm_pci_dev){
+        .bdf = "0000:03:00.0", .id = "hostdev0", .port = "rp1", .has_group = true, .group = 12 }), 0);
+    assert_int_equal(strv_push(&x->resources, "/srv/vm/vmlinuz"), 0);
+    x->exp = (struct audit_expect){
+        .domid = 1, .dm_pid = DM_PID, .uid = UID, .gid = GID, .restricted = true, .sandbox = true,
+        .chroot = "/run/xl-dmr/qemu-root-1", .chroot_tmpfs = true,
+        .qmp_path = "/run/xl-dmr/qmp-1.sock", .rlimits = limits, .n_rlimits = ELEMENTSOF(limits),
+        .pci = &x->pci, .resources = &x->resources };
+    struct audit_observed *o = &x->obs;
+    *o = (struct audit_observed){ .status_read = true, .n_groups = 1, .no_new_privs = 1,
+                                  .seccomp = 2, .root = "/run/xl-dmr/qemu-root-1",
+                                  .root_stat_ok = true, .root_mode = S_IFDIR | 0755,
+                                  .root_tmpfs = true, .mnt_ns = 10, .ipc_ns = 11,
+                                  .own_mnt_ns = 20, .own_ipc_ns = 21, .fdsets_read = true };
+    for (int i = 0; i < 4; i++) {
+        o->uid[i] = UID;
+        o->gid[i] = GID;
+    }
+    o->groups[0] = GID;
+    const char *dirs[] = { "/dev", "/dev/vfio", "/sys", "/sys/bus", "/sys/bus/pci",
+                           "/sys/bus/pci/devices" };
+    size_t n = 0;
+    for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
+        x->entries[n++] = (struct audit_entry){ .path = (char *)dirs[i], .mode = S_IFDIR | 0755 };
+    x->entries[n++] = (struct audit_entry){ .path = "/dev/vfio/vfio", .mode = S_IFCHR | 0666,
+                                            .rdev = makedev(10, 196) };
+    x->entries[n++] = (struct audit_entry){ .path = "/dev/vfio/12", .mode = S_IFCHR | 0600,
+                                            .uid = UID, .rdev = makedev(243, 12) };
+    o->entries = x->entries;
+    o->n_entries = n;
+    for (size_t i = 0; i < ELEMENTSOF(limits); i++)
+        o->limits[o->n_limits++] = (struct audit_limit){ .resource = limits[i].resource, .ok = true,
+                                                         .soft = limits[i].value,
+                                                         .hard = limits[i].value };
+    n = 0;
+    fd_set_to(&x->fds[n++], 0, "/dev/null", NULL, S_IFCHR | 0666, 1);
+    fd_set_to(&x->fds[n++], 1, "pipe:[77]", NULL, S_IFIFO | 0600, 77);
+    fd_set_to(&x->fds[n++], 3, "socket:[90]", "/run/xl-dmr/qmp-1.sock", S_IFSOCK | 0777, 90);
+    fd_set_to(&x->fds[n++], 4, "/srv/vm/vmlinuz", NULL, S_IFREG | 0644, 100);
+    fd_set_to(&x->fds[n++], 5, "/srv/vm/disk.img", NULL, S_IFREG | 0644, 101);
+    fd_set_to(&x->fds[n++], 6, "anon_inode:[eventfd]", NULL, S_IFREG | 0600, 5);
+    fd_set_to(&x->fds[n++], 9, "/srv/vm/disk.img", NULL, S_IFREG | 0644, 101);  /* its dup */
+    fd_set_to(&x->fds[n++], 12, "/dev/vfio/12", NULL, S_IFCHR | 0600, 300);
+    o->fds = x->fds;
+    o->n_fds = n;
+    x->fdset_fds[0] = 5;
+    o->fdset_fds = x->fdset_fds;
+    o->n_fdset_fds = 1;
+}
+
+/* The bind-mounted sysfs directory, a mount point of another file system,
+ * which the fixture's own array has no room for. */
+static void with_sysfs(struct fixture *x)
+{
+    static struct audit_entry all[9];
+    memcpy(all, x->entries, sizeof(x->entries));
+    all[8] = (struct audit_entry){ .path = "/sys/bus/pci/devices/0000:03:00.0",
+                                   .mode = S_IFDIR | 0555, .mountpoint = true };
+    x->obs.entries = all;
+    x->obs.n_entries = 9;
+}
+
+struct row {
+    const char *name;
+    const char *fails;             /* the one check that must fail; NULL: none */
+    void (*breakit)(struct fixture *x);
+};
+
+static void saved_uid_root(struct fixture *x) { x->obs.uid[2] = 0; }
+static void fs_gid_other(struct fixture *x) { x->obs.gid[3] = 100; }
+static void extra_group(struct fixture *x) { x->obs.groups[1] = 27; x->obs.n_groups = 2; }
+static void no_groups(struct fixture *x) { x->obs.n_groups = 0; }
+static void kept_a_capability(struct fixture *x) { x->obs.cap_prm = 1ull << 21; }
+static void ambient_capability(struct fixture *x) { x->obs.cap_amb = 1; }
+static void may_gain_privileges(struct fixture *x) { x->obs.no_new_privs = 0; }
+static void no_filter(struct fixture *x) { x->obs.seccomp = 0; }
+static void root_elsewhere(struct fixture *x) { x->obs.root = "/"; }
+static void root_not_tmpfs(struct fixture *x) { x->obs.root_tmpfs = false; }
+static void root_writable(struct fixture *x) { x->obs.root_mode = S_IFDIR | 0777; }
+static void node_owned_by_other(struct fixture *x) { x->obs.entries[7].uid = 0; }
+static void node_missing(struct fixture *x) { x->obs.n_entries = 7; }
+static void sysfs_not_a_mount(struct fixture *x)
+{
+    with_sysfs(x);
+    x->obs.entries[8].mountpoint = false;
+}
+static void dropped_file(struct fixture *x)
+{
+    with_sysfs(x);
+    x->obs.entries[8] = (struct audit_entry){ .path = "/dropped", .mode = S_IFREG | 0644 };
+}
+static void limit_raised(struct fixture *x) { x->obs.limits[0].hard = UINT64_MAX; }
+static void soft_below_hard(struct fixture *x) { x->obs.limits[1].hard = 4096; }
+static void limits_unreadable(struct fixture *x) { x->obs.limits[2].ok = false; }
+static void host_mount_ns(struct fixture *x) { x->obs.mnt_ns = x->obs.own_mnt_ns; }
+static void host_ipc_ns(struct fixture *x) { x->obs.ipc_ns = x->obs.own_ipc_ns; }
+static void leaked_file(struct fixture *x) { x->fds[3].target = "/etc/shadow"; }
+static void leaked_socket(struct fixture *x) { x->fds[2].socket_path = "/run/systemd/private"; }
+static void unnamed_socket(struct fixture *x) { x->fds[2].socket_path = NULL; }
+static void other_node(struct fixture *x) { x->fds[7].target = "/dev/mem"; }
+static void rogue_process(struct fixture *x)
+{
+    x->others[0] = 777;
+    x->obs.others = x->others;
+    x->obs.n_others = 1;
+}
+static void shared_users_other_dm(struct fixture *x)
+{
+    static const pid_t dms[] = { 778 };
+    x->others[0] = 778;
+    x->obs.others = x->others;
+    x->obs.n_others = 1;
+    x->exp.other_dms = dms;
+    x->exp.n_other_dms = 1;
+}
+static void unrestricted_root(struct fixture *x)
+{
+    x->exp.uid = x->exp.gid = 0;
+    x->exp.restricted = x->exp.sandbox = false;
+    x->exp.chroot = NULL;
+    x->exp.chroot_tmpfs = false;
+    x->exp.n_rlimits = 0;
+    for (int i = 0; i < 4; i++)
+        x->obs.uid[i] = x->obs.gid[i] = 0;
+    x->obs.cap_eff = x->obs.cap_prm = ~0ull >> 23;
+    x->obs.no_new_privs = x->obs.seccomp = 0;
+    x->obs.root = "/";
+    x->obs.n_entries = 0;
+    x->obs.mnt_ns = x->obs.own_mnt_ns;
+    x->obs.ipc_ns = x->obs.own_ipc_ns;
+    x->fds[7].target = "anon_inode:[eventfd]";
+}
+
+static const struct row rows[] = {
+    { "as-planned-passes", NULL, with_sysfs },
+    { "unrestricted-root-as-planned-passes", NULL, unrestricted_root },
+    { "saved-uid-root", "uid", saved_uid_root },
+    { "fs-gid-other", "gid", fs_gid_other },
+    { "another-supplementary-group", "groups", extra_group },
+    { "no-supplementary-groups-is-fine", NULL, no_groups },
+    { "a-permitted-capability", "capabilities", kept_a_capability },
+    { "an-ambient-capability", "capabilities", ambient_capability },
+    { "no-new-privs-off", "no_new_privs", may_gain_privileges },
+    { "no-seccomp-filter", "seccomp", no_filter },
+    { "root-is-the-hosts", "root", root_elsewhere },
+    { "root-not-a-tmpfs", "root", root_not_tmpfs },
+    { "root-writable", "root", root_writable },
+    { "group-node-not-the-dms", "chroot_contents", node_owned_by_other },
+    { "group-node-missing", "chroot_contents", node_missing },
+    { "sysfs-not-a-mount", "chroot_contents", sysfs_not_a_mount },
+    { "a-dropped-file", "chroot_contents", dropped_file },
+    { "fsize-raised", "rlimit_fsize", limit_raised },
+    { "core-hard-raised", "rlimit_core", soft_below_hard },
+    { "memlock-unreadable", "rlimit_memlock", limits_unreadable },
+    { "hosts-mount-namespace", "mount_namespace", host_mount_ns },
+    { "hosts-ipc-namespace", "ipc_namespace", host_ipc_ns },
+    { "a-file-not-planned", "descriptors", leaked_file },
+    { "a-socket-not-qmp", "descriptors", leaked_socket },
+    { "an-unnamed-socket", "descriptors", unnamed_socket },
+    { "a-device-not-planned", "descriptors", other_node },
+    { "a-rogue-process", "processes", rogue_process },
+    { "shared-user-other-dms-are-expected", NULL, shared_users_other_dm },
+};
+
+static void run_row(void **state)
+{
+    const struct row *r = *state;
+    struct fixture x;
+    fixture_good(&x);
+    /* Most rows start from the whole good picture, sysfs mount included. */
+    if (r->breakit != node_missing && r->breakit != sysfs_not_a_mount &&
+        r->breakit != dropped_file && r->breakit != unrestricted_root)
+        with_sysfs(&x);
+    r->breakit(&x);
+    struct libdmr_audit a;
+    assert_int_equal(audit_judge(&x.exp, &x.obs, &a), 0);
+    size_t failed = 0;
+    for (size_t i = 0; i < a.n; i++) {
+        if (a.checks[i].ok)
+            continue;
+        failed++;
+        print_message("%s failed: %s\n", a.checks[i].name, a.checks[i].detail);
+        assert_non_null(r->fails);
+        assert_string_equal(a.checks[i].name, r->fails);
+    }
+    assert_int_equal(failed, r->fails ? 1 : 0);
+    for (size_t i = 0; i < a.n; i++)
+        free(a.checks[i].detail);
+    free(a.checks);
+    dm_pci_clear(&x.pci);
+    strv_clear(&x.resources);
+}
+
+int main(void)
+{
+    struct CMUnitTest tests[ELEMENTSOF(rows)];
+    for (size_t i = 0; i < ELEMENTSOF(rows); i++)
+        tests[i] = (struct CMUnitTest){ .name = rows[i].name, .test_func = run_row,
+                                        .initial_state = (void *)&rows[i] };
+    return cmocka_run_group_tests_name("audit judgement", tests, NULL, NULL);
+}

@@ -94,7 +94,10 @@ int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
     _cleanup_close_ int pidfd = proc_open(&s.dm);
     libdmr_qmp *q = NULL;
     int rc = 0;
-    if (pidfd < 0 || proc_exited(&s.dm, 0)) {
+    if (!s.expect_known) {
+        LOGD(ERROR, domid, "its state file predates the audit: nothing to hold it against");
+        rc = LIBDMR_ERROR_NI;
+    } else if (pidfd < 0 || proc_exited(&s.dm, 0)) {
         LOGD(ERROR, domid, "no device model is running (pid %d is gone)", (int)s.dm.pid);
         rc = LIBDMR_ERROR_NOTFOUND;
     } else if (libdmr_qmp_open(ctx, domid, &q)) {

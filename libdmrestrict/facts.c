@@ -48,6 +48,12 @@ void libdmr_facts_free(libdmr_facts *f)
 {
     if (!f)
         return;
+    facts_clear(f);
+    free(f);
+}
+
+void facts_clear(libdmr_facts *f)
+{
     free(f->domids_in_use);
     facts_user_clear(&f->device_model_user);
     facts_user_clear(&f->range_base);
@@ -63,7 +69,6 @@ void libdmr_facts_free(libdmr_facts *f)
         free(f->images[i].path);
     free(f->images);
     facts_pci_clear(f);
-    free(f);
 }
 
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,

@@ -254,6 +254,8 @@ int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
 int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config,
                      libdmr_facts *facts);
 void facts_pci_clear(libdmr_facts *facts);
+/* What libdmr_facts_free frees, for facts that live inside something else. */
+void facts_clear(libdmr_facts *facts);
 
 struct stat;
 /* The probe cache (facts_qemu_cache.c): 1 on a hit, 0 on a miss. */

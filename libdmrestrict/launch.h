@@ -70,7 +70,9 @@ struct dm_state {
     bool has_reaper;
     uid_t reaper_uid;
     struct dm_pci pci;     /* as pci-attach/-detach last left it */
-    /* What the audit holds the DM to, from its plan. */
+    /* What the audit holds the DM to, from its plan (unknown in a state
+     * file older than the audit). */
+    bool expect_known;
     bool restricted, sandbox, chroot_tmpfs;
     struct plan_rlimit rlimits[8];
     size_t n_rlimits;

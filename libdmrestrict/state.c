@@ -117,6 +117,7 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
 
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
 {
+    s->expect_known = true;
     s->restricted = p->restricted;
     s->sandbox = p->sandbox != NULL;
     s->chroot_tmpfs = p->chroot_contents.n && p->chroot_contents.v[0].kind == PLAN_CHROOT_TMPFS;
@@ -366,9 +367,14 @@ static int state_parse(const char *text, struct dm_state *s)
     s->dm_user = get_str(root, "dm_user");
     s->source = get_str(root, "source");
     const char *pci_path[] = { "pci", NULL }, *audit_path[] = { "audit", NULL };
-    int r = pci_parse(yajl_tree_get(root, pci_path, yajl_t_object), &s->pci);
-    if (!r)
-        r = expect_parse(yajl_tree_get(root, audit_path, yajl_t_object), s);
+    /* A state file from before the PCI record or the audit existed is still
+     * a domain: it can be listed and destroyed, not attached to or audited. */
+    yajl_val pci = yajl_tree_get(root, pci_path, yajl_t_any);
+    yajl_val expect = yajl_tree_get(root, audit_path, yajl_t_any);
+    int r = pci ? pci_parse(pci, &s->pci) : 0;
+    if (!r && expect)
+        r = expect_parse(expect, s);
+    s->expect_known = expect != NULL;
     yajl_tree_free(root);
     return !r && ok && s->name && s->qmp_path && s->log_path ? 0 : -EINVAL;
 }

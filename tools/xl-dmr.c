@@ -30,6 +30,7 @@ static const struct command {
     { "pci-detach", main_pci_detach, "pci-detach DOMAIN BDF" },
     { "pci-list", main_pci_list, "pci-list DOMAIN" },
     { "dm-audit", main_dm_audit, "dm-audit [--json] DOMAIN" },
+    { "host", main_host, "host check | host setup [--dry-run]" },
 };
 
 static void usage(FILE *out)

@@ -30,6 +30,7 @@ int main_pci_detach(struct xl_dmr *x, int argc, char **argv);
 int main_pci_list(struct xl_dmr *x, int argc, char **argv);
 
 int main_dm_audit(struct xl_dmr *x, int argc, char **argv);
+int main_host(struct xl_dmr *x, int argc, char **argv);
 
 /* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
 void print_json_error(int rc, const char *message);

@@ -204,6 +204,25 @@ int libdmr_audit_check(const libdmr_audit *audit, size_t i, const char **ret_nam
 int libdmr_audit_to_json(libdmr_ctx *ctx, const libdmr_audit *audit, char **ret_json);
 void libdmr_audit_free(libdmr_audit *audit);
 
+/* ---- the host: is it fit for restricted device models? --------------- */
+
+enum { LIBDMR_HOST_OK, LIBDMR_HOST_WARN, LIBDMR_HOST_FAIL };
+typedef struct libdmr_host_report libdmr_host_report;
+/* Each check of the host with its status, what was seen and the fix. */
+int libdmr_host_check(libdmr_ctx *ctx, libdmr_host_report **ret);
+size_t libdmr_host_report_count(const libdmr_host_report *report);
+int libdmr_host_report_item(const libdmr_host_report *report, size_t i, const char **ret_name,
+                            int *ret_status, const char **ret_detail, const char **ret_fix);
+bool libdmr_host_report_failed(const libdmr_host_report *report);
+void libdmr_host_report_free(libdmr_host_report *report);
+/*
+ * Create the users that are missing (xen-qemuuser-range-base at a base
+ * uid whose range meets nothing, xen-qemuuser-shared, xen-qemuuser-reaper)
+ * with adduser; with dry_run only say what would be run. *ret_lines: what
+ * was done and why, one line each; free each and the array.
+ */
+int libdmr_host_setup(libdmr_ctx *ctx, bool dry_run, char ***ret_lines, size_t *ret_n);
+
 /* ---- operate: QMP and the fd broker ---------------------------------- */
 
 /* A QMP connection to a domain's device model, for callers that keep one

@@ -260,14 +260,16 @@ static int judge_namespaces(const struct audit_expect *e, const struct audit_obs
 /* QEMU's own kinds of descriptor: it makes them itself, they name no file. */
 static const char *own_kind(const char *target)
 {
-    static const char *const kinds[] = {
-        "anon_inode:[eventfd]", "anon_inode:[signalfd]", "anon_inode:[eventpoll]",
-        "anon_inode:[timerfd]", "anon_inode:[io_uring]", "anon_inode:inotify",
-        "anon_inode:kvm-vm", "anon_inode:kvm-vcpu", "/dev/kvm", "/dev/null", "pipe:",
+    static const struct { const char *prefix, *label; } kinds[] = {
+        { "anon_inode:[eventfd]", "eventfd" }, { "anon_inode:[signalfd]", "signalfd" },
+        { "anon_inode:[eventpoll]", "epoll" }, { "anon_inode:[timerfd]", "timerfd" },
+        { "anon_inode:[io_uring]", "io_uring" }, { "anon_inode:inotify", "inotify" },
+        { "anon_inode:kvm-vm", "kvm-vm" }, { "anon_inode:kvm-vcpu", "kvm-vcpu" },
+        { "/dev/kvm", "/dev/kvm" }, { "/dev/null", "/dev/null" }, { "pipe:", "pipe" },
     };
     for (size_t i = 0; i < ELEMENTSOF(kinds); i++)
-        if (!strncmp(target, kinds[i], strlen(kinds[i])))
-            return kinds[i];
+        if (!strncmp(target, kinds[i].prefix, strlen(kinds[i].prefix)))
+            return kinds[i].label;
     return NULL;
 }
 
@@ -332,8 +334,9 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
                  f->socket_path ? " " : "", f->socket_path ? f->socket_path : "");
         }
     }
-    for (size_t k = 0, n = 0; k < n_own; k++)
-        note(own, sizeof(own), &n, "%s %zu", own_names[k], own_counts[k]);
+    for (size_t k = 0, off = 0; k < n_own && off < sizeof(own); k++)
+        off += snprintf(own + off, sizeof(own) - off, "%s%s %zu", k ? ", " : "", own_names[k],
+                        own_counts[k]);
     if (n_bad)
         return check_add(a, "descriptors", false, "%s", bad);
     return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "

@@ -223,31 +223,43 @@ static void observe_namespaces(pid_t pid, struct audit_observed *obs)
     obs->own_ipc_ns = ns_inode("self", "ipc");
 }
 
-/* The bound path of Unix socket inode ino, from the DM's /proc/PID/net/unix. */
-static char *unix_socket_path(const char *table, unsigned long ino)
+/* The bound paths of the DM's Unix sockets, from its /proc/PID/net/unix
+ * (Num RefCount Protocol Flags Type St Inode [Path]), read line by line:
+ * a host with many sockets has a long table. */
+static int socket_paths(pid_t pid, struct audit_observed *obs)
 {
-    for (const char *line = strchr(table, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/net/unix", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;  /* then no socket is known to be the QMP one: the check says so */
+    char *line = NULL;
+    size_t cap = 0;
+    int r = 0;
+    while (!r && getline(&line, &cap, f) > 0) {
         unsigned long inode;
         int path_at = 0;
-        /* Num RefCount Protocol Flags Type St Inode [Path] */
-        if (sscanf(line + 1, "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &path_at) < 1 ||
-            inode != ino)
+        if (sscanf(line, "%*s %*s %*s %*s %*s %*s %lu %n", &inode, &path_at) < 1 || !path_at)
             continue;
-        const char *path = line + 1 + path_at;
-        size_t len = strcspn(path, "\n");
-        return len ? strndup(path, len) : NULL;
+        for (size_t i = 0; i < obs->n_fds; i++) {
+            struct audit_fd *fd = &obs->fds[i];
+            unsigned long ino;
+            if (fd->socket_path || sscanf(fd->target, "socket:[%lu]", &ino) != 1 || ino != inode)
+                continue;
+            size_t len = strcspn(line + path_at, "\n");
+            if (len && !(fd->socket_path = strndup(line + path_at, len)))
+                r = -ENOMEM;
+        }
     }
-    return NULL;
+    free(line);
+    fclose(f);
+    return r;
 }
 
 static int observe_fds(pid_t pid, struct audit_observed *obs)
 {
-    char dir[64], unix_path[64];
+    char dir[64];
     snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-    snprintf(unix_path, sizeof(unix_path), "/proc/%d/net/unix", (int)pid);
-    _cleanup_free_ char *table = malloc(1 << 20);
-    if (!table || read_file(unix_path, table, 1 << 20))
-        return table ? 0 : -ENOMEM;
     DIR *d = opendir(dir);
     if (!d)
         return -errno;
@@ -274,13 +286,12 @@ static int observe_fds(pid_t pid, struct audit_observed *obs)
         if (stat(link, &st) == 0)
             *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
                                     .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino };
-        unsigned long ino;
-        if (sscanf(target, "socket:[%lu]", &ino) == 1)
-            f->socket_path = unix_socket_path(table, ino);
         if (!f->target)
             r = -ENOMEM;
     }
     closedir(d);
+    if (!r)
+        r = socket_paths(pid, obs);
     /* In fd order, for a report that reads like ls. */
     for (size_t i = 1; i < obs->n_fds; i++)
         for (size_t j = i; j > 0 && obs->fds[j - 1].fd > obs->fds[j].fd; j--) {

@@ -62,6 +62,10 @@ tap_check "... the host's node keeps its owner (root) and mode" \
     [ "$(stat -c '%u %a' "$fake/dev/vfio/20")" = "0 644" ]
 tap_check "... the host sees none of it: its chroot directory is empty, no mount of it" \
     bash -c "[ -z \"\$(ls -A /run/xl-dmr/qemu-root-3)\" ] && ! grep -q qemu-root-3 /proc/self/mountinfo"
+"$XL_DMR" dm-audit vf1 > "$work/audit"
+rc=$?
+tap_check "... dm-audit sees nodes no record explains: chroot_contents fails, exit 3" \
+    bash -c "[ $rc = 3 ] && grep -qE '^FAIL chroot_contents .*/dev/vfio/20 is not in the plan' $work/audit"
 "$HELPER" 3 0000:03:00.0 clear 2> "$work/err"
 rc=$?
 tap_check "fake sysfs: the entries taken out again: nodes, bind mount and the directories made for them" \
@@ -73,6 +77,8 @@ tap_check "fake sysfs: the whole attach runs to QEMU's vfio-pci, which needs a r
     bash -c "[ $rc = 1 ] && grep -q 'QMP: device_add failed: vfio 0000:03:00.0' $work/err"
 tap_check "... and everything is undone: state, the DM's chroot, QEMU's devices" [ "$before" = "$(snapshot)" ]
 tap_check "... the DM still runs" kill -0 "$pid"
+"$XL_DMR" dm-audit vf1 > "$work/audit"
+tap_check "... and dm-audit passes again" [ $? = 0 ]
 
 # iommufd (QEMU 9.0+, kernel 6.6+): the device's cdev and /dev/iommu are
 # handed over with getfd, nothing goes into the chroot.

@@ -73,6 +73,8 @@ tap_check "the guest sees it arrive" grep -q "XLDMR-PCI-ADDED.*8086:10d3" "$log"
 tap_check "pci-list: hostdev1 behind the spare port hp1, unpluggable, hot-plugged" \
     grep -qE '^[0-9a-f]{2}:[0-9a-f]{2}\.0 +0000:0b:00\.0 +hostdev1 +hp1 +yes +yes$' "$work/list1"
 tap_check "the record survives in the state directory" [ -f /run/xl-dmr/domains/1.pci.json ]
+"$XL_DMR" dm-audit hot1 > "$work/audit"
+tap_check "dm-audit after the attach: still restricted as planned" bash -c "[ $? = 0 ] && ! grep -q FAIL $work/audit"
 refused "attach with every spare port taken" "no free hot-plug root port" pci-attach hot1 0000:0c:00.0
 
 "$XL_DMR" pci-detach hot1 0000:0b:00.0 2> "$work/detach.err"

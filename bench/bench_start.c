@@ -7,12 +7,16 @@
  *      socket, fork/exec, QMP capabilities, cont, until query-status says
  *      running;
  *   B  `xl-dmr create CFG`, which does all that plus reading the config,
- *      looking at the host, planning, the reaper, the logger and the state.
+ *      looking at the host, planning, the reaper, the logger, the audit
+ *      and the state;
+ *   C  bare QEMU: the same launcher and argv without -chroot, -runas and
+ *      -sandbox, no chroot: what restriction itself costs.
  *
- * Runs alternate A, B, A, B...; each is destroyed before the next. Prints
- * the medians, their ratio and xl-dmr's own CPU time per start (itself and
- * the children it waits for: not QEMU, which it does not parent), and
- * writes them to the JSON file given.
+ * Runs alternate A, B, C, A, B, C...; each is destroyed before the next
+ * (B by `xl-dmr destroy`, whose own time, reaper included, is measured
+ * too). Prints medians, min and max, the ratios and xl-dmr's own CPU time
+ * per start (itself and the children it waits for: not QEMU, which it
+ * does not parent), and writes them to the JSON file given.
  *
  * Usage: bench_start XL_DMR CFG RUNS OUT.json   (root, in a namespace
  * whose passwd has xen-qemuuser-range-base: see bench/run)
@@ -95,13 +99,33 @@ static int load_plan(const char *xl_dmr, const char *cfg, char ***ret_argv, char
     return 0;
 }
 
-/* A: the least a launcher must do for the same restricted QEMU. */
+/* The plan's argv without what restricts QEMU: -chroot, -runas, -run-with, -sandbox. */
+static char **bare_argv(char **argv)
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **v = calloc(n + 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (argv[i + 1] && (!strcmp(argv[i], "-chroot") || !strcmp(argv[i], "-runas") ||
+                            !strcmp(argv[i], "-run-with") || !strcmp(argv[i], "-sandbox"))) {
+            i++;
+            continue;
+        }
+        v[k++] = argv[i];
+    }
+    return v;
+}
+
+/* A and C: the least a launcher must do for the same QEMU (C: no chroot). */
 static int minimal_start(libdmr_ctx *ctx, char **argv, const char *qmp_path,
                          const char *chroot, double *wall_ms, pid_t *ret_pid)
 {
     double t0 = now_ms();
     mkdir("/run/xl-dmr", 0755);
-    mkdir(chroot, 0);
+    if (chroot)
+        mkdir(chroot, 0);
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     strcpy(sa.sun_path, qmp_path);
     unlink(qmp_path);
@@ -156,8 +180,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot get the plan from %s create -n --json %s\n", xl_dmr, cfg);
         return 1;
     }
+    char **plain = bare_argv(dm_argv);
     double *a = calloc(runs, sizeof(double)), *b = calloc(runs, sizeof(double));
-    double *cpu = calloc(runs, sizeof(double));
+    double *c = calloc(runs, sizeof(double)), *cpu = calloc(runs, sizeof(double));
+    double *destroy_ms = calloc(runs, sizeof(double));
     for (int i = 0; i < runs; i++) {
         pid_t pid;
         if (minimal_start(ctx, dm_argv, qmp_path, chroot, &a[i], &pid)) {
@@ -170,22 +196,42 @@ int main(int argc, char **argv)
 
         char *create[] = { (char *)xl_dmr, "create", (char *)cfg, NULL };
         char *destroy[] = { (char *)xl_dmr, "destroy", "1", NULL };
-        double wall, unused;
-        if (run(create, &b[i], &cpu[i]) || run(destroy, &wall, &unused)) {
+        double unused;
+        if (run(create, &b[i], &cpu[i]) || run(destroy, &destroy_ms[i], &unused)) {
             fprintf(stderr, "xl-dmr create/destroy failed\n");
             return 1;
         }
+
+        if (minimal_start(ctx, plain, qmp_path, NULL, &c[i], &pid)) {
+            fprintf(stderr, "bare QEMU failed\n");
+            return 1;
+        }
+        waitpid(pid, NULL, 0);
+        unlink(qmp_path);
+        rmdir("/run/xl-dmr");
     }
-    double ma = median(a, runs), mb = median(b, runs), mc = median(cpu, runs);
-    printf("starts until running, medians of %d: minimal launcher %.1f ms, xl-dmr create %.1f ms\n",
-           runs, ma, mb);
-    printf("ratio xl-dmr / minimal: %.3f (goal <= 1.05)\n", mb / ma);
-    printf("xl-dmr CPU per start: %.2f ms (goal <= 2 ms)\n", mc);
+    struct stats sa = stats_of(a, runs), sb = stats_of(b, runs), sc = stats_of(c, runs);
+    struct stats scpu = stats_of(cpu, runs), sd = stats_of(destroy_ms, runs);
+    printf("starts until running, n=%d, median (min-max): bare QEMU %.1f (%.1f-%.1f) ms, "
+           "minimal restricted launcher %.1f (%.1f-%.1f) ms, xl-dmr create %.1f (%.1f-%.1f) ms\n",
+           runs, sc.median, sc.min, sc.max, sa.median, sa.min, sa.max, sb.median, sb.min, sb.max);
+    printf("ratio xl-dmr / minimal restricted: %.3f (goal <= 1.05); / bare QEMU: %.3f\n",
+           sb.median / sa.median, sb.median / sc.median);
+    printf("xl-dmr CPU per start: %.2f ms (%.2f-%.2f) (goal <= 2 ms)\n", scpu.median, scpu.min,
+           scpu.max);
+    printf("xl-dmr destroy, reaper included: median %.1f ms, max %.1f ms (goal <= 10 ms)\n",
+           sd.median, sd.max);
     FILE *f = fopen(out, "w");
     if (f) {
-        fprintf(f, "{\"runs\": %d, \"minimal_ms\": %.3f, \"xl_dmr_ms\": %.3f, \"ratio\": %.4f, "
-                   "\"xl_dmr_cpu_ms\": %.3f, \"goals\": {\"ratio\": 1.05, \"xl_dmr_cpu_ms\": 2}}\n",
-                runs, ma, mb, mb / ma, mc);
+#define ST(x) "{\"median\": %.3f, \"min\": %.3f, \"max\": %.3f}"
+        fprintf(f, "{\"runs\": %d, \"bare_ms\": " ST() ", \"minimal_ms\": " ST()
+                   ", \"xl_dmr_ms\": " ST() ", \"ratio\": %.4f, \"ratio_bare\": %.4f, "
+                   "\"xl_dmr_cpu_ms\": " ST() ", \"destroy_ms\": " ST() ", "
+                   "\"goals\": {\"ratio\": 1.05, \"xl_dmr_cpu_ms\": 2, \"destroy_ms\": 10}}\n",
+                runs, sc.median, sc.min, sc.max, sa.median, sa.min, sa.max, sb.median, sb.min,
+                sb.max, sb.median / sa.median, sb.median / sc.median, scpu.median, scpu.min,
+                scpu.max, sd.median, sd.min, sd.max);
+#undef ST
         fclose(f);
     }
     libdmr_ctx_free(ctx);

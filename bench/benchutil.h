@@ -26,4 +26,15 @@ static inline double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Median, min and max of v (sorted in place). */
+struct stats {
+    double median, min, max;
+};
+
+static inline struct stats stats_of(double *v, int n)
+{
+    double m = median(v, n);
+    return (struct stats){ .median = m, .min = v[0], .max = v[n - 1] };
+}
+
 #endif

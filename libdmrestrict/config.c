@@ -496,6 +496,14 @@ int config_pci_spec_parse(libdmr_ctx *ctx, const char *spec, bool domain_default
     return rc;
 }
 
+int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused)
+{
+    if (!ctx || !config)
+        return LIBDMR_ERROR_INVAL;
+    config->paused = paused;
+    return 0;
+}
+
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,
                             uint32_t domid)
 {

@@ -142,6 +142,7 @@ struct libdmr_config {
     struct libdmr_pci_dev *pci;
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
+    bool paused;                   /* leave the guest paused (xl create -p) */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
 };
 
@@ -397,6 +398,7 @@ struct libdmr_plan {
     size_t n_pci;
     bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
     bool pci_guest_unplug;         /* the default for devices attached later */
+    bool paused;                   /* the guest is left paused after the start */
     int iommufd_fd;                /* QEMU's descriptor of /dev/iommu; 0: none */
     bool qemu_iommufd;             /* this QEMU's vfio-pci takes descriptors */
     struct plan_port *hotplug_ports;

@@ -134,7 +134,8 @@ static int start_guest(struct launch *l, const struct dm_state *s)
     if (!rc)
         rc = audit_before_cont(l, s, q);
     yajl_val status = NULL;
-    if (!rc)
+    bool paused = l->plan->paused;
+    if (!rc && !paused)
         rc = qmp_execute(q, "cont", NULL, QMP_TIMEOUT_MS, NULL);
     if (!rc)
         rc = qmp_execute(q, "query-status", NULL, QMP_TIMEOUT_MS, &status);
@@ -142,8 +143,12 @@ static int start_guest(struct launch *l, const struct dm_state *s)
         const char *path[] = { "status", NULL };
         yajl_val value = yajl_tree_get(status, path, yajl_t_string);
         const char *state = value ? YAJL_GET_STRING(value) : NULL;
-        if (!state || strcmp(state, "running")) {
-            LOGD(ERROR, l->plan->domid, "the guest is not running after cont");
+        /* -S leaves a guest that never ran in "prelaunch". */
+        bool as_planned = state && (paused ? !strcmp(state, "prelaunch") || !strcmp(state, "paused")
+                                           : !strcmp(state, "running"));
+        if (!as_planned) {
+            LOGD(ERROR, l->plan->domid, "the guest is %s, not %s", state ? state : "in no state",
+                 paused ? "paused" : "running after cont");
             rc = LIBDMR_ERROR_QEMU_API;
         }
     }

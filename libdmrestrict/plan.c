@@ -139,6 +139,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     p->domid = f->domid;
     p->memory_mb = c->memory_mb;
     p->vcpus = c->vcpus;
+    p->paused = c->paused;
     if (!(p->name = strdup(c->name)))
         return -ENOMEM;
     if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)

@@ -212,6 +212,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     bool qemu = p->backend == LIBDMR_BACKEND_QEMU;
     json_kstr(g, "machine", qemu ? plan_machine_name(p->machine) : NULL);
     json_kstr(g, "accel", qemu ? plan_accel_name(p->accel) : NULL);
+    json_kbool(g, "paused", p->paused);
     json_identity(g, p);
     json_confinement(g, p);
     json_resources(g, p);

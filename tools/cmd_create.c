@@ -15,6 +15,7 @@
 
 struct create_opts {
     bool dry_run;
+    bool paused;
     bool json;
     unsigned long domid;     /* 0: lowest free */
     const char *facts_file;
@@ -34,6 +35,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
 {
     static const struct option longopts[] = {
         { "dryrun", no_argument, NULL, 'n' },
+        { "paused", no_argument, NULL, 'p' },
         { "json", no_argument, NULL, 'j' },
         { "domid", required_argument, NULL, 'd' },
         { "facts", required_argument, NULL, 'f' },
@@ -44,14 +46,15 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
     int c;
     optind = 1;
     opterr = 0;  /* one line of our own instead of getopt's */
-    while ((c = getopt_long(argc, argv, "+nh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+nph", longopts, NULL)) != -1) {
         switch (c) {
         case 'n': o->dry_run = true; break;
+        case 'p': o->paused = true; break;
         case 'j': o->json = true; break;
         case 'd': domid = optarg; break;
         case 'f': o->facts_file = optarg; break;
         case 'h':
-            printf("Usage: xl-dmr create [-n] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
+            printf("Usage: xl-dmr create [-n] [-p] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
             exit(EXIT_OK);
         default:
             usage_error("create", "unknown option or missing argument: %s", argv[optind - 1]);
@@ -114,6 +117,8 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
                                 o.n_overrides, &config);
     if (!rc && o.domid)
         rc = libdmr_config_set_domid(x->ctx, config, o.domid);
+    if (!rc && o.paused)
+        rc = libdmr_config_set_paused(x->ctx, config, true);
     if (!rc && !o.dry_run) {
         /* Facts, plan and launch under one lock, in the library. */
         rc = libdmr_domain_create_config(x->ctx, config, &plan);

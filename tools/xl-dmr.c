@@ -18,7 +18,7 @@ static const struct command {
     int (*main)(struct xl_dmr *x, int argc, char **argv);
     const char *summary;
 } commands[] = {
-    { "create", main_create, "create [-n] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
+    { "create", main_create, "create [-n] [-p] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
     { "destroy", main_destroy, "destroy NAME|DOMID" },
     { "list", main_list, "list [--json]" },
     { "cd-insert", main_cd_insert, "cd-insert DOMAIN VDEV [raw:]TARGET" },

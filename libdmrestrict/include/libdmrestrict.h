@@ -93,6 +93,8 @@ int libdmr_config_load(libdmr_ctx *ctx, const char *path,
 void libdmr_config_free(libdmr_config *config);
 
 /* Ask for a domid (1..32751) instead of the lowest free one. */
+/* Leave the guest paused once its device model is up (xl create -p). */
+int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused);
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,
                             uint32_t domid);
 

@@ -89,6 +89,11 @@ caught no-runas uid "started without the user change"
 caught no-sandbox seccomp "started without -sandbox"
 caught leaky descriptors "given a descriptor the plan does not list"
 caught small-fsize rlimit_fsize "with a limit not the plan's"
+"$XL_DMR" create -p --domid 1 "$work/a.cfg" 2>/dev/null
+tap_check "create -p: audited, then left paused (QEMU says prelaunch)" \
+    bash -c "python3 $srcdir/tests/lib/qmp.py /run/xl-dmr/qmp-1.sock query-status | grep -q prelaunch"
+"$XL_DMR" destroy aud1
+
 # Last, since the DM killed here stays a zombie until pid 1 reaps it.
 "$XL_DMR" create --domid 1 "$work/a.cfg" 2>/dev/null
 pid=$(json_get /run/xl-dmr/domains/1.json 'd["dm_pid"]')

@@ -29,6 +29,7 @@ struct launch {
     int log_write;
     struct proc_ref logger, dm;
     char log_path[512];
+    int *lock;             /* the host-wide lock, let go while QEMU starts */
 };
 
 static int open_qmp_listener(struct launch *l, const struct plan_resource *res)
@@ -178,6 +179,9 @@ static void rollback(struct launch *l)
     libdmr_ctx *ctx = l->ctx;
     const libdmr_plan *p = l->plan;
     close_resources(l);
+    /* The reaper and the state directory are the lock's. */
+    if (*l->lock < 0)
+        *l->lock = run_lock(ctx);
     if (l->dm.pid > 0)
         proc_wait_exit(ctx, &l->dm, 0, true);
     if (l->logger.pid > 0)
@@ -220,7 +224,36 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
     return rc;
 }
 
-static int launch_steps(struct launch *l)
+/* What the state says, and what the audit holds the DM to (borrowing the
+ * plan's strings; s->pci and s->resources are the caller's to clear). */
+static int state_for(struct launch *l, struct dm_state *s)
+{
+    const libdmr_plan *p = l->plan;
+    *s = (struct dm_state){
+        .domid = p->domid, .name = p->name, .dm = l->dm,
+        .logger = l->logger, .qmp_path = p->resources[0].path, .chroot = p->chroot,
+        .log_path = l->log_path, .dm_uid = p->id.uid, .dm_gid = p->id.gid,
+        .dm_user = p->id.user, .source = (char *)plan_source_name(p->id.source),
+        .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
+        .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
+    };
+    int r = dm_pci_from_plan(p, &s->pci);
+    return r ? r : state_expect_from_plan(s, p);
+}
+
+static void state_for_clear(struct dm_state *s)
+{
+    dm_pci_clear(&s->pci);
+    strv_clear(&s->resources);
+}
+
+/*
+ * Under the lock: the domid, name and uid still free, the uid's leftovers
+ * killed (reapers must not overlap), and the domain reserved by its state
+ * file, marked starting. Then the lock is let go, so other creates need
+ * not wait for this QEMU to start.
+ */
+static int reserve(struct launch *l, struct dm_state *s)
 {
     libdmr_ctx *ctx = l->ctx;
     const libdmr_plan *p = l->plan;
@@ -238,52 +271,65 @@ static int launch_steps(struct launch *l)
             LOGD(NOTICE, p->domid, "killed %d process(es) left with uid %u before "
                  "starting the device model: %s", killed, (unsigned)p->id.uid, pids);
     }
-    if (p->chroot) {
-        int r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
-        if (r)
-            return libdmr_error_from_errno(r);
-        l->chroot_made = true;
-    }
-    int r = open_resources(l);
+    s->starting = true;
+    int r = proc_self(&s->creator);
     if (!r)
-        r = logger_start(ctx, p->domid, l->log_path, &l->log_write, &l->logger);
-    if (!r)
-        r = spawn_dm(ctx, p, l->fds, l->log_write, &l->dm);
-    /* QEMU holds its own copies now (or failed to start). */
-    close_resources(l);
-    if (r) {
-        if (r == -ESRCH) {
-            report_dm_death(l);
-            return LIBDMR_ERROR_FAIL;  /* it died: not a missing thing */
-        }
+        r = state_write(ctx, s, p);
+    if (r)
         return libdmr_error_from_errno(r);
+    l->state_written = true;
+    *l->lock = safe_close(*l->lock);
+    return 0;
+}
+
+static int launch_steps(struct launch *l)
+{
+    libdmr_ctx *ctx = l->ctx;
+    const libdmr_plan *p = l->plan;
+    struct dm_state s;
+    int r = state_for(l, &s);
+    int rc = r ? libdmr_error_from_errno(r) : reserve(l, &s);
+    if (!rc && p->chroot) {
+        r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
+        if (r)
+            rc = libdmr_error_from_errno(r);
+        l->chroot_made = !r;
     }
-    /* What the state will say, and what the audit holds the DM to. */
-    struct dm_state s = {
-        .domid = p->domid, .name = p->name, .dm = l->dm,
-        .logger = l->logger, .qmp_path = p->resources[0].path, .chroot = p->chroot,
-        .log_path = l->log_path, .dm_uid = p->id.uid, .dm_gid = p->id.gid,
-        .dm_user = p->id.user, .source = (char *)plan_source_name(p->id.source),
-        .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
-        .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
-    };
-    r = dm_pci_from_plan(p, &s.pci);
-    if (!r)
-        r = state_expect_from_plan(&s, p);
-    rc = r ? libdmr_error_from_errno(r) : start_guest(l, &s);
-    if (rc)
-        report_dm_death(l);
-    else if ((r = state_write(ctx, &s, p)))
+    if (!rc) {
+        r = open_resources(l);
+        if (!r)
+            r = logger_start(ctx, p->domid, l->log_path, &l->log_write, &l->logger);
+        if (!r)
+            r = spawn_dm(ctx, p, l->fds, l->log_write, &l->dm);
+        /* QEMU holds its own copies now (or failed to start). */
+        close_resources(l);
+        if (r == -ESRCH)
+            report_dm_death(l);
+        if (r)
+            rc = r == -ESRCH ? LIBDMR_ERROR_FAIL /* it died: not a missing thing */
+                             : libdmr_error_from_errno(r);
+    }
+    if (!rc) {
+        s.dm = l->dm;
+        s.logger = l->logger;
+        rc = start_guest(l, &s);
+        if (rc)
+            report_dm_death(l);
+    }
+    /* The lock again, to say the domain is there (or to undo it). */
+    if (!rc && *l->lock < 0 && (*l->lock = run_lock(ctx)) < 0)
+        rc = libdmr_error_from_errno(*l->lock);
+    s.starting = false;
+    if (!rc && (r = state_write(ctx, &s, p)))
         rc = libdmr_error_from_errno(r);
-    else
-        l->state_written = true;
-    dm_pci_clear(&s.pci);
-    strv_clear(&s.resources);
+    state_for_clear(&s);
     return rc;
 }
 
-/* Carry a plan out; the caller holds run_lock. */
-static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan)
+/* Carry a plan out; the caller holds run_lock in *lock, which is let go
+ * while QEMU starts and held again when this returns (unless it could not
+ * be taken again: then *lock is negative). */
+static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock)
 {
     if (plan->verdict.refusal_rc) {
         LOGD(ERROR, plan->domid, "%s", plan->verdict.refusal);
@@ -293,7 +339,7 @@ static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan)
         LOGD(ERROR, plan->domid, "launching on the xen backend is not implemented yet");
         return LIBDMR_ERROR_NI;
     }
-    struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1 };
+    struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1, .lock = lock };
     snprintf(l.log_path, sizeof(l.log_path), LIBDMR_LOG_DIR "/qemu-dm-%s.log", plan->name);
     l.fds = malloc(plan->n_resources * sizeof(*l.fds));
     if (!l.fds)
@@ -314,8 +360,8 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     _cleanup_close_ int lock = run_lock(ctx);
     if (lock < 0)
         return libdmr_error_from_errno(lock);
-    int rc = create_locked(ctx, plan);
-    if (rc)
+    int rc = create_locked(ctx, plan, &lock);
+    if (rc && lock >= 0)
         run_dirs_release();
     return rc;
 }
@@ -338,8 +384,8 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     if (!rc)
         rc = libdmr_plan_check(ctx, plan);  /* notices and warnings, or the refusal */
     if (!rc)
-        rc = create_locked(ctx, plan);
-    if (rc)
+        rc = create_locked(ctx, plan, &lock);
+    if (rc && lock >= 0)
         run_dirs_release();
     libdmr_facts_free(facts);
     if (ret_plan && !rc)
@@ -360,6 +406,15 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
     int r = state_read(ctx, domid, &s);
     if (r)
         return libdmr_error_from_errno(r);
+    /* A create still starting it owns it; one that died left a reservation
+     * (and maybe a DM it never recorded: killed by uid below). */
+    _cleanup_close_ int creator = s.starting ? proc_open(&s.creator) : -EBADF;
+    if (creator >= 0 && !proc_exited(&s.creator, 0)) {
+        LOGD(ERROR, domid, "domain %u is being created (by pid %d); destroy it once it runs",
+             domid, (int)s.creator.pid);
+        state_clear(&s);
+        return LIBDMR_ERROR_BUSY;
+    }
     /* Ask first (QEMU may close the connection instead of answering);
      * a DM that already died has nothing to be asked. */
     struct libdmr_qmp *q = NULL;

@@ -28,6 +28,7 @@ struct proc_ref {
     uint64_t start;        /* /proc/<pid>/stat starttime */
 };
 int proc_start_time(pid_t pid, uint64_t *ret);
+int proc_self(struct proc_ref *ret);
 int proc_open(const struct proc_ref *p);           /* pidfd, or -ESRCH */
 /* Has it exited (a zombie counts), or does it within timeout_ms? */
 bool proc_exited(const struct proc_ref *p, int timeout_ms);
@@ -70,6 +71,8 @@ struct dm_state {
     bool has_reaper;
     uid_t reaper_uid;
     struct dm_pci pci;     /* as pci-attach/-detach last left it */
+    bool starting;         /* reserved by a create still starting its DM */
+    struct proc_ref creator;  /* that create */
     /* What the audit holds the DM to, from its plan (unknown in a state
      * file older than the audit). */
     bool expect_known;

@@ -45,6 +45,12 @@ int proc_start_time(pid_t pid, uint64_t *ret)
     return 0;
 }
 
+int proc_self(struct proc_ref *ret)
+{
+    ret->pid = getpid();
+    return proc_start_time(ret->pid, &ret->start);
+}
+
 int proc_open(const struct proc_ref *p)
 {
     if (p->pid <= 0)

@@ -156,7 +156,7 @@ static void expect_gen(yajl_gen g, const struct dm_state *s)
     yajl_gen_map_close(g);
 }
 
-/* name in the state directory, replaced whole: write, fsync, rename. */
+/* name in the state directory, replaced whole: write, rename. */
 static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const char *text)
 {
     char tmp[64];
@@ -165,8 +165,9 @@ static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const
     _cleanup_close_ int fd = dirfd < 0 ? -1 :
         openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
     size_t len = strlen(text);
-    if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ||
-        renameat(dirfd, tmp, dirfd, name) < 0) {
+    /* No fsync: /run does not outlive a boot, and the rename alone shows
+     * readers a whole file, the old or the new. */
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len || renameat(dirfd, tmp, dirfd, name) < 0) {
         LOGED(ERROR, domid, "writing the state file %s/%s", LIBDMR_STATE_DIR, name);
         if (dirfd >= 0)
             unlinkat(dirfd, tmp, 0);
@@ -197,6 +198,9 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     json_kstr(g, "dm_user", s->dm_user);
     json_kstr(g, "source", s->source);
     json_kbool(g, "kill_by_uid", s->kill_by_uid);
+    json_kbool(g, "starting", s->starting);
+    json_kint(g, "creator_pid", s->creator.pid);
+    json_kint(g, "creator_start", (long long)s->creator.start);
     json_key(g, "reaper_uid");
     if (s->has_reaper)
         yajl_gen_integer(g, s->reaper_uid);
@@ -360,6 +364,10 @@ static int state_parse(const char *text, struct dm_state *s)
     s->has_reaper = has_reaper;
     const char *kpath[] = { "kill_by_uid", NULL };
     s->kill_by_uid = YAJL_IS_TRUE(yajl_tree_get(root, kpath, yajl_t_true));
+    s->starting = get_bool(root, "starting");
+    bool has_creator = true;
+    s->creator.pid = get_int(root, "creator_pid", &has_creator);
+    s->creator.start = get_int(root, "creator_start", &has_creator);
     s->name = get_str(root, "name");
     s->qmp_path = get_str(root, "qmp");
     s->chroot = get_str(root, "chroot");

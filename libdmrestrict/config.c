@@ -5,8 +5,10 @@
  * ignored. Values are checked here, decisions are made in the planner.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <libxlutil.h>
 
@@ -339,6 +341,32 @@ static int pci_split_spec(struct cfg_reader *rd, const char *spec,
     return 0;
 }
 
+/*
+ * Xen 4.17's BDF parser (parse_bdf in libxlu_pci.c) sscanf()s "%x:%x:%x.%n"
+ * and then advances by n even when the '.' did not match, so n was never
+ * set: "0000:03:00/x" makes it read through a wild pointer (fuzzing found
+ * it). Only that shape is refused here, where a BDF may stand: the
+ * positional one and a bdf= value; libxlutil still parses the rest.
+ */
+static bool bdf_safe_for_libxlutil(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdefABCDEF:");
+    size_t colons = 0;
+    for (size_t i = 0; i < n; i++)
+        colons += s[i] == ':';
+    return (colons != 1 && colons != 2) || s[n] == '.';
+}
+
+static bool spec_safe_for_libxlutil(const char *spec)
+{
+    if (!bdf_safe_for_libxlutil(spec))
+        return false;
+    for (const char *p = strstr(spec, "bdf="); p; p = strstr(p + 1, "bdf="))
+        if ((p == spec || p[-1] == ',') && !bdf_safe_for_libxlutil(p + 4))
+            return false;
+    return true;
+}
+
 static int read_one_pci(struct cfg_reader *rd, const char *spec,
                         bool domain_default, struct libdmr_pci_dev *out)
 {
@@ -347,6 +375,8 @@ static int read_one_pci(struct cfg_reader *rd, const char *spec,
     int rc = pci_split_spec(rd, spec, &libxl_spec, &out->guest_unplug);
     if (rc)
         return rc;
+    if (!spec_safe_for_libxlutil(libxl_spec))
+        return reader_fail(rd, "bad pci specification \"%s\"", spec);
     libxl_device_pci p;
     libxl_device_pci_init(&p);
     if (xlu_pci_parse_spec_string(rd->xlu, &p, libxl_spec)) {
@@ -407,6 +437,47 @@ static int read_pci(struct cfg_reader *rd, libdmr_config *c)
     return 0;
 }
 
+#define CFG_SIZE_MAX (1u << 20)
+
+/*
+ * The cfg's bytes, read here rather than by libxlutil: Xen 4.17's lexer
+ * asserts (and so aborts the caller) on a NUL byte inside a string, which
+ * fuzzing found; a cfg is text, so any NUL is refused first.
+ */
+static int read_cfg_file(libdmr_ctx *ctx, const char *path, char **ret, size_t *ret_len)
+{
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        LOGE(ERROR, "%s: cannot read config file", path);
+        return errno == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_INVAL;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > CFG_SIZE_MAX) {
+        LOG(ERROR, "%s: not a config file (%s)", path,
+            S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
+        return LIBDMR_ERROR_INVAL;
+    }
+    char *buf = malloc(st.st_size + 1);
+    if (!buf)
+        return LIBDMR_ERROR_NOMEM;
+    ssize_t n = read(fd, buf, st.st_size);
+    if (n < 0) {
+        LOGE(ERROR, "%s: cannot read config file", path);
+        free(buf);
+        return LIBDMR_ERROR_INVAL;
+    }
+    const char *nul = memchr(buf, '\0', n);
+    if (nul) {
+        LOG(ERROR, "%s: a NUL byte at offset %zu: not a config file", path, (size_t)(nul - buf));
+        free(buf);
+        return LIBDMR_ERROR_INVAL;
+    }
+    buf[n] = '\0';
+    *ret = buf;
+    *ret_len = n;
+    return 0;
+}
+
 static int reader_open(struct cfg_reader *rd, const char *path,
                        const char *const *overrides, size_t n_overrides)
 {
@@ -417,7 +488,12 @@ static int reader_open(struct cfg_reader *rd, const char *path,
     rd->xlu = xlu_cfg_init(rd->report, path);
     if (!rd->xlu)
         return LIBDMR_ERROR_NOMEM;
-    int r = xlu_cfg_readfile(rd->xlu, path);
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_cfg_file(ctx, path, &text, &len);
+    if (r)
+        return r;
+    r = xlu_cfg_readdata(rd->xlu, text, len);
     if (r == EINVAL) {  /* a syntax error: libxlutil names file and line */
         char complaint[256];
         const char *c = reader_complaint(rd, complaint, sizeof(complaint));

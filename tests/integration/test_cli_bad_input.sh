@@ -47,6 +47,10 @@ bad "domid not a number" 1 "must be 1..32751" create -n --json --domid 7x "$work
 bad "unknown backend" 1 "unknown dm_backend \"vmware\"" create -n --json "$work/good.cfg" 'dm_backend="vmware"'
 bad "unknown machine" 1 "unknown machine \"microvm\"" create -n --json "$work/good.cfg" 'machine="microvm"'
 bad "missing config file" 1 "cannot read config file" create -n --json "$work/nope.cfg"
+# Fuzzing found that libxlutil aborts on a NUL byte inside a string.
+printf 'name = "a\0b"\n' > "$work/nul.cfg"
+bad "a NUL byte in the cfg (libxlutil would abort)" 1 "a NUL byte at offset 9" create -n --json "$work/nul.cfg"
+bad "a directory as the cfg" 1 "not a config file (not a regular file)" create -n --json "$work"
 bad "pc cannot forbid unplug for some devices only" 1 "only for the whole root bus" create -n --json "$work/good.cfg" 'machine="pc"' "pci=['01:00.0,guest_unplug=0', '02:00.0']"
 bad "@VSLOT contradicts guest_unplug=1" 1 "integrated endpoint the guest cannot unplug" create -n --json "$work/good.cfg" "pci=['01:00.0@4,guest_unplug=1']"
 bad "hda and xvda share an IDE position" 1 "would share one IDE position" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hda,rw', '$work/good.cfg,raw,xvda,rw']"

@@ -183,6 +183,11 @@ static const struct bad bad_inputs[] = {
       LIBDMR_ERROR_INVAL, "multi-function '*'" },
     { "pci-vslot-0", "name=\"g\"\npci=['01:00.0@0']\n", NULL,
       LIBDMR_ERROR_INVAL, "@0 (the host bridge's slot) is not supported" },
+    /* libxlutil 4.17 reads through a wild pointer on these (fuzzing). */
+    { "pci-bdf-without-function", "name=\"g\"\npci=['0000:03:00/install.iso,raw']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad pci specification" },
+    { "pci-bdf-key-without-function", "name=\"g\"\npci=['bdf=03:00x']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad pci specification" },
     { "pci-listed-twice", "name=\"g\"\npci=['01:00.0', '0000:01:00.0']\n", NULL,
       LIBDMR_ERROR_INVAL, "device listed twice" },
     { "pci-guest-unplug-domain-bad", "name=\"g\"\npci_guest_unplug=\"no\"\n", NULL,

@@ -128,6 +128,9 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
             logger_main(3, 4, name);
         }
         (void)!write(pid_pipe[1], &child, sizeof(child));
+        /* _exit runs no cleanup: free what this copy of the parent holds. */
+        free(dir_copy);
+        free(name_copy);
         _exit(0);
     }
     safe_close(pipefd[0]);

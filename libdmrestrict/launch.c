@@ -40,22 +40,21 @@ static int open_qmp_listener(struct launch *l, const struct plan_resource *res)
         return -ENAMETOOLONG;
     strcpy(sa.sun_path, res->path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
     /* A stale socket of a domid that is free now is ours to replace. */
-    if (unlink(res->path) < 0 && errno != ENOENT) {
+    if (fd < 0 || (unlink(res->path) < 0 && errno != ENOENT)) {
+        LOGED(ERROR, l->plan->domid, "creating the QMP socket %s", res->path);
         safe_close(fd);
         return -errno;
     }
     mode_t old = umask(0177);
     int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
+    l->qmp_bound = r == 0;  /* the file is there from now on, listening or not */
     if (r < 0 || listen(fd, 1) < 0) {
         LOGED(ERROR, l->plan->domid, "creating the QMP socket %s", res->path);
         safe_close(fd);
         return -errno;
     }
-    l->qmp_bound = true;
     return fd;
 }
 
@@ -371,8 +370,9 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
 {
     if (!ctx || !config)
         return LIBDMR_ERROR_INVAL;
-    /* Facts, plan and launch under one lock: the lowest free domid the
-     * facts find is still free when the domain takes it. */
+    /* Facts, plan and reservation under the lock: the lowest free domid
+     * the facts find is still free when the domain takes it. */
+    ctx->last_error[0] = '\0';
     _cleanup_close_ int lock = run_lock(ctx);
     if (lock < 0)
         return libdmr_error_from_errno(lock);
@@ -387,6 +387,9 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
         rc = create_locked(ctx, plan, &lock);
     if (rc && lock >= 0)
         run_dirs_release();
+    /* Every failure says why; one that said nothing is still one line. */
+    if (rc && !ctx->last_error[0])
+        LOG(ERROR, "creating the domain failed: %s", libdmr_strerror(rc));
     libdmr_facts_free(facts);
     if (ret_plan && !rc)
         *ret_plan = plan;

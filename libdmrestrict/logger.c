@@ -101,9 +101,12 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
         return -EPERM;
     }
     int pipefd[2], pid_pipe[2];
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        LOGED(ERROR, domid, "starting the log process: a pipe");
         return -errno;
+    }
     if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
+        LOGED(ERROR, domid, "starting the log process: a pipe");
         safe_close(pipefd[0]);
         safe_close(pipefd[1]);
         return -errno;

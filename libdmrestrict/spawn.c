@@ -108,9 +108,12 @@ int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
              int out_fd, struct proc_ref *ret)
 {
     int pid_pipe[2], status_pipe[2];
-    if (pipe2(pid_pipe, O_CLOEXEC) < 0)
+    if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
+        LOGED(ERROR, plan->domid, "starting the device model: a pipe");
         return -errno;
+    }
     if (pipe2(status_pipe, O_CLOEXEC) < 0) {
+        LOGED(ERROR, plan->domid, "starting the device model: a pipe");
         safe_close(pid_pipe[0]);
         safe_close(pid_pipe[1]);
         return -errno;

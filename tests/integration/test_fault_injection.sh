@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Fault injection: every call of each fallible function a restricted
+# create makes (open, openat, socket, bind, listen, connect, mkdir,
+# mkdirat, pipe2, fork, write, read, renameat, flock, unshare, mount,
+# send, sendmsg) is made to fail in turn, through an LD_PRELOAD shim
+# (tests/fault/fault.c). After each: either a clear error and nothing
+# left (no DM, no process with its uid, no /run/xl-dmr, no log process),
+# and the same create then succeeds; or, where the failure is tolerated,
+# a domain that passes dm-audit.
+set -u
+. "$srcdir/tests/lib/tap.sh"
+. "$srcdir/tests/lib/userns.sh"
+userns_enter "$@"
+XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
+SHIM=$builddir/tests/fault/.libs/libdmrfault.so
+work=$(mktemp -d /tmp/dmr-fault.XXXXXX)
+trap '"$XL_DMR" destroy fault1 2>/dev/null; umount /etc 2>/dev/null; rm -rf "$DMR_ETC_COPY" "$work"' EXIT
+[ -f "$SHIM" ] || { tap_skip "fault injection" "no $SHIM"; tap_done; exit; }
+[ -x /usr/bin/qemu-system-x86_64 ] || { tap_skip "fault injection" "no QEMU"; tap_done; exit; }
+userns_reset
+userns_add_user xen-qemuuser-range-base 131072 131072
+truncate -s 1M "$work/disk.img"
+cat > "$work/f.cfg" <<CFG
+name = "fault1"
+memory = 32
+dm_restrict = 1
+accel = "tcg"
+disk = [ '$work/disk.img,raw,hda,rw' ]
+CFG
+# xl-dmr is a libtool wrapper script in the build tree: preload into the binary itself.
+BIN=$builddir/tools/.libs/xl-dmr
+export LD_LIBRARY_PATH=$builddir/libdmrestrict/.libs
+# In a sanitizer build the shim comes before ASan's runtime; that is fine.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
+run() { env "$@" "$BIN" create --domid 1 "$work/f.cfg"; }
+
+XL_DMR_FAULT_COUNT="$work/counts" LD_PRELOAD=$SHIM "$BIN" create --domid 1 "$work/f.cfg" 2>/dev/null
+"$XL_DMR" destroy fault1
+MAX_PER_FUNCTION=${MAX_PER_FUNCTION:-12}
+points=0 failed_clean=0 tolerated=0
+nothing_left() {
+    [ ! -e /run/xl-dmr ] && ! ps -o stat= -u 131073 | grep -qv Z && ! pgrep -f "guest=[f]ault1" > /dev/null
+}
+while read -r fn count; do
+    [ "$count" -gt 0 ] || continue
+    for n in $(seq 1 $(( count < MAX_PER_FUNCTION ? count : MAX_PER_FUNCTION ))); do
+        points=$((points + 1))
+        run XL_DMR_FAULT="$fn:$n" LD_PRELOAD=$SHIM 2> "$work/err" > /dev/null
+        rc=$?
+        if [ $rc = 0 ]; then
+            "$XL_DMR" dm-audit fault1 > "$work/audit"
+            arc=$?
+            "$XL_DMR" destroy fault1 2>/dev/null
+            tolerated=$((tolerated + 1))
+            tap_check "$fn #$n fails: tolerated, and the domain passes dm-audit" \
+                bash -c "[ $arc = 0 ] && $(declare -f nothing_left); nothing_left"
+        else
+            sleep 0.2  # a killed DM is reaped by pid 1
+            tap_check "$fn #$n fails: exit $rc, said why ($(head -1 "$work/err" | cut -c1-100)), nothing left" \
+                bash -c "[ -s $work/err ] && $(declare -f nothing_left); nothing_left"
+            failed_clean=$((failed_clean + 1))
+        fi
+    done
+done < "$work/counts"
+run > /dev/null 2>&1
+tap_check "after $points fault points ($failed_clean refused cleanly, $tolerated tolerated), the same create succeeds" \
+    bash -c "[ $? = 0 ] && '$XL_DMR' destroy fault1 && [ ! -e /run/xl-dmr ]"
+tap_check "at least 20 distinct fault points were exercised ($points)" [ "$points" -ge 20 ]
+tap_done

@@ -39,7 +39,7 @@ enum { STEP_SETSID = 1, STEP_UNSHARE, STEP_MOUNT, STEP_CHROOT, STEP_RLIMIT, STEP
 static const char *step_name(int step)
 {
     static const char *const names[] = { "?", "setsid", "unshare", "making mounts private",
-                                         "filling the chroot (VFIO)", "setrlimit",
+                                         "making its chroot (tmpfs, VFIO nodes)", "setrlimit",
                                          "arranging descriptors", "exec" };
     return step > 0 && step <= STEP_EXEC ? names[step] : names[0];
 }

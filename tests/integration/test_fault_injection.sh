@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Fault injection: every call of each fallible function a restricted
-# create makes (open, openat, socket, bind, listen, connect, mkdir,
-# mkdirat, pipe2, fork, write, read, renameat, flock, unshare, mount,
-# send, sendmsg) is made to fail in turn, through an LD_PRELOAD shim
+# Fault injection: every call (up to 12 of each function) of the fallible
+# functions a restricted create makes (open, openat, socket, bind,
+# listen, connect, mkdir, mkdirat, pipe2, fork, write, read, renameat,
+# flock, send; unshare and mount in the child before exec) is made to
+# fail in turn, through an LD_PRELOAD shim
 # (tests/fault/fault.c). After each: either a clear error and nothing
 # left (no DM, no process with its uid, no /run/xl-dmr, no log process),
 # and the same create then succeeds; or, where the failure is tolerated,
@@ -42,9 +43,18 @@ points=0 failed_clean=0 tolerated=0
 nothing_left() {
     [ ! -e /run/xl-dmr ] && ! ps -o stat= -u 131073 | grep -qv Z && ! pgrep -f "guest=[f]ault1" > /dev/null
 }
-while read -r fn count; do
-    [ "$count" -gt 0 ] || continue
-    for n in $(seq 1 $(( count < MAX_PER_FUNCTION ? count : MAX_PER_FUNCTION ))); do
+# The main process's calls, then those only the forked child makes before
+# exec (it counts on from its parent's numbers): its namespace and mounts.
+{
+    while read -r fn count; do
+        for n in $(seq 1 $(( count < MAX_PER_FUNCTION ? count : MAX_PER_FUNCTION ))); do
+            echo "$fn $n"
+        done
+    done < "$work/counts"
+    echo "unshare 1"; echo "mount 1"; echo "mount 2"
+} > "$work/points"
+while read -r fn n; do
+    {
         points=$((points + 1))
         run XL_DMR_FAULT="$fn:$n" LD_PRELOAD=$SHIM 2> "$work/err" > /dev/null
         rc=$?
@@ -61,8 +71,8 @@ while read -r fn count; do
                 bash -c "[ -s $work/err ] && $(declare -f nothing_left); nothing_left"
             failed_clean=$((failed_clean + 1))
         fi
-    done
-done < "$work/counts"
+    }
+done < "$work/points"
 run > /dev/null 2>&1
 tap_check "after $points fault points ($failed_clean refused cleanly, $tolerated tolerated), the same create succeeds" \
     bash -c "[ $? = 0 ] && '$XL_DMR' destroy fault1 && [ ! -e /run/xl-dmr ]"

@@ -38,18 +38,22 @@ int run_lock(libdmr_ctx *ctx)
 {
     /* The lock is the run directory itself, so no lock file outlives the
      * last domain; a directory removed while we waited is made anew. A
-     * failure takes back the directories it made (if they are empty). */
+     * failure takes back the directories this call made, never others'. */
     for (int attempt = 0; attempt < 10; attempt++) {
+        struct stat before;
+        bool ours = lstat(LIBDMR_RUN_DIR, &before) < 0;  /* made by this call */
         int r = run_dirs_ensure(ctx);
         if (r) {
-            run_dirs_release();
+            if (ours)
+                run_dirs_release();
             return r;
         }
         int fd = open(LIBDMR_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || flock(fd, LOCK_EX) < 0) {
             LOGE(ERROR, "locking %s", LIBDMR_RUN_DIR);
             safe_close(fd);
-            run_dirs_release();
+            if (ours)
+                run_dirs_release();
             return -EIO;
         }
         struct stat held, now;

@@ -292,12 +292,10 @@ static bool planned_path(const struct audit_expect *e, const char *target)
 }
 
 /* A VFIO node of its own chroot (the path as the DM sees it). */
-static bool vfio_node(const struct audit_expect *e, const struct audit_fd *f)
+static bool vfio_node(const struct want *w, const struct audit_fd *f)
 {
-    struct want w = { .n = 0 };
-    want_from_pci(e, &w);
-    for (size_t i = 0; i < w.n; i++)
-        if (w.v[i].type == S_IFCHR && !strcmp(w.v[i].path, f->target))
+    for (size_t i = 0; i < w->n; i++)
+        if (w->v[i].type == S_IFCHR && !strcmp(w->v[i].path, f->target))
             return true;
     return false;
 }
@@ -310,6 +308,8 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
     size_t own_counts[16] = { 0 };
     const char *own_names[16] = { 0 };
     size_t n_own = 0;
+    struct want w = { .n = 0 };
+    want_from_pci(e, &w);
     for (size_t i = 0; i < o->n_fds; i++) {
         const struct audit_fd *f = &o->fds[i];
         const char *kind = own_kind(f->target);
@@ -319,7 +319,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
             fdset++;
         else if (planned_path(e, f->target))
             planned++;
-        else if (vfio_node(e, f))
+        else if (vfio_node(&w, f))
             vfio++;
         else if (kind) {
             size_t k = 0;

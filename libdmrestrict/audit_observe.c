@@ -329,37 +329,15 @@ static int observe_fdsets(struct libdmr_qmp *q, struct audit_observed *obs)
     return r;
 }
 
-/* Every live process but the DM whose real, effective or saved uid is the DM's. */
+/* Every live process but the DM with the DM's uid. */
 static int observe_others(const struct audit_expect *exp, struct audit_observed *obs)
 {
-    DIR *d = opendir("/proc");
-    if (!d)
-        return -errno;
-    int r = 0;
-    for (struct dirent *de; !r && (de = readdir(d));) {
-        unsigned long pid;
-        if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid) || (pid_t)pid == exp->dm_pid)
-            continue;
-        char path[64], status[4096];
-        snprintf(path, sizeof(path), "/proc/%lu/status", pid);
-        const char *uid;
-        unsigned u[4];
-        if (read_file(path, status, sizeof(status)) || !(uid = status_field(status, "Uid")) ||
-            sscanf(uid, "%u %u %u %u", &u[0], &u[1], &u[2], &u[3]) != 4)
-            continue;
-        if (u[0] != exp->uid && u[1] != exp->uid && u[2] != exp->uid)
-            continue;
-        /* A zombie runs nothing; it waits for its parent (pid 1) to reap it. */
-        const char *state = status_field(status, "State");
-        if (state && (strstr(state, "Z (zombie)") || strstr(state, "X (dead)")))
-            continue;
-        pid_t *grown = realloc(obs->others, (obs->n_others + 1) * sizeof(*grown));
-        if (!grown)
-            r = -ENOMEM;
-        else
-            (obs->others = grown)[obs->n_others++] = pid;
-    }
-    closedir(d);
+    int r = proc_pids_of_uid(exp->uid, &obs->others, &obs->n_others);
+    size_t kept = 0;
+    for (size_t i = 0; !r && i < obs->n_others; i++)
+        if (obs->others[i] != exp->dm_pid)
+            obs->others[kept++] = obs->others[i];
+    obs->n_others = kept;
     return r;
 }
 

@@ -29,6 +29,9 @@ struct proc_ref {
 };
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
+/* Every live process (not a zombie) whose real, effective or saved uid is
+ * uid, from /proc: the reaper's list and the audit's. */
+int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n);
 int proc_open(const struct proc_ref *p);           /* pidfd, or -ESRCH */
 /* Has it exited (a zombie counts), or does it within timeout_ms? */
 bool proc_exited(const struct proc_ref *p, int timeout_ms);

@@ -5,6 +5,7 @@
  * their exit is watched through a pidfd (readable at exit, before the
  * reaping) and a pid is trusted only with the start time it had.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,6 +44,57 @@ int proc_start_time(pid_t pid, uint64_t *ret)
         return -EIO;
     *ret = start;
     return 0;
+}
+
+/* Is this /proc/<pid>/status a live process with uid as real, effective or saved uid? */
+static bool status_has_uid(const char *status, uid_t uid)
+{
+    unsigned ruid, euid, suid;
+    const char *u = strstr(status, "\nUid:");
+    const char *state = strstr(status, "\nState:");
+    if (!u || sscanf(u, "\nUid: %u %u %u", &ruid, &euid, &suid) != 3)
+        return false;
+    /* The dead (zombies waiting for a late reaping) harm no one. */
+    if (state && (state[8] == 'Z' || state[8] == 'X'))
+        return false;
+    return ruid == uid || euid == uid || suid == uid;
+}
+
+int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
+{
+    *ret = NULL;
+    *ret_n = 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -errno;
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        unsigned long pid;
+        if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid))
+            continue;
+        char path[64], status[4096];
+        snprintf(path, sizeof(path), "%lu/status", pid);
+        int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+        safe_close(fd);
+        if (n <= 0)
+            continue;
+        status[n] = '\0';
+        if (!status_has_uid(status, uid))
+            continue;
+        pid_t *grown = realloc(*ret, (*ret_n + 1) * sizeof(*grown));
+        if (!grown)
+            r = -ENOMEM;
+        else
+            (*ret = grown)[(*ret_n)++] = pid;
+    }
+    closedir(d);
+    if (r) {
+        free(*ret);
+        *ret = NULL;
+        *ret_n = 0;
+    }
+    return r;
 }
 
 int proc_self(struct proc_ref *ret)

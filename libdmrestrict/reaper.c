@@ -13,8 +13,6 @@
  * the log, and when there are none there is nothing to kill, and nothing
  * can appear, since only that uid or root can start a process with it.
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,59 +20,21 @@
 
 #include "launch.h"
 
-/* Is this /proc/<pid>/status a live process with uid as real, effective or saved uid? */
-static bool status_has_uid(const char *status, uid_t uid)
-{
-    unsigned ruid, euid, suid;
-    const char *u = strstr(status, "\nUid:");
-    const char *state = strstr(status, "\nState:");
-    if (!u || sscanf(u, "\nUid: %u %u %u", &ruid, &euid, &suid) != 3)
-        return false;
-    /* The dead (zombies waiting for a late reaping) harm no one. */
-    if (state && (state[8] == 'Z' || state[8] == 'X'))
-        return false;
-    return ruid == uid || euid == uid || suid == uid;
-}
-
-/* The live pids with uid, as text for the log; their count. */
-static int pids_of_uid(uid_t uid, char *buf, size_t size)
-{
-    DIR *d = opendir("/proc");
-    if (!d)
-        return -errno;
-    int count = 0;
-    buf[0] = '\0';
-    for (struct dirent *de; (de = readdir(d));) {
-        unsigned long pid;
-        if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid))
-            continue;
-        char path[64], status[4096];
-        snprintf(path, sizeof(path), "%lu/status", pid);
-        int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
-        safe_close(fd);
-        if (n <= 0)
-            continue;
-        status[n] = '\0';
-        if (!status_has_uid(status, uid))
-            continue;
-        count++;
-        size_t len = strlen(buf);
-        if (len + 16 < size)
-            snprintf(buf + len, size - len, "%s%lu", len ? " " : "", pid);
-    }
-    closedir(d);
-    return count;
-}
-
 int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
                     char *pids, size_t pids_size)
 {
     if (dm_uid == 0 || reaper_uid == 0 || dm_uid == reaper_uid)
         return -EINVAL;  /* the plan never asks this; refuse to kill root */
-    int count = pids_of_uid(dm_uid, pids, pids_size);
-    if (count <= 0)
-        return count;
+    _cleanup_free_ pid_t *found = NULL;
+    size_t count;
+    int r = proc_pids_of_uid(dm_uid, &found, &count);
+    if (r < 0)
+        return r;
+    pids[0] = '\0';
+    for (size_t i = 0, len = 0; i < count && len + 16 < pids_size; i++)
+        len += snprintf(pids + len, pids_size - len, "%s%d", i ? " " : "", (int)found[i]);
+    if (!count)
+        return 0;
     pid_t pid = fork();
     if (pid < 0)
         return -errno;

@@ -80,14 +80,11 @@ static void state_path(uint32_t domid, char *buf, size_t size, const char *suffi
     snprintf(buf, size, "%u.json%s", domid, suffix);
 }
 
-static const char *const machine_names[] = {
-    [LIBDMR_MACHINE_DEFAULT] = "default", [LIBDMR_MACHINE_Q35] = "q35", [LIBDMR_MACHINE_PC] = "pc" };
-
 static void pci_gen(yajl_gen g, const struct dm_pci *pci)
 {
     yajl_gen_map_open(g);
     json_kstr(g, "backend", plan_backend_name(pci->backend));
-    json_kstr(g, "machine", machine_names[pci->machine]);
+    json_kstr(g, "machine", plan_machine_name(pci->machine));
     json_kbool(g, "restricted", pci->restricted);
     json_kbool(g, "guest_unplug", pci->guest_unplug);
     json_kbool(g, "root_bus_hotplug_off", pci->root_bus_hotplug_off);
@@ -298,9 +295,8 @@ static int pci_parse(yajl_val v, struct dm_pci *ret)
     long long memlock = get_int(v, "memlock", &ok);
     pci.memlock = memlock < 0 ? UINT64_MAX : (uint64_t)memlock;
     pci.backend = backend && !strcmp(backend, "xen") ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
-    for (size_t i = 0; machine && i < ELEMENTSOF(machine_names); i++)
-        if (!strcmp(machine, machine_names[i]))
-            pci.machine = i;
+    pci.machine = machine && !strcmp(machine, plan_machine_name(LIBDMR_MACHINE_PC))
+                      ? LIBDMR_MACHINE_PC : LIBDMR_MACHINE_Q35;
     const char *ports_path[] = { "ports", NULL }, *devs_path[] = { "devices", NULL };
     yajl_val ports = yajl_tree_get(v, ports_path, yajl_t_array);
     yajl_val devs = yajl_tree_get(v, devs_path, yajl_t_array);

@@ -3,7 +3,8 @@
  * The xen backend: libxl builds qemu-xen's argv. The plan shows the
  * identity arguments libxl 4.17 will pass for this identity, so the Xen
  * tests can hold them against the running device model: -runas is
- * "uid:gid" in the range case and the user's name otherwise.
+ * "uid:gid" in the range case and the user's name otherwise; then the
+ * device_model_args xl-dmr gives libxl, which libxl appends.
  */
 #include <stdio.h>
 
@@ -20,12 +21,14 @@ int argv_qemu_xen(libdmr_plan *p)
         PUSH("-chroot");
         PUSH("%s", p->chroot);
     }
-    if (p->id.source == LIBDMR_SOURCE_ROOT)
-        return 0;
-    PUSH("-runas");
-    if (p->id.source == LIBDMR_SOURCE_RANGE)
-        PUSH("%u:%u", (unsigned)p->id.uid, (unsigned)p->id.gid);
-    else
-        PUSH("%s", p->id.user);
+    if (p->id.source != LIBDMR_SOURCE_ROOT) {
+        PUSH("-runas");
+        if (p->id.source == LIBDMR_SOURCE_RANGE)
+            PUSH("%u:%u", (unsigned)p->id.uid, (unsigned)p->id.gid);
+        else
+            PUSH("%s", p->id.user);
+    }
+    for (size_t i = 0; i < p->libxl.dm_args.n; i++)
+        PUSH("%s", p->libxl.dm_args.v[i]);
     return 0;
 }

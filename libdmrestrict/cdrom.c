@@ -24,7 +24,16 @@ int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp)
     int r = state_read(ctx, domid, &s);
     if (r)
         return libdmr_error_from_errno(r);
-    int rc = qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, ret_qmp);
+    int rc = 0;
+    /* libxl connects for each command and keeps its own record of the
+     * devices: a connection held beside it would break both. */
+    if (s.pci.backend == LIBDMR_BACKEND_XEN) {
+        LOGD(ERROR, domid, "on the xen backend libxl owns the device model's QMP socket; "
+             "operations connect through libxl (pass no connection)");
+        rc = LIBDMR_ERROR_INVAL;
+    }
+    if (!rc)
+        rc = qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, ret_qmp);
     state_clear(&s);
     return rc;
 }
@@ -200,14 +209,43 @@ static int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const cha
     return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
 }
 
-/* Run op on the given connection, or on one of its own. */
+/* The xen backend: checked here, changed by libxl (which opens it again). */
+static int cdrom_change_xen(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev,
+                            const char *target)
+{
+    const char *path = NULL;
+    int rc = target ? parse_target(ctx, s->domid, target, &path) : 0;
+    if (rc)
+        return rc;
+    struct stat st;
+    if (path && stat(path, &st) < 0) {
+        LOGED(ERROR, s->domid, "cdrom: %s", path);
+        return libdmr_error_from_errno(-errno);
+    }
+    if (path && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        LOGD(ERROR, s->domid, "cdrom: %s is not a regular file or a block device", path);
+        return LIBDMR_ERROR_INVAL;
+    }
+    return xen_cdrom_change(ctx, s, vdev, path);
+}
+
+/* Run op on the given connection, or on one of its own (through libxl
+ * on the xen backend). */
 static int with_qmp(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
                     const char *target)
 {
     libdmr_qmp *own = NULL;
     if (!q) {
-        int rc = libdmr_qmp_open(ctx, domid, &own);
-        if (rc)
+        struct dm_state s;
+        int r = state_read(ctx, domid, &s);
+        if (r)
+            return libdmr_error_from_errno(r);
+        int rc = s.pci.backend == LIBDMR_BACKEND_XEN
+                     ? cdrom_change_xen(ctx, &s, vdev, target)
+                     : qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, &own);
+        bool done = rc || s.pci.backend == LIBDMR_BACKEND_XEN;
+        state_clear(&s);
+        if (done)
             return rc;
         q = own;
     }

@@ -226,6 +226,10 @@ static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
         return reader_fail(rd, "kernel and ramdisk must be absolute paths");
     if (c->ramdisk && !c->kernel)
         return reader_fail(rd, "a ramdisk needs a kernel");
+    if ((rc = read_string(rd, "serial", &c->serial)) || (rc = read_string(rd, "boot", &c->boot)))
+        return rc;
+    if (c->boot && (!c->boot[0] || strspn(c->boot, "acdn") != strlen(c->boot)))
+        return reader_fail(rd, "bad boot order \"%s\": use the letters a, c, d and n", c->boot);
     if (!c->cmdline && (root || extra) &&
         asprintf(&c->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
                  root && extra ? " " : "", extra ? extra : "") < 0) {
@@ -611,5 +615,7 @@ void libdmr_config_free(libdmr_config *c)
     free(c->kernel);
     free(c->ramdisk);
     free(c->cmdline);
+    free(c->serial);
+    free(c->boot);
     free(c);
 }

@@ -201,8 +201,11 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
                       libdmr_facts *facts)
 {
     struct libdmr_qemu_caps *q = &facts->qemu;
+    /* On a dom0 (facts_domains_gather ran first) libxl runs qemu-xen. */
+    bool xen = config->backend == LIBDMR_BACKEND_XEN ||
+               (config->backend == LIBDMR_BACKEND_AUTO && facts->xen_dom0);
     q->path = strdup(config->device_model_override ? config->device_model_override
-                                                   : LIBDMR_QEMU_DEFAULT);
+                     : xen ? LIBDMR_QEMU_XEN_DEFAULT : LIBDMR_QEMU_DEFAULT);
     if (!q->path)
         return LIBDMR_ERROR_NOMEM;
     facts->kvm_usable = kvm_usable(ctx);

@@ -19,10 +19,18 @@
 #define LIBDMR_USER_REAPER     "xen-qemuuser-reaper"
 
 #define LIBDMR_QEMU_DEFAULT    "/usr/bin/qemu-system-x86_64"
+/* Where Debian's libxl 4.17 runs qemu-xen from (package qemu-system-xen). */
+#define LIBDMR_QEMU_XEN_DEFAULT "/usr/libexec/xen-qemu-system-i386"
 #define LIBDMR_RUN_DIR         "/run/xl-dmr"
 #define LIBDMR_STATE_DIR       LIBDMR_RUN_DIR "/domains"
 #define LIBDMR_XEN_RUN_DIR     "/var/run/xen"
+/* -sandbox for a restricted DM. elevateprivileges=allow: QEMU installs the
+ * filter before it drops to -runas, and deny kills it at setgid. */
+#define LIBDMR_SANDBOX_POLICY \
+    "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny"
 #define LIBDMR_CACHE_DIR       "/var/cache/xl-dmr"
+#define LIBDMR_LOG_DIR         "/var/log/xl-dmr"
+#define LIBDMR_XEN_LOG_DIR     "/var/log/xen"
 
 /* ---- cleanup helpers (systemd style) ---------------------------------- */
 
@@ -143,6 +151,8 @@ struct libdmr_config {
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
     bool paused;                   /* leave the guest paused (xl create -p) */
+    char *serial;                  /* xen backend: the HVM serial ("pty", "file:PATH") */
+    char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
 };
 
@@ -375,6 +385,27 @@ struct plan_chroot {
 };
 void plan_chroot_clear(struct plan_chroot *ch);
 
+/* xen backend: a disk as libxl gets it (libxl, not xl-dmr, hands it to qemu-xen). */
+struct plan_xen_disk {
+    char *vdev;
+    char *target;          /* NULL: an empty cdrom drive */
+    enum libdmr_disk_format format;
+    bool readwrite, cdrom;
+};
+
+/* xen backend: what xl-dmr puts in libxl's domain config, so that libxl
+ * (which builds qemu-xen's argv and picks its user) carries the plan out. */
+struct plan_libxl {
+    char *device_model_user;       /* NULL: libxl's own search reaches the plan's user */
+    char *device_model;            /* device_model_override, NULL: libxl's default */
+    struct plan_xen_disk *disks;
+    size_t n_disks;
+    char *serial, *boot;
+    struct strv dm_args;           /* device_model_args, appended to qemu-xen's argv */
+    uint64_t fsize;                /* RLIMIT_FSIZE to give qemu-xen after create; 0: libxl's */
+};
+void plan_libxl_clear(struct plan_libxl *x);
+
 struct libdmr_plan {
     uint32_t domid;
     char *name;
@@ -392,6 +423,9 @@ struct libdmr_plan {
     size_t n_rlimits;
     char *sandbox;                 /* -sandbox's value, NULL: none */
     char *qemu_path;
+    char *log_path;                /* where the DM's output goes */
+    char *qmp_path;                /* its QMP socket (libxl's on the xen backend) */
+    struct plan_libxl libxl;       /* xen backend */
     struct plan_resource *resources;
     size_t n_resources;
     struct plan_pci *pci;
@@ -444,6 +478,10 @@ int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
                      const libdmr_facts *facts);
 int argv_qemu_xen(libdmr_plan *plan);
+/* plan_xen.c: the identity as libxl can reach it, and its domain config. */
+int plan_xen(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+/* libxl's fixed RLIMIT_FSIZE for a restricted qemu-xen (256 KiB). */
+#define LIBDMR_LIBXL_FSIZE (256u * 1024)
 
 const char *plan_source_name(enum libdmr_uid_source s);
 const char *plan_backend_name(enum libdmr_backend b);

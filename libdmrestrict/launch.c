@@ -224,14 +224,12 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
 }
 
 /* What the state says, and what the audit holds the DM to (borrowing the
- * plan's strings; s->pci and s->resources are the caller's to clear). */
-static int state_for(struct launch *l, struct dm_state *s)
+ * plan's strings; s->pci and s->resources are launch_state_clear's). */
+int launch_state_for(const libdmr_plan *p, struct dm_state *s)
 {
-    const libdmr_plan *p = l->plan;
     *s = (struct dm_state){
-        .domid = p->domid, .name = p->name, .dm = l->dm,
-        .logger = l->logger, .qmp_path = p->resources[0].path, .chroot = p->chroot,
-        .log_path = l->log_path, .dm_uid = p->id.uid, .dm_gid = p->id.gid,
+        .domid = p->domid, .name = p->name, .qmp_path = p->qmp_path, .chroot = p->chroot,
+        .log_path = p->log_path, .dm_uid = p->id.uid, .dm_gid = p->id.gid,
         .dm_user = p->id.user, .source = (char *)plan_source_name(p->id.source),
         .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
         .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
@@ -240,7 +238,7 @@ static int state_for(struct launch *l, struct dm_state *s)
     return r ? r : state_expect_from_plan(s, p);
 }
 
-static void state_for_clear(struct dm_state *s)
+void launch_state_clear(struct dm_state *s)
 {
     dm_pci_clear(&s->pci);
     strv_clear(&s->resources);
@@ -252,10 +250,8 @@ static void state_for_clear(struct dm_state *s)
  * file, marked starting. Then the lock is let go, so other creates need
  * not wait for this QEMU to start.
  */
-static int reserve(struct launch *l, struct dm_state *s)
+int launch_reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock)
 {
-    libdmr_ctx *ctx = l->ctx;
-    const libdmr_plan *p = l->plan;
     int rc = check_free(ctx, p);
     if (rc)
         return rc;
@@ -276,9 +272,18 @@ static int reserve(struct launch *l, struct dm_state *s)
         r = state_write(ctx, s, p);
     if (r)
         return libdmr_error_from_errno(r);
-    l->state_written = true;
-    *l->lock = safe_close(*l->lock);
+    *lock = safe_close(*lock);
     return 0;
+}
+
+/* The lock again, to say the domain is there. */
+int launch_record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock)
+{
+    if (*lock < 0 && (*lock = run_lock(ctx)) < 0)
+        return libdmr_error_from_errno(*lock);
+    s->starting = false;
+    int r = state_write(ctx, s, p);
+    return r ? libdmr_error_from_errno(r) : 0;
 }
 
 static int launch_steps(struct launch *l)
@@ -286,8 +291,9 @@ static int launch_steps(struct launch *l)
     libdmr_ctx *ctx = l->ctx;
     const libdmr_plan *p = l->plan;
     struct dm_state s;
-    int r = state_for(l, &s);
-    int rc = r ? libdmr_error_from_errno(r) : reserve(l, &s);
+    int r = launch_state_for(p, &s);
+    int rc = r ? libdmr_error_from_errno(r) : launch_reserve(ctx, p, &s, l->lock);
+    l->state_written = !rc;
     if (!rc && p->chroot) {
         r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
         if (r)
@@ -315,13 +321,9 @@ static int launch_steps(struct launch *l)
         if (rc)
             report_dm_death(l);
     }
-    /* The lock again, to say the domain is there (or to undo it). */
-    if (!rc && *l->lock < 0 && (*l->lock = run_lock(ctx)) < 0)
-        rc = libdmr_error_from_errno(*l->lock);
-    s.starting = false;
-    if (!rc && (r = state_write(ctx, &s, p)))
-        rc = libdmr_error_from_errno(r);
-    state_for_clear(&s);
+    if (!rc)
+        rc = launch_record(ctx, p, &s, l->lock);
+    launch_state_clear(&s);
     return rc;
 }
 
@@ -334,12 +336,10 @@ static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock)
         LOGD(ERROR, plan->domid, "%s", plan->verdict.refusal);
         return plan->verdict.refusal_rc;
     }
-    if (plan->backend != LIBDMR_BACKEND_QEMU) {
-        LOGD(ERROR, plan->domid, "launching on the xen backend is not implemented yet");
-        return LIBDMR_ERROR_NI;
-    }
+    if (plan->backend == LIBDMR_BACKEND_XEN)
+        return launch_xen_create(ctx, plan, lock);
     struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1, .lock = lock };
-    snprintf(l.log_path, sizeof(l.log_path), LIBDMR_LOG_DIR "/qemu-dm-%s.log", plan->name);
+    snprintf(l.log_path, sizeof(l.log_path), "%s", plan->log_path);
     l.fds = malloc(plan->n_resources * sizeof(*l.fds));
     if (!l.fds)
         return LIBDMR_ERROR_NOMEM;
@@ -398,6 +398,39 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     return rc;
 }
 
+/* quit, SIGKILL, kill by uid; then its socket and chroot. */
+static int destroy_dm(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    uint32_t domid = s->domid;
+    /* Ask first (QEMU may close the connection instead of answering);
+     * a DM that already died has nothing to be asked. */
+    struct libdmr_qmp *q = NULL;
+    if (!proc_exited(&s->dm, 0) && qmp_connect(ctx, domid, s->qmp_path, QMP_TIMEOUT_MS, &q) == 0)
+        qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL);
+    qmp_close(q);
+    int rc = 0;
+    if (proc_wait_exit(ctx, &s->dm, DM_QUIT_TIMEOUT_MS, true)) {
+        LOGD(ERROR, domid, "the device model (pid %d) does not die", (int)s->dm.pid);
+        rc = LIBDMR_ERROR_FAIL;
+    }
+    char pids[256];
+    int killed = !rc && s->kill_by_uid && s->has_reaper
+                     ? reaper_kill_uid(ctx, domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids))
+                     : 0;
+    if (killed < 0)
+        rc = LIBDMR_ERROR_FAIL;
+    else if (killed)
+        LOGD(DEBUG, domid, "killed by uid %u: %s", (unsigned)s->dm_uid, pids);
+    /* The logger ends at EOF, after the last line QEMU wrote. */
+    proc_wait_exit(ctx, &s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (!rc) {
+        unlink(s->qmp_path);
+        if (s->chroot && chroot_remove(ctx, s->chroot))
+            rc = LIBDMR_ERROR_FAIL;
+    }
+    return rc;
+}
+
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
 {
     if (!ctx)
@@ -418,32 +451,7 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
         state_clear(&s);
         return LIBDMR_ERROR_BUSY;
     }
-    /* Ask first (QEMU may close the connection instead of answering);
-     * a DM that already died has nothing to be asked. */
-    struct libdmr_qmp *q = NULL;
-    if (!proc_exited(&s.dm, 0) && qmp_connect(ctx, domid, s.qmp_path, QMP_TIMEOUT_MS, &q) == 0)
-        qmp_execute(q, "quit", NULL, QMP_TIMEOUT_MS, NULL);
-    qmp_close(q);
-    int rc = 0;
-    if (proc_wait_exit(ctx, &s.dm, DM_QUIT_TIMEOUT_MS, true)) {
-        LOGD(ERROR, domid, "the device model (pid %d) does not die", (int)s.dm.pid);
-        rc = LIBDMR_ERROR_FAIL;
-    }
-    char pids[256];
-    int killed = !rc && s.kill_by_uid && s.has_reaper
-                     ? reaper_kill_uid(ctx, domid, s.dm_uid, s.reaper_uid, pids, sizeof(pids))
-                     : 0;
-    if (killed < 0)
-        rc = LIBDMR_ERROR_FAIL;
-    else if (killed)
-        LOGD(DEBUG, domid, "killed by uid %u: %s", (unsigned)s.dm_uid, pids);
-    /* The logger ends at EOF, after the last line QEMU wrote. */
-    proc_wait_exit(ctx, &s.logger, LOGGER_DRAIN_TIMEOUT_MS, true);
-    if (!rc) {
-        unlink(s.qmp_path);
-        if (s.chroot && chroot_remove(ctx, s.chroot))
-            rc = LIBDMR_ERROR_FAIL;
-    }
+    int rc = s.pci.backend == LIBDMR_BACKEND_XEN ? launch_xen_destroy(ctx, &s) : destroy_dm(ctx, &s);
     if (!rc && state_remove(ctx, domid))
         rc = LIBDMR_ERROR_FAIL;
     if (!rc)

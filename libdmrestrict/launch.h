@@ -7,8 +7,6 @@
 
 #include "internal.h"
 
-#define LIBDMR_LOG_DIR "/var/log/xl-dmr"
-
 /* chroot.c: the per-domain chroot, made and removed with openat. */
 int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mode);
 int chroot_remove(libdmr_ctx *ctx, const char *path);
@@ -103,6 +101,22 @@ int run_lock(libdmr_ctx *ctx);
 int run_dirs_ensure(libdmr_ctx *ctx);
 /* Remove them when empty (under the lock): nothing outlives the last domain. */
 void run_dirs_release(void);
+
+/* launch.c, for both backends' create: the state a plan makes (borrowing
+ * its strings), the reservation under the lock, and the final record. */
+int launch_state_for(const libdmr_plan *p, struct dm_state *s);
+void launch_state_clear(struct dm_state *s);
+int launch_reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock);
+int launch_record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock);
+
+/* launch_xen.c: the xen backend, through libxl. */
+int launch_xen_create(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock);
+int launch_xen_destroy(libdmr_ctx *ctx, struct dm_state *s);
+/* operate_xen.c: a cdrom change (path NULL: eject) and PCI, through libxl. */
+int xen_cdrom_change(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev, const char *path);
+int xen_pci_change(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_pci_dev *d, bool add);
+/* The processes that are a device model of this domain (-xen-domid N). */
+int proc_pids_of_xen_domid(uint32_t domid, pid_t **ret, size_t *ret_n);
 
 /* pci_hotplug.c: carry out an attach plan on the running DM (held by
  * pidfd); on failure everything done is undone. */

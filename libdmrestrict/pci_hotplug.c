@@ -216,13 +216,6 @@ int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
     return rc;
 }
 
-static int no_xen_yet(libdmr_ctx *ctx, uint32_t domid, const char *what)
-{
-    LOGD(ERROR, domid, "%s on the xen backend goes through libxl, which xl-dmr does not "
-         "drive yet", what);
-    return LIBDMR_ERROR_NI;
-}
-
 static int dm_pidfd(libdmr_ctx *ctx, const struct dm_state *s)
 {
     int fd = proc_open(&s->dm);
@@ -248,9 +241,12 @@ static int attach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *spec)
         rc = plan_pci_attach(&req, &facts, &ap) ? LIBDMR_ERROR_NOMEM : 0;
     if (!rc)
         rc = verdict_log(ctx, s->domid, &ap.verdict);
-    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN)
-        rc = no_xen_yet(ctx, s->domid, "pci-attach");
-    if (!rc) {
+    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN) {
+        /* The plan allowed it (a root DM): libxl assigns it, then the record. */
+        rc = xen_pci_change(ctx, s->domid, &dev, true);
+        if (!rc && (rc = record_attached(ctx, s, &ap)))
+            xen_pci_change(ctx, s->domid, &dev, false);
+    } else if (!rc) {
         _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
         rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : pci_attach_execute(ctx, s, pidfd, &ap);
     }
@@ -305,8 +301,15 @@ static int detach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *bdf_ar
     rc = plan_pci_detach(&s->pci, bdf, &dp) ? LIBDMR_ERROR_NOMEM : 0;
     if (!rc)
         rc = verdict_log(ctx, s->domid, &dp.verdict);
-    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN)
-        rc = no_xen_yet(ctx, s->domid, "pci-detach");
+    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN) {
+        rc = xen_pci_change(ctx, s->domid, &d, false);
+        if (!rc) {
+            dm_pci_drop(&s->pci, bdf);
+            rc = state_pci_write(ctx, s->domid, &s->pci) ? LIBDMR_ERROR_FAIL : 0;
+        }
+        pci_detach_plan_clear(&dp);
+        return rc;
+    }
     _cleanup_close_ int pidfd = rc ? -EBADF : dm_pidfd(ctx, s);
     if (!rc && pidfd < 0)
         rc = LIBDMR_ERROR_NOTFOUND;

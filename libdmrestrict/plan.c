@@ -11,9 +11,6 @@
 
 #include "internal.h"
 
-#define SANDBOX_POLICY \
-    "on,obsolete=deny,elevateprivileges=allow,spawn=deny,resourcecontrol=deny"
-
 static int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
 {
     char *s;
@@ -113,7 +110,7 @@ static int plan_qemu_host(const libdmr_config *c, const libdmr_facts *f,
         return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
             "dm_restrict=1 but %s offers neither -chroot/-runas nor "
             "-run-with chroot=/user=", q->path);
-    return (p->sandbox = strdup(SANDBOX_POLICY)) ? 0 : -ENOMEM;
+    return (p->sandbox = strdup(LIBDMR_SANDBOX_POLICY)) ? 0 : -ENOMEM;
 }
 
 /* Where the device model is confined: the backend's per-domain chroot. */
@@ -128,6 +125,19 @@ static int plan_confinement(libdmr_plan *p)
                                                       : LIBDMR_RUN_DIR, p->domid);
     if (r < 0) {
         p->chroot = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Where its output goes: libxl's file for qemu-xen, ours otherwise. */
+static int plan_log(libdmr_plan *p)
+{
+    int r = asprintf(&p->log_path, "%s/qemu-dm-%s.log",
+                     p->backend == LIBDMR_BACKEND_XEN ? LIBDMR_XEN_LOG_DIR : LIBDMR_LOG_DIR,
+                     p->name);
+    if (r < 0) {
+        p->log_path = NULL;
         return -ENOMEM;
     }
     return 0;
@@ -152,8 +162,10 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
 
     int r = plan_identity(c, f, p->backend, p->domid, &p->id, v);
     if (!r && !v->refusal_rc) r = plan_confinement(p);
-    if (!r && !v->refusal_rc && p->backend == LIBDMR_BACKEND_QEMU)
-        r = plan_qemu_host(c, f, p);
+    if (!r && !v->refusal_rc)
+        r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
+    if (!r && !v->refusal_rc)
+        r = plan_log(p);
     if (!r && !v->refusal_rc) r = plan_resources(c, f, p);
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
@@ -227,6 +239,9 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->rlimits);
     free(p->sandbox);
     free(p->qemu_path);
+    free(p->log_path);
+    free(p->qmp_path);
+    plan_libxl_clear(&p->libxl);
     for (size_t i = 0; i < p->n_resources; i++) {
         free(p->resources[i].id);
         free(p->resources[i].path);

@@ -111,6 +111,49 @@ static void json_confinement(yajl_gen g, const libdmr_plan *p)
     }
     yajl_gen_map_close(g);
     json_kstr(g, "sandbox", p->sandbox);
+    json_kstr(g, "log", p->log_path);
+}
+
+static const char *disk_format_name(enum libdmr_disk_format f)
+{
+    return f == LIBDMR_FORMAT_QCOW2 ? "qcow2" : f == LIBDMR_FORMAT_EMPTY ? "empty" : "raw";
+}
+
+/* xen backend: what libxl is given (null on the qemu backend). */
+static void json_libxl(yajl_gen g, const libdmr_plan *p)
+{
+    const struct plan_libxl *x = &p->libxl;
+    json_key(g, "libxl");
+    if (p->backend != LIBDMR_BACKEND_XEN) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    json_kstr(g, "device_model_user", x->device_model_user);
+    json_kstr(g, "device_model", x->device_model);
+    json_strv(g, "device_model_args", &x->dm_args);
+    json_key(g, "disks");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < x->n_disks; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "vdev", x->disks[i].vdev);
+        json_kstr(g, "target", x->disks[i].target);
+        json_kstr(g, "format", disk_format_name(x->disks[i].format));
+        json_kbool(g, "readwrite", x->disks[i].readwrite);
+        json_kbool(g, "cdrom", x->disks[i].cdrom);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    json_kstr(g, "serial", x->serial);
+    json_kstr(g, "boot", x->boot);
+    json_key(g, "raise_fsize");
+    if (!x->fsize)
+        yajl_gen_null(g);
+    else if (x->fsize == UINT64_MAX)
+        json_str(g, "unlimited");
+    else
+        yajl_gen_integer(g, (long long)x->fsize);
+    yajl_gen_map_close(g);
 }
 
 static const char *resource_kind_name(enum plan_resource_kind k)
@@ -218,6 +261,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_resources(g, p);
     json_pci(g, p);
     json_pci_hotplug(g, p);
+    json_libxl(g, p);
     json_strv(g, "notices", &p->verdict.notices);
     json_strv(g, "warnings", &p->verdict.warnings);
     json_strv(g, "argv", &p->argv);
@@ -235,11 +279,22 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
     return json_finish(g, ret_json);
 }
 
+static void text_libxl(FILE *out, const struct plan_libxl *x)
+{
+    fprintf(out, "libxl: device_model_user %s\n",
+            x->device_model_user ? x->device_model_user : "unset (libxl's own search)");
+    for (size_t i = 0; i < x->n_disks; i++)
+        fprintf(out, "libxl: disk %s %s (%s, %s%s)\n", x->disks[i].vdev,
+                x->disks[i].target ? x->disks[i].target : "(empty)",
+                disk_format_name(x->disks[i].format), x->disks[i].readwrite ? "read-write" : "read-only",
+                x->disks[i].cdrom ? ", cdrom" : "");
+}
+
 static void text_argv(FILE *out, const libdmr_plan *p)
 {
     fprintf(out, "%s:\n ", p->backend == LIBDMR_BACKEND_QEMU
                  ? "Device model command line"
-                 : "Identity arguments libxl passes to qemu-xen");
+                 : "What libxl passes to qemu-xen for its identity, and xl-dmr's arguments");
     for (size_t i = 0; i < p->argv.n; i++) {
         const char *a = p->argv.v[i];
         bool option = a[0] == '-';
@@ -290,6 +345,9 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     }
     if (p->sandbox)
         fprintf(out, "Sandbox: %s\n", p->sandbox);
+    fprintf(out, "Log: %s\n", p->log_path);
+    if (p->backend == LIBDMR_BACKEND_XEN)
+        text_libxl(out, &p->libxl);
     for (size_t i = 0; i < p->n_rlimits; i++) {
         fprintf(out, "%s%s=", i ? " " : "Limits: ", p->rlimits[i].name);
         if (p->rlimits[i].value == UINT64_MAX)

@@ -10,7 +10,7 @@
 
 #include "internal.h"
 
-#define FSIZE_NO_IMAGES (256u * 1024)
+#define FSIZE_NO_IMAGES LIBDMR_LIBXL_FSIZE
 #define UNLIMITED UINT64_MAX
 
 /* The largest write offset a writable file-backed image needs. */
@@ -30,15 +30,40 @@ static uint64_t fsize_for_images(const libdmr_config *c, const libdmr_facts *f)
     return limit;
 }
 
-static bool has_writable_file_image(const libdmr_config *c, const libdmr_facts *f)
+static int limits_set(libdmr_plan *p, const struct plan_rlimit *table, size_t n);
+
+/*
+ * libxl applies its own fixed set to a restricted qemu-xen. FSIZE 256 KiB
+ * breaks every writable file-backed disk, so the plan raises it after
+ * create with prlimit(2), which needs CAP_SYS_RESOURCE for a hard limit.
+ */
+static int plan_limits_xen(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
-    for (size_t i = 0; i < c->n_disks; i++) {
-        const struct libdmr_disk *d = &c->disks[i];
-        const struct libdmr_image *img = d->target ? facts_image_find(f, d->target) : NULL;
-        if (d->readwrite && img && img->regular)
-            return true;
-    }
-    return false;
+    uint64_t fsize = fsize_for_images(c, f);
+    const struct plan_rlimit libxl_set[] = {
+        { RLIMIT_FSIZE, "FSIZE", fsize },
+        { RLIMIT_CORE, "CORE", 0 },
+        { RLIMIT_MEMLOCK, "MEMLOCK", 0 },
+        { RLIMIT_MSGQUEUE, "MSGQUEUE", 0 },
+        { RLIMIT_LOCKS, "LOCKS", 0 },
+    };
+    int r = limits_set(p, libxl_set, ELEMENTSOF(libxl_set));
+    if (r || fsize == FSIZE_NO_IMAGES)
+        return r;
+    char value[32];
+    if (fsize == UNLIMITED)
+        snprintf(value, sizeof(value), "unlimited");
+    else
+        snprintf(value, sizeof(value), "%llu", (unsigned long long)fsize);
+    if (!f->cap_sys_resource)
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_REFUSED,
+            "libxl limits a restricted qemu-xen to 256 KiB files (RLIMIT_FSIZE), so its "
+            "writes past 256 KiB of a writable file-backed disk fail; xl-dmr raises it to "
+            "%s after create, which needs CAP_SYS_RESOURCE, and has not got it", value);
+    p->libxl.fsize = fsize;
+    return verdict_notice(&p->verdict,
+        "libxl starts qemu-xen with RLIMIT_FSIZE 256 KiB; xl-dmr raises it to %s "
+        "(what the writable file-backed disks need) before the guest runs", value);
 }
 
 static int limits_set(libdmr_plan *p, const struct plan_rlimit *table, size_t n)
@@ -62,23 +87,8 @@ int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
     if (!p->restricted)
         return 0;  /* as libxl: limits come with dm_restrict */
 
-    if (p->backend == LIBDMR_BACKEND_XEN) {
-        /* libxl applies its own, fixed set; the plan shows it. */
-        const struct plan_rlimit libxl_set[] = {
-            { RLIMIT_FSIZE, "FSIZE", FSIZE_NO_IMAGES },
-            { RLIMIT_CORE, "CORE", 0 },
-            { RLIMIT_MEMLOCK, "MEMLOCK", 0 },
-            { RLIMIT_MSGQUEUE, "MSGQUEUE", 0 },
-            { RLIMIT_LOCKS, "LOCKS", 0 },
-        };
-        int r = limits_set(p, libxl_set, ELEMENTSOF(libxl_set));
-        if (!r && has_writable_file_image(c, f))
-            r = verdict_warn(&p->verdict,
-                "libxl limits a restricted qemu-xen to 256 KiB files "
-                "(RLIMIT_FSIZE): its writes past 256 KiB of a writable "
-                "file-backed disk fail with \"File too large\"");
-        return r;
-    }
+    if (p->backend == LIBDMR_BACKEND_XEN)
+        return plan_limits_xen(c, f, p);
 
     /* VFIO pins all guest RAM, plus room for QEMU's own DMA maps. A DM
      * that drops its capabilities needs the limit itself; one the host

@@ -73,6 +73,8 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
         return 0;
     char qmp[128];
     snprintf(qmp, sizeof(qmp), LIBDMR_RUN_DIR "/qmp-%u.sock", p->domid);
+    if (!(p->qmp_path = strdup(qmp)))
+        return -ENOMEM;
     int r = resource_add(p, PLAN_RES_QMP_LISTEN, "qmp", qmp, true, 0);
     if (!r)
         r = resource_add_boot(f, p, PLAN_RES_KERNEL, c->kernel);

@@ -60,7 +60,12 @@ static bool status_has_uid(const char *status, uid_t uid)
     return ruid == uid || euid == uid || suid == uid;
 }
 
-int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
+/*
+ * Every process whose /proc/<pid>/<file> matches, read whole (up to 8 KiB);
+ * a process that is gone meanwhile, or reads empty, does not.
+ */
+static int proc_scan(const char *file, bool (*match)(const char *text, size_t len, const void *arg),
+                     const void *arg, pid_t **ret, size_t *ret_n)
 {
     *ret = NULL;
     *ret_n = 0;
@@ -72,15 +77,15 @@ int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
         unsigned long pid;
         if (parse_ulong_strict(de->d_name, 1, INT32_MAX, &pid))
             continue;
-        char path[64], status[4096];
-        snprintf(path, sizeof(path), "%lu/status", pid);
+        char path[64], text[8192];
+        snprintf(path, sizeof(path), "%lu/%s", pid, file);
         int fd = openat(dirfd(d), path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+        ssize_t n = fd < 0 ? -1 : read(fd, text, sizeof(text) - 1);
         safe_close(fd);
         if (n <= 0)
             continue;
-        status[n] = '\0';
-        if (!status_has_uid(status, uid))
+        text[n] = '\0';
+        if (!match(text, (size_t)n, arg))
             continue;
         pid_t *grown = realloc(*ret, (*ret_n + 1) * sizeof(*grown));
         if (!grown)
@@ -95,6 +100,17 @@ int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
         *ret_n = 0;
     }
     return r;
+}
+
+static bool status_matches_uid(const char *status, size_t len, const void *uid)
+{
+    (void)len;
+    return status_has_uid(status, *(const uid_t *)uid);
+}
+
+int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
+{
+    return proc_scan("status", status_matches_uid, &uid, ret, ret_n);
 }
 
 int proc_self(struct proc_ref *ret)
@@ -152,4 +168,23 @@ int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
     if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
         return -errno;
     return pidfd_exited(pidfd, 5000) ? 0 : -ETIMEDOUT;
+}
+
+/* Does this argv (NUL-separated) hold "-xen-domid" followed by domid?
+ * (A zombie's cmdline reads empty: the dead never match.) */
+static bool cmdline_names_domid(const char *argv, size_t len, const void *domid)
+{
+    for (const char *a = argv; a < argv + len; a += strlen(a) + 1) {
+        const char *next = a + strlen(a) + 1;
+        if (!strcmp(a, "-xen-domid") && next < argv + len && !strcmp(next, domid))
+            return true;
+    }
+    return false;
+}
+
+int proc_pids_of_xen_domid(uint32_t domid, pid_t **ret, size_t *ret_n)
+{
+    char want[16];
+    snprintf(want, sizeof(want), "%u", domid);
+    return proc_scan("cmdline", cmdline_names_domid, want, ret, ret_n);
 }

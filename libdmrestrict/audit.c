@@ -73,9 +73,12 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
     /* Only a shared user's DMs may share the uid; the others' are not looked up. */
     if (!s->kill_by_uid && other_dms(ctx, s, &others, &n_others))
         return LIBDMR_ERROR_NOMEM;
+    /* /proc shows paths resolved: /var/run/xen/qemu-root-N is /run/xen/... */
+    _cleanup_free_ char *chroot = s->chroot ? realpath(s->chroot, NULL) : NULL;
     struct audit_expect exp = {
         .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
-        .restricted = s->restricted, .sandbox = s->sandbox, .chroot = s->chroot,
+        .restricted = s->restricted, .sandbox = s->sandbox,
+        .chroot = chroot ? chroot : s->chroot, .xen = s->pci.backend == LIBDMR_BACKEND_XEN,
         .chroot_tmpfs = s->chroot_tmpfs, .qmp_path = s->qmp_path, .rlimits = s->rlimits,
         .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &s->resources,
         .other_dms = others, .n_other_dms = n_others };

@@ -29,6 +29,7 @@ struct audit_expect {
     const struct strv *resources;  /* paths of the descriptors it was given */
     const pid_t *other_dms;        /* other domains' DMs (a shared user) */
     size_t n_other_dms;
+    bool xen;                      /* qemu-xen, run by libxl: Xen's device nodes are its own */
 };
 
 /* One descriptor of the DM, as /proc/PID/fd shows it. */
@@ -84,6 +85,9 @@ struct audit_observed {
     size_t n_fdset_fds;
     pid_t *others;                 /* other processes with the DM's uid */
     size_t n_others;
+    pid_t *domain_dms;             /* xen: other processes given -xen-domid N */
+    uid_t *domain_dm_uids;
+    size_t n_domain_dms;
 };
 
 /* Read the DM exp->dm_pid (and, with q, its fdsets) into *obs; the caller

@@ -273,6 +273,19 @@ static const char *own_kind(const char *target)
     return NULL;
 }
 
+/* qemu-xen's own: the hypervisor's interfaces it talks to the guest through. */
+static const char *xen_kind(const struct audit_expect *e, const char *target)
+{
+    static const char *const nodes[] = {
+        "/dev/xen/privcmd", "/dev/xen/evtchn", "/dev/xen/gntdev", "/dev/xen/gntalloc",
+        "/dev/xen/xenbus", "/dev/xen/hypercall",
+    };
+    for (size_t i = 0; e->xen && i < ELEMENTSOF(nodes); i++)
+        if (!strcmp(target, nodes[i]))
+            return nodes[i];
+    return NULL;
+}
+
 static bool in_fdset(const struct audit_observed *o, const struct audit_fd *f)
 {
     for (size_t i = 0; i < o->n_fdset_fds; i++)
@@ -313,11 +326,13 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
     for (size_t i = 0; i < o->n_fds; i++) {
         const struct audit_fd *f = &o->fds[i];
         const char *kind = own_kind(f->target);
+        if (!kind)
+            kind = xen_kind(e, f->target);
         if (f->socket_path && e->qmp_path && !strcmp(f->socket_path, e->qmp_path))
             qmp++;
         else if (in_fdset(o, f))
             fdset++;
-        else if (planned_path(e, f->target))
+        else if (planned_path(e, f->target) || (f->socket_path && planned_path(e, f->socket_path)))
             planned++;
         else if (vfio_node(&w, f))
             vfio++;
@@ -367,6 +382,25 @@ static int judge_others(const struct audit_expect *e, const struct audit_observe
                      n_dms ? " but other domains' device models (a shared user)" : "");
 }
 
+/* xen: libxl may start other QEMUs for a domain (a PV guest's xenpv one, as
+ * root): any that is not the audited DM is named, with its uid. */
+static int judge_domain_dms(const struct audit_expect *e, const struct audit_observed *o,
+                            struct libdmr_audit *a)
+{
+    if (!e->xen)
+        return 0;
+    char bad[512] = "";
+    size_t n_bad = 0;
+    for (size_t i = 0; i < o->n_domain_dms; i++)
+        note(bad, sizeof(bad), &n_bad, "pid %d as uid %u%s", (int)o->domain_dms[i],
+             (unsigned)o->domain_dm_uids[i], o->domain_dm_uids[i] == 0 ? " (root: NOT restricted)" : "");
+    if (n_bad)
+        return check_add(a, "device_models", false, "other device models of domain %u run: %s",
+                         e->domid, bad);
+    return check_add(a, "device_models", true, "pid %d is domain %u's only device model",
+                     (int)e->dm_pid, e->domid);
+}
+
 int audit_judge(const struct audit_expect *e, const struct audit_observed *o,
                 struct libdmr_audit *a)
 {
@@ -378,5 +412,6 @@ int audit_judge(const struct audit_expect *e, const struct audit_observed *o,
     if (!r) r = judge_namespaces(e, o, a);
     if (!r) r = judge_fds(e, o, a);
     if (!r) r = judge_others(e, o, a);
+    if (!r) r = judge_domain_dms(e, o, a);
     return r;
 }

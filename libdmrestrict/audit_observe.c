@@ -341,6 +341,40 @@ static int observe_others(const struct audit_expect *exp, struct audit_observed 
     return r;
 }
 
+/* xen: any other device model of this domain (libxl may start more than one). */
+static int observe_domain_dms(const struct audit_expect *exp, struct audit_observed *obs)
+{
+    pid_t *pids = NULL;
+    size_t n = 0;
+    int r = proc_pids_of_xen_domid(exp->domid, &pids, &n);
+    uid_t *uids = r ? NULL : calloc(n + 1, sizeof(*uids));
+    size_t kept = 0;
+    for (size_t i = 0; uids && i < n; i++) {
+        if (pids[i] == exp->dm_pid)
+            continue;
+        char path[64], status[4096];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t len = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+        unsigned uid = 0;
+        const char *u = len > 0 ? (status[len] = '\0', strstr(status, "\nUid:")) : NULL;
+        if (!u || sscanf(u, "\nUid: %*u %u", &uid) != 1)
+            continue;  /* gone meanwhile */
+        pids[kept] = pids[i];
+        uids[kept++] = uid;
+    }
+    if (!r && !uids)
+        r = -ENOMEM;
+    if (r) {
+        free(pids);
+        return r;
+    }
+    obs->domain_dms = pids;
+    obs->domain_dm_uids = uids;
+    obs->n_domain_dms = kept;
+    return 0;
+}
+
 int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
                   struct audit_observed *obs)
 {
@@ -356,6 +390,8 @@ int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
     /* Root's processes are everyone's business: only a DM uid is looked for. */
     if (!r && exp->uid != 0)
         r = observe_others(exp, obs);
+    if (!r && exp->xen)
+        r = observe_domain_dms(exp, obs);
     return r;
 }
 
@@ -372,5 +408,7 @@ void audit_observed_clear(struct audit_observed *obs)
     free(obs->fds);
     free(obs->fdset_fds);
     free(obs->others);
+    free(obs->domain_dms);
+    free(obs->domain_dm_uids);
     *obs = (struct audit_observed){ 0 };
 }

@@ -70,8 +70,10 @@ static int read_all(int fd, char **ret)
 
 /* Run `qemu ARGS...` and return what it printed on stdout. A non-zero
  * exit is -EIO, logged, or -ENOENT, quietly, when the answer is optional. */
-static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
-                        const char *arg2, bool optional, char **ret_out)
+#define QEMU_CAPTURE(ctx, qemu, optional, ret_out, ...) \
+    qemu_capture(ctx, qemu, (const char *[]){ qemu, __VA_ARGS__, NULL }, optional, ret_out)
+static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *const argv[],
+                        bool optional, char **ret_out)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -81,9 +83,8 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
     posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    char *argv[] = { (char *)qemu, (char *)arg1, (char *)arg2, NULL };
     pid_t pid;
-    int r = posix_spawn(&pid, qemu, &fa, NULL, argv, environ);
+    int r = posix_spawn(&pid, qemu, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     safe_close(pipefd[1]);
     if (r) {
@@ -101,7 +102,7 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *arg1,
     if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && optional)
         r = -ENOENT;
     else if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-        LOG(ERROR, "%s %s%s%s failed", qemu, arg1, arg2 ? " " : "", arg2 ? arg2 : "");
+        LOG(ERROR, "%s %s%s%s failed", qemu, argv[1], argv[2] ? " " : "", argv[2] ? argv[2] : "");
         r = -EIO;
     }
     if (r) {
@@ -152,11 +153,11 @@ static int machines_parse(const char *text, struct strv *out)
 static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
 {
     _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL, *vfio = NULL;
-    int r = qemu_capture(ctx, q->path, "-help", NULL, false, &help);
-    if (!r) r = qemu_capture(ctx, q->path, "-machine", "help", false, &machines);
-    if (!r) r = qemu_capture(ctx, q->path, "-device", "pcie-root-port,help", false, &port);
+    int r = QEMU_CAPTURE(ctx, q->path, false, &help, "-help");
+    if (!r) r = QEMU_CAPTURE(ctx, q->path, false, &machines, "-machine", "help");
+    if (!r) r = QEMU_CAPTURE(ctx, q->path, false, &port, "-device", "pcie-root-port,help");
     /* A build without vfio-pci has no VFIO at all: not an error. */
-    if (!r && (r = qemu_capture(ctx, q->path, "-device", "vfio-pci,help", true, &vfio)) == -ENOENT)
+    if (!r && (r = QEMU_CAPTURE(ctx, q->path, true, &vfio, "-device", "vfio-pci,help")) == -ENOENT)
         r = 0;
     if (r) {
         if (r != -EIO)  /* -EIO: qemu_capture said what failed */
@@ -167,7 +168,11 @@ static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
     q->chroot = help_has_option(help, "-chroot");
     q->run_with_user = run_with_offers(help, "user=");
     q->run_with_chroot = run_with_offers(help, "chroot=");
-    q->sandbox = help_has_option(help, "-sandbox");
+    /* -help lists -sandbox even in a build without seccomp (Debian's
+     * qemu-xen): only parsing it tells. -version exits before it applies. */
+    _cleanup_free_ char *version = NULL;
+    q->sandbox = help_has_option(help, "-sandbox") &&
+                 QEMU_CAPTURE(ctx, q->path, true, &version, "-sandbox", "on", "-version") == 0;
     q->root_port_hotplug = strstr(port, "  hotplug=") != NULL;
     /* QEMU 9.0+ built with iommufd: the device's cdev and /dev/iommu can
      * be handed over as descriptors, so nothing of VFIO's is opened by path. */

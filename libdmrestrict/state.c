@@ -120,6 +120,24 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
     yajl_gen_map_close(g);
 }
 
+/* What libxl has qemu-xen open by path: its disks, its log, a serial
+ * file, libxenstat's QMP socket. */
+static int expect_libxl_files(struct dm_state *s, const libdmr_plan *p)
+{
+    const struct plan_libxl *x = &p->libxl;
+    int r = 0;
+    for (size_t i = 0; !r && i < x->n_disks; i++)
+        if (x->disks[i].target)
+            r = strv_push(&s->resources, x->disks[i].target);
+    if (!r && x->serial && !strncmp(x->serial, "file:", 5))
+        r = strv_push(&s->resources, x->serial + 5);
+    if (!r)
+        r = strv_push(&s->resources, p->log_path);
+    if (!r)
+        r = strv_pushf(&s->resources, LIBDMR_XEN_RUN_DIR "/qmp-libxenstat-%u", p->domid);
+    return r;
+}
+
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
 {
     s->expect_known = true;
@@ -134,7 +152,7 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
             strv_push(&s->resources, p->resources[i].path))
             return -ENOMEM;
-    return 0;
+    return p->backend == LIBDMR_BACKEND_XEN ? expect_libxl_files(s, p) : 0;
 }
 
 static void expect_gen(yajl_gen g, const struct dm_state *s)

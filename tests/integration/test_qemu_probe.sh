@@ -27,6 +27,8 @@ fake_qemu() {
         echo 'HELP'
         echo ';;'
         echo '-machine) printf "Supported machines are:\npc                   Standard PC\nq35                  Standard PC (Q35)\n" ;;'
+        echo '-sandbox) [ -z "'"${NOSECCOMP:-}"'" ] || { echo "There is no option group sandbox" >&2; exit 1; }'
+        echo '          echo "QEMU emulator version 99.0.0" ;;'
         echo '-device) case "$2" in'
         echo '    vfio-pci*) [ -n "'"${IOMMUFD:-}"'" ] || exit 1'
         echo '               printf "vfio-pci options:\n  fd=<str>\n  host=<str>\n  iommufd=<link<iommufd>>\n" ;;'
@@ -59,6 +61,12 @@ tap_check "7.2-style help: -chroot and -runas" \
     [ "$(argv_of q72)" = '"-chroot /run/xl-dmr/qemu-root-2 -runas 65534:65534"' ]
 tap_check "no -sandbox: a restricted plan is refused" [ "$(argv_of nosandbox)" = '"REFUSED"' ]
 tap_check "no -sandbox: the refusal says why" grep -q "has no -sandbox" "$work/nosandbox.err"
+# Debian's qemu-xen lists -sandbox in -help but is built without seccomp.
+NOSECCOMP=1 fake_qemu noseccomp "$SANDBOX" '-runas user     change to user id user just before starting the VM' \
+                                           '-chroot dir     chroot to dir just before starting the VM'
+tap_check "-sandbox in -help but refused when parsed (no seccomp): a restricted plan is refused" \
+    [ "$(argv_of noseccomp)" = '"REFUSED"' ]
+tap_check "... saying it has no -sandbox" grep -q "has no -sandbox" "$work/noseccomp.err"
 
 # vfio-pci with iommufd= and fd= (QEMU 9.0+): VFIO descriptors can be
 # handed over; without vfio-pci at all (exit 1) there is simply no VFIO.
@@ -66,24 +74,25 @@ IOMMUFD=1 fake_qemu q91i "$SANDBOX" '-run-with [async-teardown=on|off][,chroot=d
 argv_of q91i > /dev/null
 tap_check "vfio-pci offering iommufd= and fd=: probed as taking VFIO descriptors" \
     grep -rqs '"vfio_iommufd": *true' "$XL_DMR_CACHE_DIR"
-tap_check "QEMUs without vfio-pci: probed without error, and without iommufd (one cache entry of five says true)" \
-    bash -c '[ -z "$(cat "$1")" ] && [ "$(grep -rls "\"vfio_iommufd\": *true" "$2" | wc -l)" = 1 ] && [ "$(grep -rls "\"vfio_iommufd\": *false" "$2" | wc -l)" = 4 ]' _ "$work/q91.err" "$XL_DMR_CACHE_DIR"
+tap_check "QEMUs without vfio-pci: probed without error, and without iommufd (one cache entry of six says true)" \
+    bash -c '[ -z "$(cat "$1")" ] && [ "$(grep -rls "\"vfio_iommufd\": *true" "$2" | wc -l)" = 1 ] && [ "$(grep -rls "\"vfio_iommufd\": *false" "$2" | wc -l)" = 5 ]' _ "$work/q91.err" "$XL_DMR_CACHE_DIR"
 
-# The cache: four runs of the binary to probe (-help, -machine help, the
-# root port's and vfio-pci's properties), none when unchanged.
+# The cache: five runs of the binary to probe (-help, -machine help, the
+# root port's and vfio-pci's properties, -sandbox on -version), none when
+# unchanged.
 rm -rf "$work"/q72.runs "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
 argv_of q72 > /dev/null
-tap_check "cache: an unchanged binary is probed once (4 runs)" [ "$(wc -l < "$work/q72.runs")" = 4 ]
+tap_check "cache: an unchanged binary is probed once (5 runs)" [ "$(wc -l < "$work/q72.runs")" = 5 ]
 touch -d '2001-01-01' "$work/q72"
 argv_of q72 > /dev/null
-tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 8 ]
+tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 10 ]
 chmod 0777 "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
-tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 12 ]
+tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 15 ]
 chmod 0755 "$XL_DMR_CACHE_DIR"
 XL_DMR_CACHE_DIR= argv_of q72 > /dev/null
-tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 16 ]
+tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 20 ]
 
 printf '#!/bin/sh\nexit 1\n' > "$work/broken"; chmod +x "$work/broken"
 tap_check "a QEMU whose -help fails: exit 1, one line" \

@@ -160,6 +160,30 @@ static void shared_users_other_dm(struct fixture *x)
     x->exp.other_dms = dms;
     x->exp.n_other_dms = 1;
 }
+static void xen_node_on_qemu_backend(struct fixture *x) { x->fds[7].target = "/dev/xen/privcmd"; }
+static void xen_dm_holds_privcmd(struct fixture *x)
+{
+    x->exp.xen = true;
+    x->fds[7].target = "/dev/xen/privcmd";
+}
+static void xen_libxenstat_socket(struct fixture *x)
+{
+    x->exp.xen = true;
+    assert_int_equal(strv_push(&x->resources, "/var/run/xen/qmp-libxenstat-1"), 0);
+    x->fds[7] = (struct audit_fd){ .fd = 12, .target = "socket:[91]", .stat_ok = true,
+                                   .socket_path = "/var/run/xen/qmp-libxenstat-1",
+                                   .mode = S_IFSOCK | 0777, .dev = 8, .ino = 91 };
+}
+static void xen_root_dm_beside(struct fixture *x)
+{
+    static pid_t pids[] = { 900 };
+    static uid_t uids[] = { 0 };
+    x->exp.xen = true;
+    x->fds[7].target = "/dev/xen/evtchn";
+    x->obs.domain_dms = pids;
+    x->obs.domain_dm_uids = uids;
+    x->obs.n_domain_dms = 1;
+}
 static void unrestricted_root(struct fixture *x)
 {
     x->exp.uid = x->exp.gid = 0;
@@ -207,6 +231,10 @@ static const struct row rows[] = {
     { "a-device-not-planned", "descriptors", other_node },
     { "a-rogue-process", "processes", rogue_process },
     { "shared-user-other-dms-are-expected", NULL, shared_users_other_dm },
+    { "xen-device-node-on-the-qemu-backend", "descriptors", xen_node_on_qemu_backend },
+    { "xen-qemu-xen-holds-privcmd-as-its-own", NULL, xen_dm_holds_privcmd },
+    { "xen-libxenstat-socket-as-planned", NULL, xen_libxenstat_socket },
+    { "xen-another-dm-of-the-domain-as-root", "device_models", xen_root_dm_beside },
 };
 
 static void run_row(void **state)

@@ -103,6 +103,10 @@ int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
     } else if (pidfd < 0 || proc_exited(&s.dm, 0)) {
         LOGD(ERROR, domid, "no device model is running (pid %d is gone)", (int)s.dm.pid);
         rc = LIBDMR_ERROR_NOTFOUND;
+    } else if (s.pci.backend == LIBDMR_BACKEND_XEN) {
+        /* libxl owns the QMP socket; it knows which media it handed over. */
+        if (xen_media(ctx, domid, &s.resources))
+            rc = LIBDMR_ERROR_FAIL;
     } else if (libdmr_qmp_open(ctx, domid, &q)) {
         LOGD(WARN, domid, "audit: QMP does not answer; its fdsets are not asked for");
     }

@@ -355,7 +355,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
     if (n_bad)
         return check_add(a, "descriptors", false, "%s", bad);
     return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "
-                     "QEMU's own: %s", o->n_fds, qmp, fdset, o->fdsets_read ? "" : " (not asked)",
+                     "QEMU's own: %s", o->n_fds, qmp, fdset, o->fdsets_read ? "" : e->xen ? " (libxl's media are resources)" : " (not asked)",
                      planned, vfio, n_own ? own : "none");
 }
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxl.h>
 
@@ -84,6 +85,32 @@ static int domids_from_libxl(libdmr_ctx *ctx, libdmr_facts *f)
     return r;
 }
 
+/*
+ * libxl refuses a domid it freed less than 60 s ago when it is asked for
+ * by number (libxl__is_domid_recent): its history file holds "SEC DOMID"
+ * lines, SEC on CLOCK_MONOTONIC.
+ */
+#define LIBXL_DOMID_HISTORY LIBDMR_XEN_RUN_DIR "/domid-history"
+#define LIBXL_DOMID_REUSE_TIMEOUT 60
+
+static int domids_from_libxl_history(libdmr_facts *f)
+{
+    FILE *h = fopen(LIBXL_DOMID_HISTORY, "re");
+    if (!h)
+        return errno == ENOENT ? 0 : -errno;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned long sec;
+    unsigned domid;
+    int r = 0;
+    while (!r && fscanf(h, "%lu %u", &sec, &domid) == 2)
+        if ((unsigned long)now.tv_sec - sec < LIBXL_DOMID_REUSE_TIMEOUT &&
+            domid >= LIBDMR_DOMID_MIN && domid <= LIBDMR_DOMID_MAX)
+            r = domids_add(f, domid);
+    fclose(h);
+    return r;
+}
+
 int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
                          libdmr_facts *facts)
 {
@@ -93,6 +120,8 @@ int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
         LOGEV(ERROR, -r, "reading %s", LIBDMR_STATE_DIR);
     if (!r && facts->xen_dom0)
         r = domids_from_libxl(ctx, facts);
+    if (!r && facts->xen_dom0 && (r = domids_from_libxl_history(facts)))
+        LOGEV(ERROR, -r, "reading %s", LIBXL_DOMID_HISTORY);
     if (r)
         return libdmr_error_from_errno(r);
 

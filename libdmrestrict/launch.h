@@ -115,6 +115,8 @@ int launch_xen_destroy(libdmr_ctx *ctx, struct dm_state *s);
 /* operate_xen.c: a cdrom change (path NULL: eject) and PCI, through libxl. */
 int xen_cdrom_change(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev, const char *path);
 int xen_pci_change(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_pci_dev *d, bool add);
+/* Append the images in the domain's drives now, as libxl records them. */
+int xen_media(libdmr_ctx *ctx, uint32_t domid, struct strv *out);
 /* The processes that are a device model of this domain (-xen-domid N). */
 int proc_pids_of_xen_domid(uint32_t domid, pid_t **ret, size_t *ret_n);
 

@@ -16,10 +16,8 @@
 #include <xenstore.h>
 
 #include "audit.h"
-#include "qmp.h"
 #include "xen.h"
 
-#define QMP_TIMEOUT_MS 5000
 #define DM_EXIT_TIMEOUT_MS 5000
 
 /* libxl reaps only the children it made: the reaper and QEMU probes are ours. */
@@ -103,6 +101,17 @@ static int domain_config(libxl_ctx *lx, const libdmr_plan *p, libxl_domain_confi
         if (r)
             return r;
     }
+    /* Passthrough (the plan made the DM root for it): libxl places them. */
+    if (p->n_pci && !(dc->pcidevs = calloc(p->n_pci, sizeof(*dc->pcidevs))))
+        return -ENOMEM;
+    for (size_t i = 0; i < p->n_pci; i++) {
+        libxl_device_pci *d = &dc->pcidevs[dc->num_pcidevs++];
+        libxl_device_pci_init(d);
+        d->domain = (int)p->pci[i].domain;
+        d->bus = (uint8_t)p->pci[i].bus;
+        d->dev = (uint8_t)p->pci[i].dev;
+        d->func = (uint8_t)p->pci[i].func;
+    }
     return 0;
 }
 
@@ -145,15 +154,11 @@ static int raise_fsize(libdmr_ctx *ctx, const libdmr_plan *p, pid_t pid)
     return 0;
 }
 
+/* No QMP: the socket is libxl's, and the planned disks are all it was given. */
 static int audit_dm(libdmr_ctx *ctx, const struct dm_state *s)
 {
-    struct libdmr_qmp *q = NULL;
-    /* For its fdsets; libxl connects per command, and none runs now. */
-    if (qmp_connect(ctx, s->domid, s->qmp_path, QMP_TIMEOUT_MS, &q))
-        LOGD(WARN, s->domid, "audit: QMP does not answer; its fdsets are not asked for");
     struct libdmr_audit *a = NULL;
-    int rc = audit_state(ctx, s, q, &a);
-    qmp_close(q);
+    int rc = audit_state(ctx, s, NULL, &a);
     if (!rc && audit_log_failures(ctx, s->domid, a)) {
         LOGD(ERROR, s->domid, "the device model is not restricted as planned; "
              "the domain is destroyed");

@@ -105,6 +105,22 @@ int xen_cdrom_change(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev
     return rc;
 }
 
+int xen_media(libdmr_ctx *ctx, uint32_t domid, struct strv *out)
+{
+    libxl_ctx *lx = NULL;
+    int rc = xen_libxl_open(ctx, domid, &lx);
+    if (rc)
+        return rc;
+    int n = 0;
+    libxl_device_disk *disks = libxl_device_disk_list(lx, domid, &n);
+    for (int i = 0; !rc && i < n; i++)
+        if (disks[i].pdev_path && disks[i].pdev_path[0] && strv_push(out, disks[i].pdev_path))
+            rc = LIBDMR_ERROR_NOMEM;
+    libxl_device_disk_list_free(disks, n);
+    libxl_ctx_free(lx);
+    return rc;
+}
+
 static void pci_from_bdf(const struct libdmr_pci_dev *d, libxl_device_pci *ret)
 {
     libxl_device_pci_init(ret);

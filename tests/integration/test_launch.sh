@@ -174,7 +174,7 @@ tap_check "shared: both gone, nothing left" bash -c "! alive $s2 && [ ! -e /run/
 userns_reset
 userns_add_user xen-qemuuser-range-base $BASE $BASE
 fake_qemu() {  # $1 name, $2 what it does when started for real
-    printf '#!/bin/sh\ncase "$1" in -help|-machine|-device|-version) exec /usr/bin/qemu-system-x86_64 "$@";; esac\n%s\n' "$2" > "$work/$1"
+    printf '#!/bin/sh\ncase "$1" in -help|-machine|-device|-version|-sandbox) exec /usr/bin/qemu-system-x86_64 "$@";; esac\n%s\n' "$2" > "$work/$1"
     chmod +x "$work/$1"
 }
 nothing_left() {

@@ -354,9 +354,11 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
                         own_counts[k]);
     if (n_bad)
         return check_add(a, "descriptors", false, "%s", bad);
+    const char *fdsets_note = o->fdsets_read ? "" : e->xen ? " (libxl's media are resources)"
+                                                           : " (not asked)";
     return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "
-                     "QEMU's own: %s", o->n_fds, qmp, fdset, o->fdsets_read ? "" : e->xen ? " (libxl's media are resources)" : " (not asked)",
-                     planned, vfio, n_own ? own : "none");
+                     "QEMU's own: %s", o->n_fds, qmp, fdset, fdsets_note, planned, vfio,
+                     n_own ? own : "none");
 }
 
 static int judge_others(const struct audit_expect *e, const struct audit_observed *o,

@@ -273,16 +273,20 @@ static const char *own_kind(const char *target)
     return NULL;
 }
 
-/* qemu-xen's own: the hypervisor's interfaces it talks to the guest through. */
-static const char *xen_kind(const struct audit_expect *e, const char *target)
+/* qemu-xen's own: the hypervisor's interfaces it talks to the guest
+ * through; unrestricted (no -xen-domid-restrict), also its connection to
+ * xenstored, an unnamed socket. */
+static const char *xen_kind(const struct audit_expect *e, const struct audit_fd *f)
 {
     static const char *const nodes[] = {
         "/dev/xen/privcmd", "/dev/xen/evtchn", "/dev/xen/gntdev", "/dev/xen/gntalloc",
         "/dev/xen/xenbus", "/dev/xen/hypercall",
     };
     for (size_t i = 0; e->xen && i < ELEMENTSOF(nodes); i++)
-        if (!strcmp(target, nodes[i]))
+        if (!strcmp(f->target, nodes[i]))
             return nodes[i];
+    if (e->xen && !e->restricted && !f->socket_path && !strncmp(f->target, "socket:", 7))
+        return "socket (unrestricted: xenstore)";
     return NULL;
 }
 
@@ -327,7 +331,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
         const struct audit_fd *f = &o->fds[i];
         const char *kind = own_kind(f->target);
         if (!kind)
-            kind = xen_kind(e, f->target);
+            kind = xen_kind(e, f);
         if (f->socket_path && e->qmp_path && !strcmp(f->socket_path, e->qmp_path))
             qmp++;
         else if (in_fdset(o, f))

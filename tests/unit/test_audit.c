@@ -184,6 +184,11 @@ static void xen_root_dm_beside(struct fixture *x)
     x->obs.domain_dm_uids = uids;
     x->obs.n_domain_dms = 1;
 }
+static void xen_restricted_unnamed_socket(struct fixture *x)
+{
+    x->exp.xen = true;
+    x->fds[2].socket_path = NULL;
+}
 static void unrestricted_root(struct fixture *x)
 {
     x->exp.uid = x->exp.gid = 0;
@@ -200,6 +205,13 @@ static void unrestricted_root(struct fixture *x)
     x->obs.mnt_ns = x->obs.own_mnt_ns;
     x->obs.ipc_ns = x->obs.own_ipc_ns;
     x->fds[7].target = "anon_inode:[eventfd]";
+}
+
+static void xen_unrestricted_xenstore(struct fixture *x)
+{
+    unrestricted_root(x);
+    x->exp.xen = true;
+    x->fds[2].socket_path = NULL;
 }
 
 static const struct row rows[] = {
@@ -235,6 +247,8 @@ static const struct row rows[] = {
     { "xen-qemu-xen-holds-privcmd-as-its-own", NULL, xen_dm_holds_privcmd },
     { "xen-libxenstat-socket-as-planned", NULL, xen_libxenstat_socket },
     { "xen-another-dm-of-the-domain-as-root", "device_models", xen_root_dm_beside },
+    { "xen-restricted-an-unnamed-socket", "descriptors", xen_restricted_unnamed_socket },
+    { "xen-unrestricted-xenstore-socket-is-its-own", NULL, xen_unrestricted_xenstore },
 };
 
 static void run_row(void **state)

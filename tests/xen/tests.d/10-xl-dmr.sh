@@ -153,7 +153,66 @@ xd_section() {
     check_eq "... no process given -xen-domid $domid" "$(pgrep -f -- "-xen-domid $domid\$" | tr '\n' ' ')" ""
 
     xd_control_stock_xl
+    xd_audit_refuses_wrong_identity
+    xd_root_dm_pci_attach
     xd_legacy_pci
+}
+
+# A qemu-xen that drops libxl's -runas (through device_model_override): it
+# runs as root, the audit at create fails, and the domain is destroyed.
+xd_audit_refuses_wrong_identity() {
+    cat > /tmp/qemu-no-runas <<'WRAP'
+#!/bin/sh
+# Drop "-runas USER" from libxl's arguments, then run the real qemu-xen.
+n=$#; i=0; skip=
+for a in "$@"; do
+    i=$((i + 1))
+    if [ -n "$skip" ]; then skip=; elif [ "$a" = -runas ]; then skip=1; else set -- "$@" "$a"; fi
+done
+shift "$n"
+exec /usr/libexec/xen-qemu-system-i386 "$@"
+WRAP
+    chmod 755 /tmp/qemu-no-runas
+    xd_disk /tmp/xd-wrap.img
+    xd_cfg dmr-wrap /tmp/xd-wrap.img /tmp/xd-wrap.serial 'device_model_override = "/tmp/qemu-no-runas"' \
+        > /tmp/dmr-wrap.cfg
+    local rc domid
+    domid=$("$XL_DMR" create -n /tmp/dmr-wrap.cfg 2>/dev/null | sed -n 's/^Domain \([0-9]*\) .*/\1/p')
+    "$XL_DMR" create /tmp/dmr-wrap.cfg > /tmp/xd.out 2> "$XD_ERR"; rc=$?
+    diag_file "$XD_ERR"
+    check "a qemu-xen that drops -runas: the audit at create fails on its uid, exit 1" \
+        sh -c "[ $rc = 1 ] && grep -q 'audit: uid: real, effective, saved, fs: 0 0 0 0' $XD_ERR && grep -q 'not restricted as planned; the domain is destroyed' $XD_ERR"
+    check "... the domain is destroyed, nothing of it left (domain, DM, state, chroot)" \
+        sh -c "! xl domid dmr-wrap > /dev/null 2>&1 && [ -z \"\$(pgrep -f -- '-xen-domid $domid\$')\" ] && [ ! -e /run/xl-dmr/domains/$domid.json ] && [ ! -e /var/run/xen/qemu-root-$domid ]"
+}
+
+# pci-attach to a root DM (dm_restrict=0): warned, then libxl tries and,
+# without an IOMMU, refuses; nothing changes.
+xd_root_dm_pci_attach() {
+    if [ -z "$XD_PCI" ]; then
+        skip "pci-attach to a root DM: the tier's QEMU gave dom0 no edu device"
+        return 0
+    fi
+    local rc
+    xd_disk /tmp/xd-root.img
+    xd_cfg dmr-root /tmp/xd-root.img /tmp/xd-root.serial > /tmp/dmr-root.cfg
+    if ! "$XL_DMR" create /tmp/dmr-root.cfg dm_restrict=0 > /tmp/xd.out 2> "$XD_ERR"; then
+        not_ok "create with dm_restrict=0 (a root DM)"
+        diag_file "$XD_ERR"
+        return 0
+    fi
+    local before
+    before=$(cat /run/xl-dmr/domains/*.pci.json 2>/dev/null; xl pci-list dmr-root 2>&1)
+    "$XL_DMR" pci-attach dmr-root "$XD_PCI" 2> "$XD_ERR"; rc=$?
+    diag_file "$XD_ERR"
+    check "pci-attach $XD_PCI to a root DM: warned that it is not restricted" \
+        grep -q "device model runs as root and is not restricted" "$XD_ERR"
+    check "... then libxl is asked, and refuses here (no IOMMU): exit 1, saying libxl could not" \
+        sh -c "[ $rc = 1 ] && grep -q 'libxl could not attach it' $XD_ERR"
+    check_eq "... nothing changed (xl pci-list, xl-dmr's record)" \
+        "$(cat /run/xl-dmr/domains/*.pci.json 2>/dev/null; xl pci-list dmr-root 2>&1)" "$before"
+    "$XL_DMR" destroy dmr-root 2> "$XD_ERR"
+    check "... destroy of the root-DM domain: gone" sh -c "! xl domid dmr-root > /dev/null 2>&1"
 }
 
 # The control: stock xl, whose qemu-xen keeps libxl's 256 KiB FSIZE.

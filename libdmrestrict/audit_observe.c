@@ -352,13 +352,8 @@ static int observe_domain_dms(const struct audit_expect *exp, struct audit_obser
     for (size_t i = 0; uids && i < n; i++) {
         if (pids[i] == exp->dm_pid)
             continue;
-        char path[64], status[4096];
-        snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t len = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
-        unsigned uid = 0;
-        const char *u = len > 0 ? (status[len] = '\0', strstr(status, "\nUid:")) : NULL;
-        if (!u || sscanf(u, "\nUid: %*u %u", &uid) != 1)
+        uid_t uid;
+        if (proc_uid(pids[i], &uid))
             continue;  /* gone meanwhile */
         pids[kept] = pids[i];
         uids[kept++] = uid;

@@ -24,7 +24,10 @@ int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *r
             rc = 0;
         }
     state_list_free(list, n);
-    if (rc)
+    /* On a dom0, xl's domains are destroyable too (libxl knows them). */
+    if (rc && host_is_xen_dom0())
+        rc = xen_domain_lookup(ctx, name_or_domid, ret_domid);
+    if (rc == LIBDMR_ERROR_NOTFOUND)
         LOG(ERROR, "no domain %s", name_or_domid);
     return rc;
 }

@@ -438,6 +438,12 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
     _cleanup_close_ int lock = run_lock(ctx);
     if (lock < 0)
         return libdmr_error_from_errno(lock);
+    if (host_is_xen_dom0() && !state_exists(domid)) {
+        int rc = launch_xen_destroy_unrecorded(ctx, domid);
+        if (!rc)
+            run_dirs_release();
+        return rc;
+    }
     struct dm_state s;
     int r = state_read(ctx, domid, &s);
     if (r)

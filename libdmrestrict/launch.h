@@ -27,6 +27,8 @@ struct proc_ref {
 };
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
+/* Its effective uid; -ESRCH when it is gone. */
+int proc_uid(pid_t pid, uid_t *ret);
 /* Every live process (not a zombie) whose real, effective or saved uid is
  * uid, from /proc: the reaper's list and the audit's. */
 int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n);
@@ -88,6 +90,8 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
 /* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
 int state_remove(libdmr_ctx *ctx, uint32_t domid);
+/* Is there a state file for domid (quietly)? */
+bool state_exists(uint32_t domid);
 /* Save a domain's changed PCI record (<domid>.pci.json, read by state_read). */
 int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci);
 int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
@@ -112,6 +116,9 @@ int launch_record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int
 /* launch_xen.c: the xen backend, through libxl. */
 int launch_xen_create(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock);
 int launch_xen_destroy(libdmr_ctx *ctx, struct dm_state *s);
+/* A domain another toolstack (xl) made: libxl knows it, xl-dmr has no state. */
+int xen_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid);
+int launch_xen_destroy_unrecorded(libdmr_ctx *ctx, uint32_t domid);
 /* operate_xen.c: a cdrom change (path NULL: eject) and PCI, through libxl. */
 int xen_cdrom_change(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev, const char *path);
 int xen_pci_change(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_pci_dev *d, bool add);

@@ -217,10 +217,12 @@ static int kill_domain_dms(libdmr_ctx *ctx, uint32_t domid)
         return r;
     for (size_t i = 0; i < n; i++) {
         struct proc_ref dm = { .pid = pids[i] };
-        if (proc_start_time(dm.pid, &dm.start))
+        uid_t uid;
+        if (proc_start_time(dm.pid, &dm.start) || proc_uid(dm.pid, &uid))
             continue;
-        LOGD(WARN, domid, "a device model of domain %u (pid %d) survived libxl's destroy: killed",
-             domid, (int)dm.pid);
+        LOGD(WARN, domid, "a device model of domain %u (pid %d, uid %u%s) survived libxl's "
+             "destroy: killed", domid, (int)dm.pid, (unsigned)uid,
+             uid == 0 ? ": root, NOT restricted" : "");
         if (proc_wait_exit(ctx, &dm, 0, true))
             return -ETIMEDOUT;
     }
@@ -291,5 +293,55 @@ int launch_xen_destroy(libdmr_ctx *ctx, struct dm_state *s)
         return rc;
     rc = domain_remove(ctx, lx, s);
     libxl_ctx_free(lx);
+    return rc;
+}
+
+int xen_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid)
+{
+    libxl_ctx *lx = NULL;
+    int rc = xen_libxl_open(ctx, LIBDMR_NO_DOMID, &lx);
+    if (rc)
+        return rc;
+    unsigned long n;
+    uint32_t domid = 0;
+    if (!parse_ulong_strict(name_or_domid, 0, UINT32_MAX, &n))
+        domid = (uint32_t)n;
+    else if (libxl_name_to_domid(lx, name_or_domid, &domid))
+        domid = 0;
+    libxl_dominfo info;
+    libxl_dominfo_init(&info);
+    /* Never dom0, and only a domain libxl has. */
+    rc = domid >= LIBDMR_DOMID_MIN && domid <= LIBDMR_DOMID_MAX &&
+         !libxl_domain_info(lx, &info, domid) ? 0 : LIBDMR_ERROR_NOTFOUND;
+    libxl_dominfo_dispose(&info);
+    libxl_ctx_free(lx);
+    if (!rc)
+        *ret_domid = domid;
+    return rc;
+}
+
+/*
+ * xl's domains too: libxl destroys the domain, then no device model of it
+ * may stay (a PV guest's root xenpv QEMU was seen to) and its chroot goes.
+ */
+int launch_xen_destroy_unrecorded(libdmr_ctx *ctx, uint32_t domid)
+{
+    libxl_ctx *lx = NULL;
+    int rc = xen_libxl_open(ctx, domid, &lx);
+    if (rc)
+        return rc;
+    LOGD(NOTICE, domid, "not made by xl-dmr: destroyed through libxl, then checked for "
+         "device models left");
+    if (libxl_domain_destroy(lx, domid, NULL)) {
+        LOGD(ERROR, domid, "libxl could not destroy the domain");
+        rc = LIBDMR_ERROR_FAIL;
+    }
+    libxl_ctx_free(lx);
+    if (kill_domain_dms(ctx, domid) < 0)
+        rc = LIBDMR_ERROR_FAIL;
+    char chroot[64];
+    snprintf(chroot, sizeof(chroot), LIBDMR_XEN_RUN_DIR "/qemu-root-%u", domid);
+    if (chroot_remove(ctx, chroot))
+        rc = LIBDMR_ERROR_FAIL;
     return rc;
 }

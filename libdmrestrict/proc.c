@@ -113,6 +113,23 @@ int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
     return proc_scan("status", status_matches_uid, &uid, ret, ret_n);
 }
 
+int proc_uid(pid_t pid, uid_t *ret)
+{
+    char path[64], status[4096];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+    if (len <= 0)
+        return -ESRCH;
+    status[len] = '\0';
+    const char *u = strstr(status, "\nUid:");
+    unsigned uid;
+    if (!u || sscanf(u, "\nUid: %*u %u", &uid) != 1)
+        return -EIO;
+    *ret = uid;
+    return 0;
+}
+
 int proc_self(struct proc_ref *ret)
 {
     ret->pid = getpid();

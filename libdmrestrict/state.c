@@ -481,6 +481,14 @@ int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret)
     return r;
 }
 
+bool state_exists(uint32_t domid)
+{
+    char name[32];
+    state_path(domid, name, sizeof(name), "");
+    _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return dirfd >= 0 && faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int state_remove(libdmr_ctx *ctx, uint32_t domid)
 {
     char name[32];

@@ -50,6 +50,8 @@ xd_section() {
         skip "no xl-dmr or no diskwrite.img in this dom0"
         return 0
     fi
+    # First the control (stock xl), which also leaves its domid "recent".
+    xd_control_stock_xl
     xd_disk "$XD_DISK"
     rm -f "$XD_SERIAL"
     xd_cfg dmr1 "$XD_DISK" "$XD_SERIAL" > /tmp/dmr1.cfg
@@ -143,7 +145,7 @@ xd_section() {
     t=$(now)
     "$XL_DMR" destroy dmr1 2> "$XD_ERR"; rc=$?
     check_eq "xl-dmr destroy through libxl: exit 0 (in $(elapsed "$t") s)" "$rc" 0
-    check "... says the leftover device model was killed" grep -q "pid $rogue) survived libxl's destroy: killed" "$XD_ERR"
+    check "... names the leftover device model as root, and killed it" grep -q "pid $rogue, uid 0: root, NOT restricted) survived libxl's destroy: killed" "$XD_ERR"
     diag_file "$XD_ERR"
     wait "$rogue" 2> /dev/null
     check "... the domain is gone" sh -c "! xl domid dmr1 > /dev/null 2>&1"
@@ -152,10 +154,58 @@ xd_section() {
     check "... no state (/run/xl-dmr)" test ! -e "/run/xl-dmr/domains/$domid.json"
     check_eq "... no process given -xen-domid $domid" "$(pgrep -f -- "-xen-domid $domid\$" | tr '\n' ' ')" ""
 
-    xd_control_stock_xl
     xd_audit_refuses_wrong_identity
     xd_root_dm_pci_attach
     xd_legacy_pci
+    xd_pv_vfb
+}
+
+# A PV guest with a vfb under dm_restrict (made by stock xl: xl-dmr makes
+# only HVM guests) gets a xenpv QEMU that libxl runs as root. xl-dmr
+# destroy takes xl's domains too: afterwards no device model of the domain
+# is left, and one that survived libxl's destroy is named as root.
+xd_pv_vfb() {
+    if [ ! -s "$TESTDIR/vmlinuz" ]; then
+        skip "PV guest with a vfb: no kernel in $TESTDIR"
+        return 0
+    fi
+    local name domid dms rc i control_left=
+    for i in 1 2; do
+        name=dmr-pv$i
+        printf '%s\n' "name = \"$name\"" 'type = "pv"' "kernel = \"$TESTDIR/vmlinuz\"" \
+            'memory = 128' 'vcpus = 1' 'dm_restrict = 1' 'extra = "console=hvc0"' \
+            'vfb = [ "vnc=1,vnclisten=127.0.0.1" ]' 'on_crash = "preserve"' \
+            'on_poweroff = "preserve"' 'on_reboot = "preserve"' > /tmp/$name.cfg
+        if ! xl create /tmp/$name.cfg > /tmp/xd.out 2>&1; then
+            not_ok "PV guest with a vfb: stock xl create"
+            diag_file /tmp/xd.out
+            return 0
+        fi
+        domid=$(xl domid $name)
+        dms=$(pgrep -f -- "-xen-domid $domid " | while read -r p; do
+                  echo "pid $p uid $(awk '$1 == "Uid:" { print $3 }' /proc/$p/status)"; done)
+        diag "PV guest $name (domid $domid) with a vfb, dm_restrict=1: its device models: ${dms:-none}"
+        if [ "$i" = 1 ]; then
+            # The control: stock xl destroy, and what it leaves.
+            xl destroy $name > /dev/null 2>&1
+            sleep 2
+            control_left=$(pgrep -f -- "-xen-domid $domid " | tr '\n' ' ')
+            diag "stock xl destroy of $name: device models left: ${control_left:-none}"
+            [ -z "$control_left" ] || kill -9 $control_left 2>/dev/null
+        else
+            "$XL_DMR" destroy $name 2> "$XD_ERR"; rc=$?
+            diag_file "$XD_ERR"
+            check "xl-dmr destroy of xl's PV domain: exit 0, the domain is gone" \
+                sh -c "[ $rc = 0 ] && ! xl domid $name > /dev/null 2>&1"
+            check_eq "... and no device model of it is left" "$(pgrep -f -- "-xen-domid $domid " | tr '\n' ' ')" ""
+            if [ -n "$control_left" ]; then
+                check "... its root xenpv QEMU, which outlives libxl's destroy (as under stock xl above), named as root and killed" \
+                    grep -q "uid 0: root, NOT restricted) survived libxl's destroy: killed" "$XD_ERR"
+            else
+                skip "naming a surviving root xenpv QEMU: libxl's destroy left none this time"
+            fi
+        fi
+    done
 }
 
 # A qemu-xen that drops libxl's -runas (through device_model_override): it

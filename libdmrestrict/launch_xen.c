@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <libxl_utils.h>
 #include <xenstore.h>
 
@@ -181,11 +180,13 @@ static int domain_start(libdmr_ctx *ctx, libxl_ctx *lx, const libdmr_plan *p, st
         rc = LIBDMR_ERROR_FAIL;
     }
     libxl_domain_config_dispose(&dc);
-    *made = !rc;
     if (!rc && domid != p->domid) {
+        /* Not the domain the plan (and the uid) is for: it goes at once. */
         LOGD(ERROR, p->domid, "libxl created domain %u, not the planned %u", domid, p->domid);
+        libxl_domain_destroy(lx, domid, NULL);
         return LIBDMR_ERROR_FAIL;
     }
+    *made = !rc;
     if (!rc && (r = dm_from_xenstore(ctx, p->domid, &s->dm)))
         rc = libdmr_error_from_errno(r);
     /* Held by its pidfd, the pid stays the DM's while prlimit runs. */

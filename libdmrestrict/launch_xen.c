@@ -110,6 +110,7 @@ static int domain_config(libxl_ctx *lx, const libdmr_plan *p, libxl_domain_confi
         d->bus = (uint8_t)p->pci[i].bus;
         d->dev = (uint8_t)p->pci[i].dev;
         d->func = (uint8_t)p->pci[i].func;
+        d->vdevfn = p->pci[i].root_slot << 3;  /* @VSLOT; 0: libxl picks */
     }
     return 0;
 }

@@ -132,7 +132,9 @@ static int place_devices(const libdmr_config *c, const libdmr_facts *f, libdmr_p
             return -ENOMEM;
         }
         if (p->backend != LIBDMR_BACKEND_QEMU) {
-            /* libxl puts passthrough on xenfv's i440fx bus: all hot-pluggable. */
+            /* libxl puts passthrough on xenfv's i440fx bus (at @VSLOT, if
+             * given): all hot-pluggable. */
+            out->root_slot = d->has_vslot ? d->vslot : 0;
             if (!d->guest_unplug)
                 r = pci_refuse(p, d, "the xen backend (xenfv, i440fx) cannot stop "
                                "the guest from unplugging a device; use "

@@ -13,7 +13,8 @@
 
 #include "xen.h"
 
-int xen_dm_fds_naming(pid_t dm, const char *path, int *ret_n)
+/* How many of the DM's descriptors name path (its /proc/PID/fd links). */
+static int dm_fds_naming(pid_t dm, const char *path, int *ret_n)
 {
     char dir[64];
     snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)dm);
@@ -62,7 +63,7 @@ static int medium_of(libdmr_ctx *ctx, libxl_ctx *lx, uint32_t domid, const char 
 static int check_let_go(libdmr_ctx *ctx, const struct dm_state *s, const char *old)
 {
     int n = 0;
-    int r = old ? xen_dm_fds_naming(s->dm.pid, old, &n) : 0;
+    int r = old ? dm_fds_naming(s->dm.pid, old, &n) : 0;
     if (r) {
         LOGEVD(ERROR, -r, s->domid, "cdrom: reading the device model's descriptors");
         return LIBDMR_ERROR_FAIL;

@@ -14,7 +14,4 @@ int xen_libxl_open(libdmr_ctx *ctx, uint32_t domid, libxl_ctx **ret);
 /* A plan's disk as libxl's; dispose it with libxl_device_disk_dispose. */
 int xen_disk_to_libxl(const struct plan_xen_disk *d, libxl_device_disk *ret);
 
-/* The descriptors of the DM that name path (its /proc/PID/fd links); -errno. */
-int xen_dm_fds_naming(pid_t dm, const char *path, int *ret_n);
-
 #endif

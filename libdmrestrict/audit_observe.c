@@ -256,40 +256,25 @@ static int socket_paths(pid_t pid, struct audit_observed *obs)
     return r;
 }
 
+static int observe_fd(int fd, const char *target, int dirfd, const char *name, void *arg)
+{
+    struct audit_observed *obs = arg;
+    struct audit_fd *grown = realloc(obs->fds, (obs->n_fds + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    obs->fds = grown;
+    struct audit_fd *f = &grown[obs->n_fds++];
+    struct stat st;
+    *f = (struct audit_fd){ .fd = fd, .target = strdup(target) };
+    if (fstatat(dirfd, name, &st, 0) == 0)
+        *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
+                                .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino };
+    return f->target ? 0 : -ENOMEM;
+}
+
 static int observe_fds(pid_t pid, struct audit_observed *obs)
 {
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(dir);
-    if (!d)
-        return -errno;
-    int r = 0;
-    for (struct dirent *de; !r && (de = readdir(d));) {
-        unsigned long fd;
-        if (parse_ulong_strict(de->d_name, 0, INT32_MAX, &fd))
-            continue;
-        char link[384], target[4096];
-        snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-        ssize_t n = readlink(link, target, sizeof(target) - 1);
-        if (n < 0)
-            continue;  /* closed meanwhile */
-        target[n] = '\0';
-        struct audit_fd *grown = realloc(obs->fds, (obs->n_fds + 1) * sizeof(*grown));
-        if (!grown) {
-            r = -ENOMEM;
-            break;
-        }
-        obs->fds = grown;
-        struct audit_fd *f = &grown[obs->n_fds++];
-        struct stat st;
-        *f = (struct audit_fd){ .fd = fd, .target = strdup(target) };
-        if (stat(link, &st) == 0)
-            *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
-                                    .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino };
-        if (!f->target)
-            r = -ENOMEM;
-    }
-    closedir(d);
+    int r = proc_fds_each(pid, observe_fd, obs);
     if (!r)
         r = socket_paths(pid, obs);
     /* In fd order, for a report that reads like ls. */

@@ -28,7 +28,6 @@ struct launch {
     bool chroot_made, qmp_bound, state_written;
     int log_write;
     struct proc_ref logger, dm;
-    char log_path[512];
     int *lock;             /* the host-wide lock, let go while QEMU starts */
 };
 
@@ -166,11 +165,11 @@ static void report_dm_death(struct launch *l)
     /* The logger ends when QEMU's output does: then the log is complete. */
     proc_wait_exit(ctx, &l->logger, LOGGER_DRAIN_TIMEOUT_MS, false);
     _cleanup_free_ char *tail = NULL;
-    if (log_tail(l->log_path, 600, &tail) == 0 && tail[0])
+    if (log_tail(l->plan->log_path, 600, &tail) == 0 && tail[0])
         LOGD(ERROR, l->plan->domid, "the device model exited at start; its log (%s) ends: %s",
-             l->log_path, tail);
+             l->plan->log_path, tail);
     else
-        LOGD(ERROR, l->plan->domid, "the device model exited at start (log: %s)", l->log_path);
+        LOGD(ERROR, l->plan->domid, "the device model exited at start (log: %s)", l->plan->log_path);
 }
 
 static void rollback(struct launch *l)
@@ -303,7 +302,7 @@ static int launch_steps(struct launch *l)
     if (!rc) {
         r = open_resources(l);
         if (!r)
-            r = logger_start(ctx, p->domid, l->log_path, &l->log_write, &l->logger);
+            r = logger_start(ctx, p->domid, l->plan->log_path, &l->log_write, &l->logger);
         if (!r)
             r = spawn_dm(ctx, p, l->fds, l->log_write, &l->dm);
         /* QEMU holds its own copies now (or failed to start). */
@@ -339,7 +338,6 @@ static int create_locked(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock)
     if (plan->backend == LIBDMR_BACKEND_XEN)
         return launch_xen_create(ctx, plan, lock);
     struct launch l = { .ctx = ctx, .plan = plan, .log_write = -1, .lock = lock };
-    snprintf(l.log_path, sizeof(l.log_path), "%s", plan->log_path);
     l.fds = malloc(plan->n_resources * sizeof(*l.fds));
     if (!l.fds)
         return LIBDMR_ERROR_NOMEM;
@@ -413,14 +411,8 @@ static int destroy_dm(libdmr_ctx *ctx, const struct dm_state *s)
         LOGD(ERROR, domid, "the device model (pid %d) does not die", (int)s->dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
-    char pids[256];
-    int killed = !rc && s->kill_by_uid && s->has_reaper
-                     ? reaper_kill_uid(ctx, domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids))
-                     : 0;
-    if (killed < 0)
+    if (!rc && reap_domain_uid(ctx, s))
         rc = LIBDMR_ERROR_FAIL;
-    else if (killed)
-        LOGD(DEBUG, domid, "killed by uid %u: %s", (unsigned)s->dm_uid, pids);
     /* The logger ends at EOF, after the last line QEMU wrote. */
     proc_wait_exit(ctx, &s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
     if (!rc) {

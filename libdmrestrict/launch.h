@@ -27,6 +27,10 @@ struct proc_ref {
 };
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
+/* each() for every descriptor of pid, with its link's target and its
+ * entry in /proc/PID/fd (dirfd, name); stops at each()'s first non-zero. */
+int proc_fds_each(pid_t pid, int (*each)(int fd, const char *target, int dirfd,
+                                          const char *name, void *arg), void *arg);
 /* Its effective uid; -ESRCH when it is gone. */
 int proc_uid(pid_t pid, uid_t *ret);
 /* Every live process (not a zombie) whose real, effective or saved uid is
@@ -84,6 +88,8 @@ struct dm_state {
     size_t n_rlimits;
     struct strv resources; /* paths of the descriptors it was given */
 };
+/* reaper.c: a destroyed domain's uid, when its plan kills by uid: 0 or -errno. */
+int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s);
 /* The state's audit expectations, from the plan (before state_write). */
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *plan);
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);

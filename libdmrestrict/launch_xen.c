@@ -246,14 +246,8 @@ static int domain_remove(libdmr_ctx *ctx, libxl_ctx *lx, const struct dm_state *
     }
     if (kill_domain_dms(ctx, s->domid) < 0)
         rc = LIBDMR_ERROR_FAIL;
-    char pids[256];
-    int killed = s->kill_by_uid && s->has_reaper
-                     ? reaper_kill_uid(ctx, s->domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids))
-                     : 0;
-    if (killed < 0)
+    if (reap_domain_uid(ctx, s))
         rc = LIBDMR_ERROR_FAIL;
-    else if (killed)
-        LOGD(DEBUG, s->domid, "killed by uid %u: %s", (unsigned)s->dm_uid, pids);
     /* libxl makes the chroot and, on 4.17, leaves it. */
     if (s->chroot && chroot_remove(ctx, s->chroot))
         rc = LIBDMR_ERROR_FAIL;
@@ -334,16 +328,11 @@ int launch_xen_destroy_unrecorded(libdmr_ctx *ctx, uint32_t domid)
         return rc;
     LOGD(NOTICE, domid, "not made by xl-dmr: destroyed through libxl, then checked for "
          "device models left");
-    if (libxl_domain_destroy(lx, domid, NULL)) {
-        LOGD(ERROR, domid, "libxl could not destroy the domain");
-        rc = LIBDMR_ERROR_FAIL;
-    }
-    libxl_ctx_free(lx);
-    if (kill_domain_dms(ctx, domid) < 0)
-        rc = LIBDMR_ERROR_FAIL;
+    /* What xl-dmr knows of it: its domid and libxl's chroot (libxl kills by uid itself). */
     char chroot[64];
     snprintf(chroot, sizeof(chroot), LIBDMR_XEN_RUN_DIR "/qemu-root-%u", domid);
-    if (chroot_remove(ctx, chroot))
-        rc = LIBDMR_ERROR_FAIL;
+    struct dm_state s = { .domid = domid, .chroot = chroot };
+    rc = domain_remove(ctx, lx, &s);
+    libxl_ctx_free(lx);
     return rc;
 }

@@ -7,31 +7,21 @@
  * has allowed it (a root DM only). After a medium leaves, the DM must
  * hold no descriptor of it: checked through /proc.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "xen.h"
 
-/* How many of the DM's descriptors name path (its /proc/PID/fd links). */
-static int dm_fds_naming(pid_t dm, const char *path, int *ret_n)
+struct naming {
+    const char *path;
+    int n;
+};
+
+static int count_naming(int fd, const char *target, int dirfd, const char *name, void *arg)
 {
-    char dir[64];
-    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)dm);
-    DIR *d = opendir(dir);
-    if (!d)
-        return -errno;
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        char target[4096];
-        ssize_t len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        n += !strcmp(target, path);
-    }
-    closedir(d);
-    *ret_n = n;
+    (void)fd, (void)dirfd, (void)name;
+    struct naming *c = arg;
+    c->n += !strcmp(target, c->path);
     return 0;
 }
 
@@ -62,8 +52,9 @@ static int medium_of(libdmr_ctx *ctx, libxl_ctx *lx, uint32_t domid, const char 
 /* The medium that left: the DM must have let go of every descriptor of it. */
 static int check_let_go(libdmr_ctx *ctx, const struct dm_state *s, const char *old)
 {
-    int n = 0;
-    int r = old ? dm_fds_naming(s->dm.pid, old, &n) : 0;
+    struct naming c = { .path = old };
+    int r = old ? proc_fds_each(s->dm.pid, count_naming, &c) : 0;
+    int n = c.n;
     if (r) {
         LOGEVD(ERROR, -r, s->domid, "cdrom: reading the device model's descriptors");
         return LIBDMR_ERROR_FAIL;

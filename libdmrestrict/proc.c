@@ -130,6 +130,30 @@ int proc_uid(pid_t pid, uid_t *ret)
     return 0;
 }
 
+int proc_fds_each(pid_t pid, int (*each)(int fd, const char *target, int dirfd,
+                                          const char *name, void *arg), void *arg)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        unsigned long fd;
+        char target[4096];
+        if (parse_ulong_strict(de->d_name, 0, INT32_MAX, &fd))
+            continue;
+        ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+        if (n < 0)
+            continue;  /* closed meanwhile */
+        target[n] = '\0';
+        r = each((int)fd, target, dirfd(d), de->d_name, arg);
+    }
+    closedir(d);
+    return r;
+}
+
 int proc_self(struct proc_ref *ret)
 {
     ret->pid = getpid();

@@ -54,3 +54,14 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
      * until their parent (or pid 1) reaps them; they can do nothing. */
     return count;
 }
+
+int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    if (!s->kill_by_uid || !s->has_reaper)
+        return 0;
+    char pids[256];
+    int killed = reaper_kill_uid(ctx, s->domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids));
+    if (killed > 0)
+        LOGD(DEBUG, s->domid, "killed by uid %u: %s", (unsigned)s->dm_uid, pids);
+    return killed < 0 ? killed : 0;
+}

@@ -5,13 +5,44 @@
  *
  * The pipeline (see docs/design.md):
  *
- *     config  (xl.cfg, read with libxlutil)
+ *     config  (a domain described by calls: libdmr_config_new and setters;
+ *              xl-dmr builds it from an xl.cfg, libxl from its own
+ *              libxl_domain_config, libvirt from its XML)
  *     facts   (read-only look at the host: NSS users, subordinate ids,
  *              QEMU capabilities, domids in use, image sizes)
- *     plan    (pure: no syscalls, no I/O; the same input gives the same plan)
+ *     plan    (pure: no syscalls, no I/O; the same input gives the same
+ *              plan), read back with the libdmr_plan_* getters
+ *     domain  (create, record, audit, operate, destroy)
  *
- * Every function that can fail returns 0 or a negative LIBDMR_ERROR_* code.
- * Outputs named ret_* are only written on success.
+ * The library links neither libxenlight nor libxlutil, so libxl itself can
+ * link it. xl syntax (xl.cfg, pci specs, BDFs) is the frontend's to parse.
+ *
+ * Conventions, as in libxl.h:
+ *  - Every function that can fail returns 0 or a negative LIBDMR_ERROR_*
+ *    code, and has logged one line saying why through the context's
+ *    logger (the config setters excepted: see there).
+ *  - Outputs named ret_* are written only on success. What a ret_ output
+ *    points to is the caller's to free with the function named beside it;
+ *    a const char * output is borrowed from the object it came from and
+ *    lives as long as that object.
+ *
+ * Where calls may run:
+ *  - Threads: a libdmr_ctx, and everything made with it, is used by one
+ *    thread at a time. Different contexts may be used by different threads
+ *    of one process at once.
+ *  - The host-wide lock (a flock on /run/xl-dmr) serialises whatever
+ *    changes the host's record of domains. The calls that take it say
+ *    "Takes the lock". A context knows whether it holds the lock, and a
+ *    call that would take it again on the same context fails with
+ *    LIBDMR_ERROR_BUSY instead of blocking on itself (a flock belongs to
+ *    the open file: a second open in the same process would wait forever).
+ *    So a backend's operations (libdmr_backend_ops), which run inside
+ *    such calls, must not call a lock-taking function; two contexts in one
+ *    thread must not nest lock-taking calls either.
+ *  - No signal handlers are installed and the signal mask is not changed;
+ *    the library forks helpers (a reaper, the device model's logger) and
+ *    waits for each by its pid or pidfd, never with wait(-1), so a
+ *    caller's SIGCHLD handling stays its own.
  */
 #ifndef LIBDMRESTRICT_H
 #define LIBDMRESTRICT_H
@@ -29,6 +60,18 @@ extern "C" {
 
 /* The API version a caller was written against; pass it to libdmr_ctx_alloc. */
 #define LIBDMR_VERSION 1
+
+/*
+ * LIBDMR_HAVE_*: what this header offers, as libxl's LIBXL_HAVE_*; a
+ * caller tests them at build time. Every symbol below is versioned
+ * LIBDMRESTRICT_1 (see docs/design.md, "ABI and soname").
+ */
+#define LIBDMR_HAVE_CONFIG_BY_CALLS 1
+#define LIBDMR_HAVE_TOOLSTACK_DOMID 1
+#define LIBDMR_HAVE_PLAN_GETTERS 1
+#define LIBDMR_HAVE_DOMAIN_RECORD 1
+#define LIBDMR_HAVE_PCI_ATTACH_DECIDE 1
+#define LIBDMR_HAVE_BACKEND_OPS 1
 
 /* Error codes, in the style of libxl's ERROR_*: always negative. */
 #define LIBDMR_ERROR_LIST(X)                                                  \
@@ -73,30 +116,104 @@ int libdmr_ctx_set_sysroot(libdmr_ctx *ctx, const char *sysroot);
 const char *libdmr_ctx_get_sysroot(const libdmr_ctx *ctx);
 
 /*
- * The text of the last error this context logged, or NULL. It lets a
- * frontend repeat the one line it already showed, e.g. inside JSON.
+ * The text of the last error of this context (logged, or refused by a
+ * config setter), or NULL. It lets a frontend repeat the one line it
+ * already showed, e.g. inside JSON, or put a setter's reason in context.
  */
 const char *libdmr_ctx_last_error(const libdmr_ctx *ctx);
 
-/* ---- config ----------------------------------------------------------- */
+/* ---- config: a domain described by calls ----------------------------- */
 
 typedef struct libdmr_config libdmr_config;
 
+enum libdmr_guest_type { LIBDMR_GUEST_HVM, LIBDMR_GUEST_PV, LIBDMR_GUEST_PVH };
+/* AUTO: xen on a Xen dom0, qemu (plain QEMU, TCG or KVM) elsewhere. */
+enum libdmr_backend { LIBDMR_BACKEND_AUTO, LIBDMR_BACKEND_XEN, LIBDMR_BACKEND_QEMU };
+/* DEFAULT: q35 on the qemu backend; xenfv (i440fx) on xen. */
+enum libdmr_machine { LIBDMR_MACHINE_DEFAULT, LIBDMR_MACHINE_Q35, LIBDMR_MACHINE_PC };
+enum libdmr_accel { LIBDMR_ACCEL_AUTO, LIBDMR_ACCEL_KVM, LIBDMR_ACCEL_TCG };
+enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_EMPTY };
+
+/* A host PCI device: 0000:01:00.0 is { 0, 1, 0, 0 }. */
+typedef struct libdmr_pci_addr {
+    unsigned domain, bus, dev, func;
+} libdmr_pci_addr;
+
 /*
- * Read an xl.cfg file. overrides are xl create's trailing KEY=VALUE
- * strings (xl syntax: name="x"); each is applied after the file, so the
- * last setting wins, as in xl.
+ * A new config for the domain called name (1-64 letters, digits, '-', '_'
+ * or '.', not only digits), with xl's defaults: HVM, 128 MiB, 1 vCPU,
+ * dm_restrict off, backend AUTO, the lowest free domid. Free it with
+ * libdmr_config_free.
+ *
+ * The setters below check their value. A value they refuse gives
+ * LIBDMR_ERROR_INVAL, leaves the config as it was and is NOT logged: the
+ * reason is in libdmr_ctx_last_error(), for the caller to report in its
+ * own terms (xl-dmr prefixes the cfg file and line). LIBDMR_ERROR_NOMEM
+ * is logged.
  */
-int libdmr_config_load(libdmr_ctx *ctx, const char *path,
-                       const char *const *overrides, size_t n_overrides,
-                       libdmr_config **ret_config);
+int libdmr_config_new(libdmr_ctx *ctx, const char *name, libdmr_config **ret_config);
 void libdmr_config_free(libdmr_config *config);
 
-/* Ask for a domid (1..32751) instead of the lowest free one. */
+/* Which file the config came from, for messages ("demo.cfg"). */
+int libdmr_config_set_source(libdmr_ctx *ctx, libdmr_config *config, const char *source);
+int libdmr_config_set_name(libdmr_ctx *ctx, libdmr_config *config, const char *name);
+/* Only an HVM guest has a device model: PV and PVH are refused. */
+int libdmr_config_set_type(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_guest_type type);
+int libdmr_config_set_backend(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_backend backend);
+int libdmr_config_set_dm_restrict(libdmr_ctx *ctx, libdmr_config *config, bool dm_restrict);
+/* xl.cfg's device_model_user; NULL unsets it. Never empty. */
+int libdmr_config_set_device_model_user(libdmr_ctx *ctx, libdmr_config *config,
+                                        const char *user);
+/* The QEMU binary (an absolute path); NULL: the backend's default. */
+int libdmr_config_set_device_model(libdmr_ctx *ctx, libdmr_config *config, const char *path);
+int libdmr_config_set_machine(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_machine machine);
+int libdmr_config_set_accel(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_accel accel);
+/* 1 MiB .. 16 TiB. */
+int libdmr_config_set_memory_mb(libdmr_ctx *ctx, libdmr_config *config, long memory_mb);
+/* 1 .. 128. */
+int libdmr_config_set_vcpus(libdmr_ctx *ctx, libdmr_config *config, long vcpus);
+/* Direct kernel boot: absolute paths; a ramdisk needs a kernel. Any may be NULL. */
+int libdmr_config_set_kernel(libdmr_ctx *ctx, libdmr_config *config, const char *kernel,
+                             const char *ramdisk, const char *cmdline);
+/* xen backend: the HVM serial ("pty", "file:PATH") and boot order ("dc"). */
+int libdmr_config_set_serial(libdmr_ctx *ctx, libdmr_config *config, const char *serial);
+int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *config, const char *boot);
 /* Leave the guest paused once its device model is up (xl create -p). */
 int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused);
-int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,
-                            uint32_t domid);
+
+/*
+ * The domid. By default the library picks the lowest free one when it
+ * gathers facts (xl-dmr). libdmr_config_set_domid asks for one (1..32751),
+ * which must be free. libdmr_config_set_toolstack_domid is for a toolstack
+ * that chooses its own (libxl): the library never picks one and does not
+ * hold the given one against the domains the host has; LIBDMR_DOMID_NONE
+ * means "not chosen yet", and the plan then answers only what does not
+ * depend on the domid (see libdmr_plan_dm_uid).
+ */
+#define LIBDMR_DOMID_NONE 0u
+int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config, uint32_t domid);
+int libdmr_config_set_toolstack_domid(libdmr_ctx *ctx, libdmr_config *config, uint32_t domid);
+
+/* Disks, as xl.cfg's disk= list. vdev: "hda", "xvdb", ... (each once);
+ * target: an absolute path, or NULL for an empty cdrom. */
+#define LIBDMR_DISK_READWRITE (1u << 0)
+#define LIBDMR_DISK_CDROM     (1u << 1)
+int libdmr_config_add_disk(libdmr_ctx *ctx, libdmr_config *config, const char *vdev,
+                           const char *target, enum libdmr_disk_format format,
+                           unsigned flags);
+
+/*
+ * PCI passthrough, as xl.cfg's pci= list. vslot: the guest's slot
+ * (1..31), or -1 to let it be placed. guest_unplug: 0 or 1, or -1 for the
+ * domain's default (libdmr_config_set_pci_guest_unplug, which may come
+ * before or after).
+ */
+int libdmr_config_add_pci(libdmr_ctx *ctx, libdmr_config *config, const libdmr_pci_addr *dev,
+                          int vslot, int guest_unplug);
+/* May the guest unplug its devices (default yes). */
+int libdmr_config_set_pci_guest_unplug(libdmr_ctx *ctx, libdmr_config *config, bool allowed);
+/* Spare hot-pluggable root ports (q35) for pci-attach: 0..16; -1: the default (2). */
+int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *config, long ports);
 
 /* ---- host facts ------------------------------------------------------- */
 
@@ -107,7 +224,8 @@ int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts **ret_facts);
 void libdmr_facts_free(libdmr_facts *facts);
 
-/* Facts as JSON and back: tests and `xl-dmr create -n --facts` use them. */
+/* Facts as JSON and back (docs/facts-json.md): tests, `xl-dmr create -n
+ * --facts`, and toolstacks that describe the host themselves. */
 int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *facts,
                          char **ret_json);
 int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json,
@@ -121,7 +239,8 @@ typedef struct libdmr_plan libdmr_plan;
 
 /*
  * Pure: no syscalls, no I/O, no logging. A plan that policy refuses is
- * still a plan (it says why); check it with libdmr_plan_check().
+ * still a plan (it says why); check it with libdmr_plan_check(). With a
+ * toolstack domid the facts' domid is not used.
  */
 int libdmr_plan_compute(libdmr_ctx *ctx, const libdmr_config *config,
                         const libdmr_facts *facts, libdmr_plan **ret_plan);
@@ -133,13 +252,83 @@ void libdmr_plan_free(libdmr_plan *plan);
  */
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan);
 
-/* 0, or the refusal's code; *ret_reason (may be NULL) gets its text. */
+/* 0, or the refusal's code (LIBDMR_ERROR_REFUSED for policy, INVAL for a
+ * config that cannot be, ...); *ret_reason (may be NULL) gets its text. */
 int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason);
+/* The plan's warnings and notices, each one sentence; i < count. */
+size_t libdmr_plan_warning_count(const libdmr_plan *plan);
+const char *libdmr_plan_warning(const libdmr_plan *plan, size_t i);
+size_t libdmr_plan_notice_count(const libdmr_plan *plan);
+const char *libdmr_plan_notice(const libdmr_plan *plan, size_t i);
 
+/* The domain: its domid (LIBDMR_DOMID_NONE: not chosen yet), name,
+ * backend (never AUTO), memory, vCPUs, and whether it starts paused. */
 uint32_t libdmr_plan_domid(const libdmr_plan *plan);
-/* The device model's argv (NULL-terminated); for the xen backend only the
- * identity arguments libxl will pass. */
+const char *libdmr_plan_name(const libdmr_plan *plan);
+enum libdmr_backend libdmr_plan_backend(const libdmr_plan *plan);
+long libdmr_plan_memory_mb(const libdmr_plan *plan);
+long libdmr_plan_vcpus(const libdmr_plan *plan);
+bool libdmr_plan_paused(const libdmr_plan *plan);
+/* dm_restrict as planned: chroot, namespaces, no capabilities. */
+bool libdmr_plan_restricted(const libdmr_plan *plan);
+
+/*
+ * Who the device model runs as. user: a passwd name, "root", or
+ * "xen-qemuuser-range-base+N"; source: which rule chose it ("range",
+ * "domid_user", "device_model_user", "shared", "root"); reason: one
+ * sentence. Any output may be NULL.
+ */
+int libdmr_plan_dm_user(const libdmr_plan *plan, const char **ret_user,
+                        const char **ret_source, const char **ret_reason);
+/* Its uid and gid; LIBDMR_ERROR_NOTFOUND when they depend on a domid not
+ * chosen yet (the range user: base + domid). */
+int libdmr_plan_dm_uid(const libdmr_plan *plan, uid_t *ret_uid, gid_t *ret_gid);
+/* Is the uid this domain's alone (no other domain may run a DM with it)? */
+bool libdmr_plan_uid_exclusive(const libdmr_plan *plan);
+/* Is it killed by uid at destroy, and from which uid (the reaper's)?
+ * LIBDMR_ERROR_NOTFOUND: not killed by uid, or no reaper. */
+bool libdmr_plan_kill_by_uid(const libdmr_plan *plan);
+int libdmr_plan_reaper_uid(const libdmr_plan *plan, uid_t *ret_uid);
+
+/* Its chroot, NULL for none (or when it depends on a domid not chosen). */
+const char *libdmr_plan_chroot(const libdmr_plan *plan);
+/* -sandbox's value, NULL for none. */
+const char *libdmr_plan_sandbox(const libdmr_plan *plan);
+/* Its resource limits: i < count; name "FSIZE", resource RLIMIT_FSIZE,
+ * value UINT64_MAX for unlimited. */
+size_t libdmr_plan_rlimit_count(const libdmr_plan *plan);
+int libdmr_plan_rlimit(const libdmr_plan *plan, size_t i, const char **ret_name,
+                       int *ret_resource, uint64_t *ret_value);
+
+/*
+ * The device model's argv (NULL-terminated): all of it for qemu-system;
+ * for the xen backend only the identity arguments libxl passes to
+ * qemu-xen. NULL while the domid is not chosen.
+ */
 const char *const *libdmr_plan_argv(const libdmr_plan *plan);
+
+/*
+ * The xen backend: what a toolstack puts in libxl's domain config so that
+ * libxl (which builds qemu-xen's argv and picks its user itself) carries
+ * the plan out. device_model_user: NULL to leave it unset (libxl's own
+ * search then reaches the planned user). The disks and PCI devices are
+ * the config's, as libxl takes them (vslot: the guest slot, 0 to let libxl
+ * place it). fsize: RLIMIT_FSIZE to give qemu-xen once it runs (libxl
+ * fixes it at 256 KiB, whatever the disks), 0 to leave libxl's.
+ */
+const char *libdmr_plan_libxl_device_model_user(const libdmr_plan *plan);
+const char *libdmr_plan_libxl_device_model(const libdmr_plan *plan);
+const char *const *libdmr_plan_libxl_device_model_args(const libdmr_plan *plan);
+const char *libdmr_plan_libxl_serial(const libdmr_plan *plan);
+const char *libdmr_plan_libxl_boot(const libdmr_plan *plan);
+uint64_t libdmr_plan_libxl_fsize(const libdmr_plan *plan);
+size_t libdmr_plan_libxl_disk_count(const libdmr_plan *plan);
+int libdmr_plan_libxl_disk(const libdmr_plan *plan, size_t i, const char **ret_vdev,
+                           const char **ret_target, enum libdmr_disk_format *ret_format,
+                           unsigned *ret_flags);
+size_t libdmr_plan_pci_count(const libdmr_plan *plan);
+int libdmr_plan_pci(const libdmr_plan *plan, size_t i, libdmr_pci_addr *ret_dev,
+                    unsigned *ret_vslot, bool *ret_guest_unplug);
 
 /* The plan as one JSON object (docs/plan-json.md), or as text for people. */
 int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *plan,
@@ -147,25 +336,116 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *plan,
 int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
                         char **ret_text);
 
+/* ---- backends: how a plan is carried out ----------------------------- */
+
+/*
+ * The library carries a plan out in one lifecycle, the same for every
+ * backend: take the lock, check the domid, name and uid are free, kill
+ * what an earlier holder of the uid left, reserve the domain, let the
+ * lock go; have the backend start the device model with the guest
+ * paused; give it the planned limits the backend could not; audit it
+ * (before the guest's first instruction); have the backend let the guest
+ * run; record it. Any failure undoes every step. Destroy: the backend
+ * stops the domain, then the library waits for the device model, kills
+ * every other device model of the domain and (when the plan says so)
+ * every process of its uid, and removes its chroot and record.
+ *
+ * A backend is a table of operations. The library has the qemu backend
+ * (plain QEMU: qemu-system). A toolstack hands it others: xl-dmr hands it
+ * the xen backend, through libxl. An operation returns 0 or a
+ * LIBDMR_ERROR_* code, having logged why; it must not call a function
+ * that takes the lock (see the top of this file).
+ */
+typedef struct libdmr_dm libdmr_dm;
+
+typedef struct libdmr_backend_ops {
+    /* sizeof(libdmr_backend_ops) the caller was built with: operations
+     * added later are read only when it is large enough. */
+    size_t size;
+    /* Start the domain and its device model as the plan says, the guest
+     * paused; tell the library the DM's pid (libdmr_dm_set_pid). Without
+     * the lock. On failure, undo what it made. */
+    int (*start)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);
+    /* The audit passed: let the guest run. */
+    int (*unpause)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);
+    /* Stop the domain and its device model (a DM that is gone already is
+     * no error). Under the lock. */
+    int (*stop)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);
+    /* Put path (NULL: nothing) in the cdrom drive vdev. */
+    int (*cdrom_change)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, const char *vdev,
+                        const char *path);
+    /* Hot-plug (add) or unplug a host device the library's policy allowed;
+     * vslot 0: the backend places it. Under the lock. */
+    int (*pci_change)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
+                      const libdmr_pci_addr *dev, unsigned vslot, bool add);
+    /* For the audit: what the device model was handed since it started
+     * (the media in its drives), as libdmr_dm_add_medium_* calls. May be
+     * NULL: then only the planned media count. */
+    int (*media)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);
+    /* A domain this backend has that the library has no record of (xl's,
+     * by name or domid): 0 and its domid, or LIBDMR_ERROR_NOTFOUND
+     * (quietly). libdmr_domain_destroy then stops it with stop() and
+     * removes what is left of it. May be NULL. */
+    int (*lookup)(void *opaque, libdmr_ctx *ctx, const char *name_or_domid,
+                  uint32_t *ret_domid);
+} libdmr_backend_ops;
+
+/* Hand the context the operations of backend (XEN, or QEMU to replace the
+ * library's own); ops and opaque must outlive the context. NULL ops takes
+ * them back. Without xen operations, creating, operating and destroying a
+ * xen-backend domain fails with LIBDMR_ERROR_NI. */
+int libdmr_ctx_set_backend(libdmr_ctx *ctx, enum libdmr_backend backend,
+                           const libdmr_backend_ops *ops, void *opaque);
+
+/* What an operation is working on. The plan is NULL for a domain the
+ * library did not plan (a backend's lookup found it). */
+uint32_t libdmr_dm_domid(const libdmr_dm *dm);
+const libdmr_plan *libdmr_dm_plan(const libdmr_dm *dm);
+/* The device model's pid, 0 when not known. */
+pid_t libdmr_dm_pid(const libdmr_dm *dm);
+/* start(): the DM's pid; the library holds it by its start time from now
+ * on, so a reused pid is never mistaken for it. */
+int libdmr_dm_set_pid(libdmr_dm *dm, pid_t pid);
+/* media(): an image in one of its drives now, by path; or QEMU's own
+ * descriptor number of a medium it holds (an fdset's). */
+int libdmr_dm_add_medium_path(libdmr_dm *dm, const char *path);
+int libdmr_dm_add_medium_fd(libdmr_dm *dm, int dm_fd);
+
 /* ---- domains: carry a plan out, and undo it -------------------------- */
 
 /*
- * Start the device model exactly as the plan says (qemu backend): chroot,
- * descriptors, limits, namespaces, QMP; the guest runs when this returns.
- * Fails with the plan's refusal code for a refused plan; rolls back every
- * step on failure.
+ * Start the domain's device model exactly as the plan says, through its
+ * backend: the guest runs (or is paused, as planned) when this returns.
+ * Fails with the plan's refusal code for a refused plan, LIBDMR_ERROR_INVAL
+ * for a plan without a domid; rolls back every step on failure. Takes the
+ * lock (let go while the device model starts).
  */
 int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan);
 /*
  * Gather facts, plan (logging its notices and warnings, or its refusal)
- * and create, all under the host-wide lock, so the domid the plan takes
- * cannot be taken meanwhile. *ret_plan (may be NULL) gets the plan.
+ * and create, all under the lock, so the domid the plan takes cannot be
+ * taken meanwhile. *ret_plan (may be NULL) gets the plan. Takes the lock.
  */
 int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
                                 libdmr_plan **ret_plan);
-/* quit, then SIGKILL, then kill by uid; remove chroot, socket and state. */
+/* Stop it through its backend, then kill what is left (by uid where the
+ * plan says), remove chroot, socket and record. A domain the library has
+ * no record of goes to the backends' lookup (xl's domains, on a dom0).
+ * Takes the lock. */
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid);
-/* A domain by name or domid, as xl takes it. */
+
+/*
+ * A domain another toolstack created, with its plan and its running device
+ * model's pid: recorded as if the library had made it, so that `list`,
+ * the audit, the check that no two domains share a uid, and the reaper
+ * (which never kills a recorded domain's uid) know it. Refused (BUSY) when
+ * the domid, name or an exclusive uid is taken. The library never stops
+ * it: forget it when the toolstack has destroyed it. Both take the lock.
+ */
+int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *plan, pid_t dm_pid);
+int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid);
+
+/* A domain by name or domid, as xl takes it (the backends' too). */
 int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid,
                          uint32_t *ret_domid);
 
@@ -181,6 +461,7 @@ typedef struct libdmr_dominfo {
     double cpu_seconds;      /* the device model's CPU time */
 } libdmr_dominfo;
 
+/* The recorded domains, by domid. */
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
 
@@ -191,8 +472,9 @@ void libdmr_dominfo_list_free(libdmr_dominfo *list);
  * uid and gid (all four each), supplementary groups, capabilities,
  * NoNewPrivs, seccomp, its root and what is in it, each planned rlimit,
  * mount and IPC namespaces, every descriptor, other processes with its
- * uid. 0 with *ret (check libdmr_audit_passed) once audited; an error
- * code when it could not be (no such domain, no device model).
+ * uid, other device models of the domain. 0 with *ret (check
+ * libdmr_audit_passed) once audited; an error code when it could not be
+ * (no such domain, no device model). Does not take the lock.
  */
 typedef struct libdmr_audit libdmr_audit;
 int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret);
@@ -227,9 +509,9 @@ int libdmr_host_setup(libdmr_ctx *ctx, bool dry_run, char ***ret_lines, size_t *
 
 /* ---- operate: QMP and the fd broker ---------------------------------- */
 
-/* A QMP connection to a domain's device model, for callers that keep one
- * open across operations; the operations below connect for themselves
- * when given NULL (as libxl does). */
+/* A QMP connection to a domain's device model (qemu backend), for callers
+ * that keep one open across operations; the operations below connect for
+ * themselves (or go through the domain's backend) when given NULL. */
 typedef struct libdmr_qmp libdmr_qmp;
 int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp);
 void libdmr_qmp_close(libdmr_qmp *qmp);
@@ -237,7 +519,8 @@ void libdmr_qmp_close(libdmr_qmp *qmp);
 /*
  * Put TARGET ("[raw:]PATH", a regular file or a block device) in the cdrom
  * drive VDEV: opened here, as root, and handed over as a descriptor; the
- * previous medium's fdset is removed. Eject empties the drive.
+ * previous medium's fdset is removed, and the device model must hold no
+ * descriptor of it after. Eject empties the drive.
  */
 int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
                         const char *vdev, const char *target);
@@ -246,26 +529,41 @@ int libdmr_cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
 
 /* ---- PCI devices for passthrough ------------------------------------- */
 
-/* Bind a host device ("[DDDD:]BB:DD.F") to vfio-pci (xen-pciback on a Xen
- * dom0), remembering its driver; undone if it does not bind. */
-int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf);
-/* Give it back to the driver it had. */
-int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const char *bdf);
-/* The devices bound to that driver now; free each and the array. */
+/* Bind a host device to vfio-pci (xen-pciback on a Xen dom0), remembering
+ * its driver; undone if it does not bind. Takes the lock. */
+int libdmr_pci_assignable_add(libdmr_ctx *ctx, const libdmr_pci_addr *dev);
+/* Give it back to the driver it had. Takes the lock. */
+int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const libdmr_pci_addr *dev);
+/* The devices bound to that driver now ("0000:01:00.0"); free each and the array. */
 int libdmr_pci_assignable_list(libdmr_ctx *ctx, char ***ret_bdfs, size_t *ret_n);
 
 /*
- * Hot-plug a host device into a running domain, as `xl pci-attach`:
- * SPEC is "BDF[@VSLOT][,guest_unplug=0|1]". Refused before anything
- * changes when the policy forbids it (a non-root DM on the xen backend,
- * guest_unplug=0, a group that is not viable, no free hot-plug port);
- * otherwise the DM's locked-memory limit, its chroot (in its mount
- * namespace) and QEMU are changed, each undone if a later step fails.
+ * What pci-attach of dev (vslot and guest_unplug as libdmr_config_add_pci
+ * takes them) to a running, recorded domain would do, changing nothing:
+ * LIBDMR_PCI_REFUSE (a non-root DM on the xen backend: qemu-xen's
+ * passthrough needs root; guest_unplug=0; no free hot-plug port; a group
+ * that is not viable; ...), LIBDMR_PCI_WARN (allowed, with a warning: a
+ * root DM) or LIBDMR_PCI_ALLOW. *ret_message (may be NULL; free it): the
+ * refusal, or the warnings, as one line; NULL when there is nothing to
+ * say. Logs nothing. Does not take the lock.
  */
-int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const char *spec);
+enum libdmr_pci_decision { LIBDMR_PCI_ALLOW, LIBDMR_PCI_WARN, LIBDMR_PCI_REFUSE };
+int libdmr_pci_attach_decide(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev,
+                             int vslot, int guest_unplug,
+                             enum libdmr_pci_decision *ret_decision, char **ret_message);
+/*
+ * Hot-plug a host device into a running domain, as `xl pci-attach`.
+ * Refused before anything changes when libdmr_pci_attach_decide refuses;
+ * otherwise the DM's locked-memory limit, its chroot (in its mount
+ * namespace) and QEMU (or the backend) are changed, each undone if a
+ * later step fails. Takes the lock.
+ */
+int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev,
+                      int vslot, int guest_unplug);
 /* Ask the guest to let the device go, wait for it (10 s), then undo what
- * attach gave the DM. A device that is still there stays recorded. */
-int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const char *bdf);
+ * attach gave the DM. A device that is still there stays recorded. Takes
+ * the lock. */
+int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev);
 
 typedef struct libdmr_pci_info {
     char bdf[16];            /* host device */

@@ -16,6 +16,7 @@
 
 #include "benchutil.h"
 #include "internal.h"
+#include "xl_cfg.h"
 
 static long status_kb(const char *field)
 {
@@ -42,7 +43,7 @@ static libdmr_config *config_for(libdmr_ctx *ctx, const char *dir, int i)
             i, 64 << (i % 6), 1 + i % 8, i % 2 ? "pc" : "q35", i % 10 != 0, i % 2 ? 0 : i % 5);
     fclose(f);
     libdmr_config *c = NULL;
-    if (libdmr_config_load(ctx, path, NULL, 0, &c))
+    if (xl_config_load(ctx, path, NULL, 0, &c))
         c = NULL;
     unlink(path);
     return c;

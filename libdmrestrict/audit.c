@@ -10,17 +10,17 @@
 #include <string.h>
 
 #include "audit.h"
+#include "backend.h"
 #include "fdset.h"
 #include "json.h"
 
-int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_qmp *q,
-              struct libdmr_audit **ret)
+int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_audit **ret)
 {
     struct libdmr_audit *a = calloc(1, sizeof(*a));
     if (!a)
         return LIBDMR_ERROR_NOMEM;
     struct audit_observed obs;
-    int r = audit_observe(exp, q, &obs);
+    int r = audit_observe(exp, &obs);
     if (!r)
         r = audit_judge(exp, &obs, a);
     audit_observed_clear(&obs);
@@ -65,7 +65,7 @@ static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, siz
     return 0;
 }
 
-int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
+int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_dm *dm,
                 struct libdmr_audit **ret)
 {
     _cleanup_free_ pid_t *others = NULL;
@@ -73,16 +73,30 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
     /* Only a shared user's DMs may share the uid; the others' are not looked up. */
     if (!s->kill_by_uid && other_dms(ctx, s, &others, &n_others))
         return LIBDMR_ERROR_NOMEM;
+    /* What the DM may hold by path: what it was given, and the media its
+     * backend handed over since. */
+    struct strv resources = { 0 };
+    int r = strv_push_all(&resources, &s->resources);
+    if (!r)
+        r = strv_push_all(&resources, &dm->media_paths);
+    if (r) {
+        strv_clear(&resources);
+        return LIBDMR_ERROR_NOMEM;
+    }
     /* /proc shows paths resolved: /var/run/xen/qemu-root-N is /run/xen/... */
     _cleanup_free_ char *chroot = s->chroot ? realpath(s->chroot, NULL) : NULL;
     struct audit_expect exp = {
         .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
         .restricted = s->restricted, .sandbox = s->sandbox,
-        .chroot = chroot ? chroot : s->chroot, .xen = s->pci.backend == LIBDMR_BACKEND_XEN,
+        .chroot = chroot ? chroot : s->chroot, .xen_interfaces = s->xen_interfaces,
         .chroot_tmpfs = s->chroot_tmpfs, .qmp_path = s->qmp_path, .rlimits = s->rlimits,
-        .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &s->resources,
-        .other_dms = others, .n_other_dms = n_others };
-    return audit_run(ctx, &exp, q, ret);
+        .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &resources,
+        .other_dms = others, .n_other_dms = n_others,
+        .media_fds = dm->media_fds, .n_media_fds = dm->n_media_fds,
+        .media_fds_known = dm->media_known && !dm->media_paths.n };
+    int rc = audit_run(ctx, &exp, ret);
+    strv_clear(&resources);
+    return rc;
 }
 
 int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
@@ -95,7 +109,8 @@ int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
         return libdmr_error_from_errno(r);
     /* Held by its pidfd, the pid cannot be another process's meanwhile. */
     _cleanup_close_ int pidfd = proc_open(&s.dm);
-    libdmr_qmp *q = NULL;
+    struct libdmr_dm dm;
+    dm_init(&dm, ctx, NULL, &s);
     int rc = 0;
     if (!s.expect_known) {
         LOGD(ERROR, domid, "its state file predates the audit: nothing to hold it against");
@@ -103,16 +118,12 @@ int libdmr_dm_audit(libdmr_ctx *ctx, uint32_t domid, libdmr_audit **ret)
     } else if (pidfd < 0 || proc_exited(&s.dm, 0)) {
         LOGD(ERROR, domid, "no device model is running (pid %d is gone)", (int)s.dm.pid);
         rc = LIBDMR_ERROR_NOTFOUND;
-    } else if (s.pci.backend == LIBDMR_BACKEND_XEN) {
-        /* libxl owns the QMP socket; it knows which media it handed over. */
-        if (xen_media(ctx, domid, &s.resources))
-            rc = LIBDMR_ERROR_FAIL;
-    } else if (libdmr_qmp_open(ctx, domid, &q)) {
-        LOGD(WARN, domid, "audit: QMP does not answer; its fdsets are not asked for");
     }
+    /* Without its backend's operations only the planned media count. */
+    const struct backend_slot *b = rc ? NULL : backend_find(ctx, s.backend);
     if (!rc)
-        rc = audit_state(ctx, &s, q, ret);
-    libdmr_qmp_close(q);
+        rc = lifecycle_audit(ctx, b, &dm, ret);
+    dm_clear(&dm);
     state_clear(&s);
     return rc;
 }

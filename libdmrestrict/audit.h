@@ -29,7 +29,11 @@ struct audit_expect {
     const struct strv *resources;  /* paths of the descriptors it was given */
     const pid_t *other_dms;        /* other domains' DMs (a shared user) */
     size_t n_other_dms;
-    bool xen;                      /* qemu-xen, run by libxl: Xen's device nodes are its own */
+    bool xen_interfaces;           /* qemu-xen: Xen's device nodes are its own, and
+                                    * other device models of the domain are looked for */
+    const int *media_fds;          /* QEMU's descriptors of the media in its fdsets */
+    size_t n_media_fds;
+    bool media_fds_known;          /* its backend told them */
 };
 
 /* One descriptor of the DM, as /proc/PID/fd shows it. */
@@ -90,10 +94,9 @@ struct audit_observed {
     size_t n_domain_dms;
 };
 
-/* Read the DM exp->dm_pid (and, with q, its fdsets) into *obs; the caller
- * holds its pidfd, so the pid is the DM's. */
-int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
-                  struct audit_observed *obs);
+/* Read the DM exp->dm_pid into *obs (its fdsets as its backend told them);
+ * the caller holds its pidfd, so the pid is the DM's. */
+int audit_observe(const struct audit_expect *exp, struct audit_observed *obs);
 void audit_observed_clear(struct audit_observed *obs);
 
 struct audit_check {
@@ -111,11 +114,11 @@ struct libdmr_audit {
 int audit_judge(const struct audit_expect *exp, const struct audit_observed *obs,
                 struct libdmr_audit *ret);
 
-/* Observe and judge a DM (launch.c at create, libdmr_dm_audit later). */
-int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_qmp *q,
-              struct libdmr_audit **ret);
-/* The same, expecting what the state says (create holds one not yet written). */
-int audit_state(libdmr_ctx *ctx, const struct dm_state *s, struct libdmr_qmp *q,
+/* Observe and judge a DM (lifecycle.c at create, libdmr_dm_audit later). */
+int audit_run(libdmr_ctx *ctx, const struct audit_expect *exp, struct libdmr_audit **ret);
+/* The same, expecting what the state says (create holds one not yet
+ * written) and the media its backend told of (dm). */
+int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_dm *dm,
                 struct libdmr_audit **ret);
 /* Log each failing check (ERROR) and return how many failed. */
 size_t audit_log_failures(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_audit *a);

@@ -282,10 +282,10 @@ static const char *xen_kind(const struct audit_expect *e, const struct audit_fd 
         "/dev/xen/privcmd", "/dev/xen/evtchn", "/dev/xen/gntdev", "/dev/xen/gntalloc",
         "/dev/xen/xenbus", "/dev/xen/hypercall",
     };
-    for (size_t i = 0; e->xen && i < ELEMENTSOF(nodes); i++)
+    for (size_t i = 0; e->xen_interfaces && i < ELEMENTSOF(nodes); i++)
         if (!strcmp(f->target, nodes[i]))
             return nodes[i];
-    if (e->xen && !e->restricted && !f->socket_path && !strncmp(f->target, "socket:", 7))
+    if (e->xen_interfaces && !e->restricted && !f->socket_path && !strncmp(f->target, "socket:", 7))
         return "socket (unrestricted: xenstore)";
     return NULL;
 }
@@ -358,7 +358,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
                         own_counts[k]);
     if (n_bad)
         return check_add(a, "descriptors", false, "%s", bad);
-    const char *fdsets_note = o->fdsets_read ? "" : e->xen ? " (libxl's media are resources)"
+    const char *fdsets_note = o->fdsets_read ? "" : e->xen_interfaces ? " (libxl's media are resources)"
                                                            : " (not asked)";
     return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "
                      "QEMU's own: %s", o->n_fds, qmp, fdset, fdsets_note, planned, vfio,
@@ -393,7 +393,7 @@ static int judge_others(const struct audit_expect *e, const struct audit_observe
 static int judge_domain_dms(const struct audit_expect *e, const struct audit_observed *o,
                             struct libdmr_audit *a)
 {
-    if (!e->xen)
+    if (!e->xen_interfaces)
         return 0;
     char bad[512] = "";
     size_t n_bad = 0;

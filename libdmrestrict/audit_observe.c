@@ -287,31 +287,18 @@ static int observe_fds(pid_t pid, struct audit_observed *obs)
     return r;
 }
 
-/* QEMU's own descriptors in its fdsets: the media it was handed. */
-static int observe_fdsets(struct libdmr_qmp *q, struct audit_observed *obs)
+/* QEMU's own descriptors in its fdsets, as its backend told them. */
+static int observe_fdsets(const struct audit_expect *exp, struct audit_observed *obs)
 {
-    yajl_val sets = NULL;
-    if (!q || qmp_execute(q, "query-fdsets", NULL, QMP_OP_TIMEOUT_MS, &sets))
+    obs->fdsets_read = exp->media_fds_known;
+    if (!exp->n_media_fds)
         return 0;
-    obs->fdsets_read = true;
-    int r = 0;
-    for (size_t i = 0; !r && YAJL_IS_ARRAY(sets) && i < YAJL_GET_ARRAY(sets)->len; i++) {
-        const char *fds_path[] = { "fds", NULL };
-        yajl_val fds = yajl_tree_get(YAJL_GET_ARRAY(sets)->values[i], fds_path, yajl_t_array);
-        for (size_t j = 0; !r && fds && j < YAJL_GET_ARRAY(fds)->len; j++) {
-            const char *fd_path[] = { "fd", NULL };
-            yajl_val fd = yajl_tree_get(YAJL_GET_ARRAY(fds)->values[j], fd_path, yajl_t_number);
-            if (!fd || !YAJL_IS_INTEGER(fd))
-                continue;
-            int *grown = realloc(obs->fdset_fds, (obs->n_fdset_fds + 1) * sizeof(*grown));
-            if (!grown)
-                r = -ENOMEM;
-            else
-                (obs->fdset_fds = grown)[obs->n_fdset_fds++] = YAJL_GET_INTEGER(fd);
-        }
-    }
-    yajl_tree_free(sets);
-    return r;
+    obs->fdset_fds = malloc(exp->n_media_fds * sizeof(*obs->fdset_fds));
+    if (!obs->fdset_fds)
+        return -ENOMEM;
+    memcpy(obs->fdset_fds, exp->media_fds, exp->n_media_fds * sizeof(*obs->fdset_fds));
+    obs->n_fdset_fds = exp->n_media_fds;
+    return 0;
 }
 
 /* Every live process but the DM with the DM's uid. */
@@ -355,8 +342,7 @@ static int observe_domain_dms(const struct audit_expect *exp, struct audit_obser
     return 0;
 }
 
-int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
-                  struct audit_observed *obs)
+int audit_observe(const struct audit_expect *exp, struct audit_observed *obs)
 {
     *obs = (struct audit_observed){ 0 };
     observe_status(exp->dm_pid, obs);
@@ -366,11 +352,11 @@ int audit_observe(const struct audit_expect *exp, struct libdmr_qmp *q,
     if (!r)
         r = observe_fds(exp->dm_pid, obs);
     if (!r)
-        r = observe_fdsets(q, obs);
+        r = observe_fdsets(exp, obs);
     /* Root's processes are everyone's business: only a DM uid is looked for. */
     if (!r && exp->uid != 0)
         r = observe_others(exp, obs);
-    if (!r && exp->xen)
+    if (!r && exp->xen_interfaces)
         r = observe_domain_dms(exp, obs);
     return r;
 }

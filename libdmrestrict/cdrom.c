@@ -12,24 +12,25 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backend.h"
 #include "fdset.h"
 #include "json.h"
-#include "launch.h"
 
 int libdmr_qmp_open(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp **ret_qmp)
 {
     if (!ctx || !ret_qmp)
         return LIBDMR_ERROR_INVAL;
     struct dm_state s;
-    int r = state_read(ctx, domid, &s);
-    if (r)
-        return libdmr_error_from_errno(r);
-    int rc = 0;
-    /* libxl connects for each command and keeps its own record of the
-     * devices: a connection held beside it would break both. */
-    if (s.pci.backend == LIBDMR_BACKEND_XEN) {
-        LOGD(ERROR, domid, "on the xen backend libxl owns the device model's QMP socket; "
-             "operations connect through libxl (pass no connection)");
+    const struct backend_slot *b;
+    int rc = lifecycle_read(ctx, domid, &s, &b);
+    if (rc)
+        return rc;
+    /* Another backend (libxl) may hold the socket, connect for each
+     * command and keep its own record of the devices: a connection held
+     * beside it would break both. */
+    if (!backend_has_qmp(b)) {
+        LOGD(ERROR, domid, "the %s backend owns the device model's QMP socket; "
+             "operations go through it (pass no connection)", plan_backend_name(s.backend));
         rc = LIBDMR_ERROR_INVAL;
     }
     if (!rc)
@@ -140,13 +141,10 @@ static int change_args(const char *vdev, int64_t fdset, bool block_device, char 
     return json_finish(g, ret);
 }
 
-static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
-                        const char *target)
+int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                 const char *path)
 {
-    const char *path;
-    int rc = parse_target(ctx, domid, target, &path);
-    if (rc)
-        return rc;
+    int rc;
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) {
@@ -189,7 +187,7 @@ static int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const ch
     return rc == LIBDMR_ERROR_FAIL ? 0 : rc;
 }
 
-static int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev)
+int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev)
 {
     int64_t old, unused;
     int rc = drive_survey(ctx, q, domid, vdev, &old, &unused);
@@ -209,50 +207,107 @@ static int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const cha
     return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
 }
 
-/* The xen backend: checked here, changed by libxl (which opens it again). */
-static int cdrom_change_xen(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev,
-                            const char *target)
+struct naming {
+    const char *path;
+    int n;
+};
+
+static int count_naming(int fd, const char *target, int dirfd, const char *name, void *arg)
 {
-    const char *path = NULL;
-    int rc = target ? parse_target(ctx, s->domid, target, &path) : 0;
-    if (rc)
-        return rc;
+    (void)fd, (void)dirfd, (void)name;
+    struct naming *c = arg;
+    c->n += !strcmp(target, c->path);
+    return 0;
+}
+
+static bool strv_has(const struct strv *sv, const char *s)
+{
+    for (size_t i = 0; i < sv->n; i++)
+        if (!strcmp(sv->v[i], s))
+            return true;
+    return false;
+}
+
+/* A medium that left (in before, not in after): the DM must hold no
+ * descriptor of it any more. */
+static int check_let_go(libdmr_ctx *ctx, const struct dm_state *s, const struct strv *before,
+                        const struct strv *after)
+{
+    for (size_t i = 0; i < before->n; i++) {
+        if (strv_has(after, before->v[i]))
+            continue;
+        struct naming c = { .path = before->v[i] };
+        int r = proc_fds_each(s->dm.pid, count_naming, &c);
+        if (r) {
+            LOGEVD(ERROR, -r, s->domid, "cdrom: reading the device model's descriptors");
+            return LIBDMR_ERROR_FAIL;
+        }
+        if (c.n) {
+            LOGD(ERROR, s->domid, "cdrom: the device model still holds %d descriptor(s) of "
+                 "the ejected %s", c.n, before->v[i]);
+            return LIBDMR_ERROR_FAIL;
+        }
+    }
+    return 0;
+}
+
+/* A new medium must be something a drive can read. */
+static int check_medium(libdmr_ctx *ctx, uint32_t domid, const char *path)
+{
     struct stat st;
     if (path && stat(path, &st) < 0) {
-        LOGED(ERROR, s->domid, "cdrom: %s", path);
+        LOGED(ERROR, domid, "cdrom: %s", path);
         return libdmr_error_from_errno(-errno);
     }
     if (path && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        LOGD(ERROR, s->domid, "cdrom: %s is not a regular file or a block device", path);
+        LOGD(ERROR, domid, "cdrom: %s is not a regular file or a block device", path);
         return LIBDMR_ERROR_INVAL;
     }
-    return xen_cdrom_change(ctx, s, vdev, path);
+    return 0;
 }
 
-/* Run op on the given connection, or on one of its own (through libxl
- * on the xen backend). */
-static int with_qmp(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
-                    const char *target)
+/* Through the domain's backend: the change, then the medium that left must be let go. */
+static int change_by_backend(libdmr_ctx *ctx, uint32_t domid, const char *vdev, const char *path)
 {
-    libdmr_qmp *own = NULL;
-    if (!q) {
-        struct dm_state s;
-        int r = state_read(ctx, domid, &s);
-        if (r)
-            return libdmr_error_from_errno(r);
-        int rc = s.pci.backend == LIBDMR_BACKEND_XEN
-                     ? cdrom_change_xen(ctx, &s, vdev, target)
-                     : qmp_connect(ctx, domid, s.qmp_path, QMP_OP_TIMEOUT_MS, &own);
-        bool done = rc || s.pci.backend == LIBDMR_BACKEND_XEN;
-        state_clear(&s);
-        if (done)
-            return rc;
-        q = own;
+    struct dm_state s;
+    const struct backend_slot *b;
+    int rc = lifecycle_read(ctx, domid, &s, &b);
+    if (rc)
+        return rc;
+    struct libdmr_dm dm;
+    dm_init(&dm, ctx, NULL, &s);
+    struct strv before = { 0 };
+    if (!BACKEND_HAS(b, cdrom_change)) {
+        LOGD(ERROR, domid, "the %s backend cannot change a cdrom", plan_backend_name(s.backend));
+        rc = LIBDMR_ERROR_NI;
     }
-    int rc = target ? cdrom_insert(ctx, q, domid, vdev, target)
-                    : cdrom_eject(ctx, q, domid, vdev);
-    libdmr_qmp_close(own);
+    if (!rc)
+        rc = check_medium(ctx, domid, path);
+    /* The images in its drives before (a backend that tells them by path). */
+    if (!rc && dm_observe_media(b, &dm) == 0)
+        before = dm.media_paths, dm.media_paths = (struct strv){ 0 };
+    if (!rc)
+        rc = b->ops->cdrom_change(b->opaque, ctx, &dm, vdev, path);
+    strv_clear(&dm.media_paths);
+    if (!rc && before.n && dm_observe_media(b, &dm) == 0)
+        rc = check_let_go(ctx, &s, &before, &dm.media_paths);
+    strv_clear(&before);
+    dm_clear(&dm);
+    state_clear(&s);
     return rc;
+}
+
+static int cdrom_change(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                        const char *target)
+{
+    const char *path = NULL;
+    int rc = target ? parse_target(ctx, domid, target, &path) : 0;
+    if (rc)
+        return rc;
+    /* The caller's own connection: a qemu-backend DM, by libdmr_qmp_open. */
+    if (q)
+        return path ? cdrom_insert(ctx, q, domid, vdev, path) : cdrom_eject(ctx, q, domid, vdev);
+    return change_by_backend(ctx, domid, vdev, path);
 }
 
 int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
@@ -260,12 +315,12 @@ int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
 {
     if (!ctx || !vdev || !target)
         return LIBDMR_ERROR_INVAL;
-    return with_qmp(ctx, qmp, domid, vdev, target);
+    return cdrom_change(ctx, qmp, domid, vdev, target);
 }
 
 int libdmr_cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid, const char *vdev)
 {
     if (!ctx || !vdev)
         return LIBDMR_ERROR_INVAL;
-    return with_qmp(ctx, qmp, domid, vdev, NULL);
+    return cdrom_change(ctx, qmp, domid, vdev, NULL);
 }

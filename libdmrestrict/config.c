@@ -1,158 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * xl.cfg -> struct libdmr_config, through libxlutil. Only the keys the
- * device model's restriction depends on are read; like xl, other keys are
- * ignored. Values are checked here, decisions are made in the planner.
+ * A domain described by calls: the toolstack-neutral config. Each setter
+ * checks its value; decisions are the planner's. A refused value is not
+ * logged: its reason goes to the context's last error, so that the caller
+ * can say it in its own terms (xl-dmr's cfg reader names the file and
+ * line, libxl its domain).
  */
 #include <ctype.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include <libxlutil.h>
 
 #include "internal.h"
 
-/* A cfg being read: libxlutil's handle and the stream it reports into. */
-struct cfg_reader {
-    libdmr_ctx *ctx;
-    const char *path;
-    const char *const *overrides;
-    size_t n_overrides;
-    XLU_Config *xlu;
-    FILE *report;
-    char *report_buf;
-    size_t report_len;
-};
+#define MEMORY_MB_MAX (16L << 20)
+#define VCPUS_MAX 128
 
-/* libxlutil's last complaint, "FILE:LINE: warning: TEXT" made "FILE:LINE: TEXT". */
-static const char *reader_complaint(struct cfg_reader *rd, char *buf, size_t size)
+int config_refuse(libdmr_ctx *ctx, const char *fmt, ...)
 {
-    fflush(rd->report);
-    if (!rd->report_len)
-        return NULL;
-    const char *start = rd->report_buf;
-    const char *end = rd->report_buf + rd->report_len;
-    /* The last non-empty line is the newest complaint. */
-    while (end > start && end[-1] == '\n')
-        end--;
-    const char *line = end;
-    while (line > start && line[-1] != '\n')
-        line--;
-    snprintf(buf, size, "%.*s", (int)(end - line), line);
-    char *w = strstr(buf, "warning: ");
-    if (w)
-        memmove(w, w + strlen("warning: "), strlen(w + strlen("warning: ")) + 1);
-    /* Consumed: the next complaint starts afresh. */
-    rewind(rd->report);
-    rd->report_len = 0;
-    return buf;
-}
-
-/* The KEY=VALUE override that set key last, or NULL if the file did. */
-static const char *override_for(const struct cfg_reader *rd, const char *key)
-{
-    size_t n = strlen(key);
-    for (size_t i = rd->n_overrides; i-- > 0;) {
-        const char *o = rd->overrides[i];
-        if (!strncmp(o, key, n) && (o[n] == '=' || o[n] == ' ' || o[n] == '\t'))
-            return o;
-    }
-    return NULL;
-}
-
-/*
- * Logs one line and returns LIBDMR_ERROR_INVAL: "FILE:LINE: complaint: what"
- * when libxlutil complained, naming the override instead of the file when
- * key's value came from one (libxlutil numbers an override's lines from 1).
- */
-static int reader_fail_key(struct cfg_reader *rd, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int reader_fail_key(struct cfg_reader *rd, const char *key, const char *fmt, ...)
-{
-    libdmr_ctx *ctx = rd->ctx;
-    char what[256], complaint[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
+    vsnprintf(ctx->last_error, sizeof(ctx->last_error), fmt, ap);
     va_end(ap);
-    const char *c = reader_complaint(rd, complaint, sizeof(complaint));
-    size_t plen = strlen(rd->path);
-    bool names_file = c && !strncmp(c, rd->path, plen) && c[plen] == ':';
-    const char *override = key ? override_for(rd, key) : NULL;
-    if (override) {
-        /* Drop "FILE:LINE: ": the line is the override's, not the file's. */
-        const char *text = names_file ? strstr(c + plen + 1, ": ") : NULL;
-        LOG(ERROR, "override '%s': %s%s%s", override, text ? text + 2 : "",
-            text ? ": " : "", what);
-    } else if (names_file)
-        LOG(ERROR, "%s: %s", c, what);
-    else if (c)
-        LOG(ERROR, "%s: %s: %s", rd->path, c, what);
-    else
-        LOG(ERROR, "%s: %s", rd->path, what);
     return LIBDMR_ERROR_INVAL;
-}
-
-#define reader_fail(rd, ...) reader_fail_key(rd, NULL, __VA_ARGS__)
-
-static int read_string(struct cfg_reader *rd, const char *key, char **ret)
-{
-    const char *s;
-    int r = xlu_cfg_get_string(rd->xlu, key, &s, 0);
-    if (r == ESRCH)
-        return 0;
-    if (r)
-        return reader_fail_key(rd, key, "%s must be a string", key);
-    char *copy = strdup(s);
-    if (!copy)
-        return LIBDMR_ERROR_NOMEM;
-    free(*ret);
-    *ret = copy;
-    return 0;
-}
-
-static int read_long(struct cfg_reader *rd, const char *key, long min,
-                     long max, long *ret)
-{
-    int r = xlu_cfg_get_bounded_long(rd->xlu, key, min, max, ret, 0);
-    if (r == ESRCH)
-        return 0;
-    if (r)
-        return reader_fail_key(rd, key, "%s must be a number from %ld to %ld",
-                               key, min, max);
-    return 0;
-}
-
-static int read_bool(struct cfg_reader *rd, const char *key, bool *ret)
-{
-    long v = *ret;
-    int rc = read_long(rd, key, 0, 1, &v);
-    if (!rc)
-        *ret = v;
-    return rc;
-}
-
-/* A string key with a fixed set of values; *ret is the index into names. */
-static int read_choice(struct cfg_reader *rd, const char *key,
-                       const char *const *names, size_t n, int *ret)
-{
-    _cleanup_free_ char *s = NULL;
-    int rc = read_string(rd, key, &s);
-    if (rc || !s)
-        return rc;
-    for (size_t i = 0; i < n; i++)
-        if (names[i] && !strcmp(s, names[i])) {
-            *ret = (int)i;
-            return 0;
-        }
-    char allowed[128] = "";
-    for (size_t i = 0; i < n; i++)
-        if (names[i])
-            snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
-                     "%s\"%s\"", allowed[0] ? " or " : "", names[i]);
-    return reader_fail_key(rd, key, "unknown %s \"%s\" (expected %s)", key, s, allowed);
 }
 
 static bool name_is_valid(const char *name)
@@ -171,430 +40,39 @@ static bool name_is_valid(const char *name)
     return !all_digits;
 }
 
-static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c);
-
-static int read_identity_keys(struct cfg_reader *rd, libdmr_config *c)
+/* Replace *field with a copy of value (NULL: unset). */
+static int set_string(libdmr_ctx *ctx, char **field, const char *value)
 {
-    int rc = read_string(rd, "name", &c->name);
-    if (rc)
-        return rc;
-    if (!c->name)
-        return reader_fail(rd, "domain name must be specified (name=\"...\")");
-    if (!name_is_valid(c->name))
-        return reader_fail(rd, "bad domain name \"%s\": use 1-64 letters, "
-                           "digits, '-', '_' or '.', not only digits", c->name);
-
-    static const char *const types[] = { "hvm", "pv", "pvh" };
-    int type = 0;
-    if ((rc = read_choice(rd, "builder", (const char *const[]){ "hvm", "generic" }, 2, &type)) ||
-        (rc = read_choice(rd, "type", types, ELEMENTSOF(types), &type)))
-        return rc;
-    if (type != 0)
-        return reader_fail(rd, "only HVM guests have a device model; "
-                           "xl-dmr needs type=\"hvm\"");
-
-    if ((rc = read_long(rd, "memory", 1, 16L << 20, &c->memory_mb)) ||
-        (rc = read_long(rd, "vcpus", 1, 128, &c->vcpus)) ||
-        (rc = read_bool(rd, "dm_restrict", &c->dm_restrict)) ||
-        (rc = read_string(rd, "device_model_user", &c->device_model_user)) ||
-        (rc = read_string(rd, "device_model_override", &c->device_model_override)))
-        return rc;
-    if (c->device_model_user && !c->device_model_user[0])
-        return reader_fail(rd, "device_model_user must not be empty");
-    if (c->device_model_override && c->device_model_override[0] != '/')
-        return reader_fail(rd, "device_model_override must be an absolute path");
-
-    static const char *const versions[] = { "qemu-xen" };
-    int version = 0;
-    rc = read_choice(rd, "device_model_version", versions, ELEMENTSOF(versions), &version);
-    return rc ? rc : read_boot_keys(rd, c);
-}
-
-/* Direct kernel boot, as xl.cfg spells it: kernel, ramdisk, cmdline (or
- * the older root + extra, joined). */
-static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
-{
-    _cleanup_free_ char *root = NULL, *extra = NULL;
-    int rc;
-    if ((rc = read_string(rd, "kernel", &c->kernel)) ||
-        (rc = read_string(rd, "ramdisk", &c->ramdisk)) ||
-        (rc = read_string(rd, "cmdline", &c->cmdline)) ||
-        (rc = read_string(rd, "root", &root)) ||
-        (rc = read_string(rd, "extra", &extra)))
-        return rc;
-    if ((c->kernel && c->kernel[0] != '/') || (c->ramdisk && c->ramdisk[0] != '/'))
-        return reader_fail(rd, "kernel and ramdisk must be absolute paths");
-    if (c->ramdisk && !c->kernel)
-        return reader_fail(rd, "a ramdisk needs a kernel");
-    if ((rc = read_string(rd, "serial", &c->serial)) || (rc = read_string(rd, "boot", &c->boot)))
-        return rc;
-    if (c->boot && (!c->boot[0] || strspn(c->boot, "acdn") != strlen(c->boot)))
-        return reader_fail(rd, "bad boot order \"%s\": use the letters a, c, d and n", c->boot);
-    if (!c->cmdline && (root || extra) &&
-        asprintf(&c->cmdline, "%s%s%s%s", root ? "root=" : "", root ? root : "",
-                 root && extra ? " " : "", extra ? extra : "") < 0) {
-        c->cmdline = NULL;
+    char *copy = NULL;
+    if (value && !(copy = strdup(value))) {
+        LOG(ERROR, "out of memory");
         return LIBDMR_ERROR_NOMEM;
     }
+    free(*field);
+    *field = copy;
     return 0;
 }
 
-static int read_backend_keys(struct cfg_reader *rd, libdmr_config *c)
+int libdmr_config_new(libdmr_ctx *ctx, const char *name, libdmr_config **ret_config)
 {
-    static const char *const backends[] = {
-        [LIBDMR_BACKEND_XEN] = "xen", [LIBDMR_BACKEND_QEMU] = "qemu" };
-    static const char *const machines[] = {
-        [LIBDMR_MACHINE_Q35] = "q35", [LIBDMR_MACHINE_PC] = "pc" };
-    static const char *const accels[] = {
-        [LIBDMR_ACCEL_KVM] = "kvm", [LIBDMR_ACCEL_TCG] = "tcg" };
-    int backend = c->backend, machine = c->machine, accel = c->accel;
-    int rc;
-    if ((rc = read_choice(rd, "dm_backend", backends, ELEMENTSOF(backends), &backend)) ||
-        (rc = read_choice(rd, "machine", machines, ELEMENTSOF(machines), &machine)) ||
-        (rc = read_choice(rd, "accel", accels, ELEMENTSOF(accels), &accel)))
-        return rc;
-    c->backend = backend;
-    c->machine = machine;
-    c->accel = accel;
-    return 0;
-}
-
-static int disk_from_libxl(struct cfg_reader *rd, const char *spec,
-                           const libxl_device_disk *d, struct libdmr_disk *out)
-{
-    switch (d->format) {
-    case LIBXL_DISK_FORMAT_RAW:   out->format = LIBDMR_FORMAT_RAW; break;
-    case LIBXL_DISK_FORMAT_QCOW2: out->format = LIBDMR_FORMAT_QCOW2; break;
-    case LIBXL_DISK_FORMAT_EMPTY: out->format = LIBDMR_FORMAT_EMPTY; break;
-    default:
-        return reader_fail(rd, "disk \"%s\": format %s is not supported "
-                           "(raw or qcow2)", spec,
-                           libxl_disk_format_to_string(d->format));
-    }
-    out->cdrom = d->is_cdrom;
-    out->readwrite = d->readwrite && !d->is_cdrom;
-    bool has_target = d->pdev_path && d->pdev_path[0];
-    if (!has_target && !out->cdrom)
-        return reader_fail(rd, "disk \"%s\": no target (only a cdrom may be empty)", spec);
-    if (has_target && d->pdev_path[0] != '/')
-        return reader_fail(rd, "disk \"%s\": target must be an absolute path", spec);
-    if (!has_target)
-        out->format = LIBDMR_FORMAT_EMPTY;
-    out->target = has_target ? strdup(d->pdev_path) : NULL;
-    out->vdev = strdup(d->vdev);
-    if (!out->vdev || (has_target && !out->target))
-        return LIBDMR_ERROR_NOMEM;
-    return 0;
-}
-
-static int read_disks(struct cfg_reader *rd, libdmr_config *c)
-{
-    XLU_ConfigList *list;
-    int n = 0;
-    if (xlu_cfg_get_list(rd->xlu, "disk", &list, &n, 0) == ESRCH || n == 0)
-        return 0;
-    c->disks = calloc(n, sizeof(*c->disks));
-    if (!c->disks)
-        return LIBDMR_ERROR_NOMEM;
-    for (int i = 0; i < n; i++) {
-        const char *spec = xlu_cfg_get_listitem(list, i);
-        if (!spec)
-            return reader_fail(rd, "disk entry %d must be a string", i);
-        libxl_device_disk d;
-        libxl_device_disk_init(&d);
-        int rc = xlu_disk_parse(rd->xlu, 1, &spec, &d)
-                     ? reader_fail(rd, "bad disk specification \"%s\"", spec)
-                     : disk_from_libxl(rd, spec, &d, &c->disks[c->n_disks]);
-        libxl_device_disk_dispose(&d);
-        c->n_disks++;  /* counted even when half-filled, so free() sees it */
-        if (rc)
-            return rc;
-        for (size_t j = 0; j + 1 < c->n_disks; j++)
-            if (!strcmp(c->disks[j].vdev, c->disks[c->n_disks - 1].vdev))
-                return reader_fail(rd, "disk \"%s\": vdev %s is used twice",
-                                   spec, c->disks[j].vdev);
-    }
-    return 0;
-}
-
-/*
- * libxlutil rejects keys it does not know, so our own key, guest_unplug,
- * comes out of the spec before the rest goes to xlu_pci_parse_spec_string.
- */
-static int pci_split_spec(struct cfg_reader *rd, const char *spec,
-                          char **ret_libxl_spec, bool *guest_unplug)
-{
-    _cleanup_free_ char *copy = strdup(spec);
-    _cleanup_free_ char *rest = calloc(1, strlen(spec) + 1);
-    if (!copy || !rest)
-        return LIBDMR_ERROR_NOMEM;
-    char *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!strncmp(tok, "guest_unplug=", strlen("guest_unplug="))) {
-            const char *v = tok + strlen("guest_unplug=");
-            if (strcmp(v, "0") && strcmp(v, "1"))
-                return reader_fail(rd, "pci \"%s\": guest_unplug must be 0 or 1", spec);
-            *guest_unplug = v[0] == '1';
-            continue;
-        }
-        if (rest[0])
-            strcat(rest, ",");
-        strcat(rest, tok);
-    }
-    *ret_libxl_spec = TAKE_PTR(rest);
-    return 0;
-}
-
-/*
- * Xen 4.17's BDF parser (parse_bdf in libxlu_pci.c) sscanf()s "%x:%x:%x.%n"
- * and then advances by n even when the '.' did not match, so n was never
- * set: "0000:03:00/x" makes it read through a wild pointer (fuzzing found
- * it). Only that shape is refused here, where a BDF may stand: the
- * positional one and a bdf= value; libxlutil still parses the rest.
- */
-static bool bdf_safe_for_libxlutil(const char *s)
-{
-    size_t n = strspn(s, "0123456789abcdefABCDEF:");
-    size_t colons = 0;
-    for (size_t i = 0; i < n; i++)
-        colons += s[i] == ':';
-    return (colons != 1 && colons != 2) || s[n] == '.';
-}
-
-static bool spec_safe_for_libxlutil(const char *spec)
-{
-    if (!bdf_safe_for_libxlutil(spec))
-        return false;
-    for (const char *p = strstr(spec, "bdf="); p; p = strstr(p + 1, "bdf="))
-        if ((p == spec || p[-1] == ',') && !bdf_safe_for_libxlutil(p + 4))
-            return false;
-    return true;
-}
-
-static int read_one_pci(struct cfg_reader *rd, const char *spec,
-                        bool domain_default, struct libdmr_pci_dev *out)
-{
-    _cleanup_free_ char *libxl_spec = NULL;
-    out->guest_unplug = domain_default;
-    int rc = pci_split_spec(rd, spec, &libxl_spec, &out->guest_unplug);
-    if (rc)
-        return rc;
-    if (!spec_safe_for_libxlutil(libxl_spec))
-        return reader_fail(rd, "bad pci specification \"%s\"", spec);
-    libxl_device_pci p;
-    libxl_device_pci_init(&p);
-    if (xlu_pci_parse_spec_string(rd->xlu, &p, libxl_spec)) {
-        libxl_device_pci_dispose(&p);
-        return reader_fail(rd, "bad pci specification \"%s\"", spec);
-    }
-    /* What libxlutil accepts but a plan cannot express: refuse, not misread. */
-    const char *unsupported = p.name ? "name= (give the BDF)"
-                            : p.vfunc_mask == LIBXL_PCI_FUNC_ALL ? "a multi-function '*' (list each function)"
-                            : (strchr(libxl_spec, '@') && !p.vdevfn) ? "@0 (the host bridge's slot)"
-                            : NULL;
-    if (unsupported) {
-        libxl_device_pci_dispose(&p);
-        return reader_fail(rd, "pci \"%s\": %s is not supported", spec, unsupported);
-    }
-    out->domain = p.domain;
-    out->bus = p.bus;
-    out->dev = p.dev;
-    out->func = p.func;
-    /* libxlutil stores @VSLOT as a devfn; slot 0 is the host bridge's. */
-    out->has_vslot = p.vdevfn != 0;
-    out->vslot = p.vdevfn >> 3;
-    libxl_device_pci_dispose(&p);
-    return 0;
-}
-
-static int read_pci(struct cfg_reader *rd, libdmr_config *c)
-{
-    int rc = read_bool(rd, "pci_guest_unplug", &c->pci_guest_unplug);
-    if (!rc)
-        rc = read_long(rd, "pci_hotplug_ports", 0, LIBDMR_HOTPLUG_PORTS_MAX,
-                       &c->pci_hotplug_ports);
-    if (rc)
-        return rc;
-    bool domain_default = c->pci_guest_unplug;
-    XLU_ConfigList *list;
-    int n = 0;
-    if (xlu_cfg_get_list(rd->xlu, "pci", &list, &n, 0) == ESRCH || n == 0)
-        return 0;
-    c->pci = calloc(n, sizeof(*c->pci));
-    if (!c->pci)
-        return LIBDMR_ERROR_NOMEM;
-    for (int i = 0; i < n; i++) {
-        const char *spec = xlu_cfg_get_listitem(list, i);
-        if (!spec)
-            return reader_fail(rd, "pci entry %d must be a string", i);
-        struct libdmr_pci_dev *d = &c->pci[c->n_pci];
-        if ((rc = read_one_pci(rd, spec, domain_default, d)))
-            return rc;
-        for (size_t j = 0; j < c->n_pci; j++) {
-            const struct libdmr_pci_dev *o = &c->pci[j];
-            if (o->domain == d->domain && o->bus == d->bus &&
-                o->dev == d->dev && o->func == d->func)
-                return reader_fail(rd, "pci \"%s\": device listed twice", spec);
-        }
-        c->n_pci++;
-    }
-    return 0;
-}
-
-#define CFG_SIZE_MAX (1u << 20)
-
-/*
- * The cfg's bytes, read here rather than by libxlutil: Xen 4.17's lexer
- * asserts (and so aborts the caller) on a NUL byte inside a string, which
- * fuzzing found; a cfg is text, so any NUL is refused first.
- */
-static int read_cfg_file(libdmr_ctx *ctx, const char *path, char **ret, size_t *ret_len)
-{
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        LOGE(ERROR, "%s: cannot read config file", path);
-        return errno == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_INVAL;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > CFG_SIZE_MAX) {
-        LOG(ERROR, "%s: not a config file (%s)", path,
-            S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
-        return LIBDMR_ERROR_INVAL;
-    }
-    char *buf = malloc(st.st_size + 1);
-    if (!buf)
-        return LIBDMR_ERROR_NOMEM;
-    ssize_t n = read(fd, buf, st.st_size);
-    if (n < 0) {
-        LOGE(ERROR, "%s: cannot read config file", path);
-        free(buf);
-        return LIBDMR_ERROR_INVAL;
-    }
-    const char *nul = memchr(buf, '\0', n);
-    if (nul) {
-        LOG(ERROR, "%s: a NUL byte at offset %zu: not a config file", path, (size_t)(nul - buf));
-        free(buf);
-        return LIBDMR_ERROR_INVAL;
-    }
-    buf[n] = '\0';
-    *ret = buf;
-    *ret_len = n;
-    return 0;
-}
-
-static int reader_open(struct cfg_reader *rd, const char *path,
-                       const char *const *overrides, size_t n_overrides)
-{
-    libdmr_ctx *ctx = rd->ctx;
-    rd->report = open_memstream(&rd->report_buf, &rd->report_len);
-    if (!rd->report)
-        return LIBDMR_ERROR_NOMEM;
-    rd->xlu = xlu_cfg_init(rd->report, path);
-    if (!rd->xlu)
-        return LIBDMR_ERROR_NOMEM;
-    _cleanup_free_ char *text = NULL;
-    size_t len;
-    int r = read_cfg_file(ctx, path, &text, &len);
-    if (r)
-        return r;
-    r = xlu_cfg_readdata(rd->xlu, text, len);
-    if (r == EINVAL) {  /* a syntax error: libxlutil names file and line */
-        char complaint[256];
-        const char *c = reader_complaint(rd, complaint, sizeof(complaint));
-        LOG(ERROR, "%s", c ? c : "config parsing error");
-        return LIBDMR_ERROR_INVAL;
-    }
-    if (r) {
-        LOGEV(ERROR, r, "%s: cannot read config file", path);
-        return r == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_INVAL;
-    }
-    /* As in xl: each KEY=VALUE is read after the file; the last one wins. */
-    for (size_t i = 0; i < n_overrides; i++) {
-        if (xlu_cfg_readdata(rd->xlu, overrides[i], strlen(overrides[i]))) {
-            char complaint[256];
-            const char *c = reader_complaint(rd, complaint, sizeof(complaint));
-            const char *why = c ? strstr(c, "config parsing error") : NULL;
-            LOG(ERROR, "bad KEY=VALUE override '%s'%s%s (xl syntax, e.g. 'name=\"x\"')",
-                overrides[i], why ? ": " : "", why ? why : "");
-            return LIBDMR_ERROR_INVAL;
-        }
-    }
-    return 0;
-}
-
-static void reader_close(struct cfg_reader *rd)
-{
-    if (rd->xlu)
-        xlu_cfg_destroy(rd->xlu);
-    if (rd->report)
-        fclose(rd->report);
-    free(rd->report_buf);
-}
-
-int libdmr_config_load(libdmr_ctx *ctx, const char *path,
-                       const char *const *overrides, size_t n_overrides,
-                       libdmr_config **ret_config)
-{
-    if (!ctx || !path || !ret_config || (n_overrides && !overrides))
+    if (!ctx || !name || !ret_config)
         return LIBDMR_ERROR_INVAL;
     libdmr_config *c = calloc(1, sizeof(*c));
-    if (!c)
+    if (!c) {
+        LOG(ERROR, "out of memory");
         return LIBDMR_ERROR_NOMEM;
+    }
+    /* xl's defaults. */
     c->memory_mb = 128;
     c->vcpus = 1;
     c->pci_guest_unplug = true;
     c->pci_hotplug_ports = -1;  /* the planner's default */
-
-    struct cfg_reader rd = { .ctx = ctx, .path = path, .overrides = overrides,
-                             .n_overrides = n_overrides };
-    int rc = (c->source = strdup(path)) ? 0 : LIBDMR_ERROR_NOMEM;
-    if (!rc) rc = reader_open(&rd, path, overrides, n_overrides);
-    if (!rc) rc = read_identity_keys(&rd, c);
-    if (!rc) rc = read_backend_keys(&rd, c);
-    if (!rc) rc = read_disks(&rd, c);
-    if (!rc) rc = read_pci(&rd, c);
-    reader_close(&rd);
+    int rc = libdmr_config_set_name(ctx, c, name);
     if (rc) {
-        if (rc == LIBDMR_ERROR_NOMEM)
-            LOG(ERROR, "%s: out of memory", path);
         libdmr_config_free(c);
         return rc;
     }
     *ret_config = c;
-    return 0;
-}
-
-int config_pci_spec_parse(libdmr_ctx *ctx, const char *spec, bool domain_default,
-                          struct libdmr_pci_dev *ret)
-{
-    /* A one-line "file" of its own, so messages read "pci-attach: ...". */
-    struct cfg_reader rd = { .ctx = ctx, .path = "pci-attach" };
-    rd.report = open_memstream(&rd.report_buf, &rd.report_len);
-    rd.xlu = rd.report ? xlu_cfg_init(rd.report, rd.path) : NULL;
-    int rc = rd.xlu ? read_one_pci(&rd, spec, domain_default, ret) : LIBDMR_ERROR_NOMEM;
-    reader_close(&rd);
-    return rc;
-}
-
-int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused)
-{
-    if (!ctx || !config)
-        return LIBDMR_ERROR_INVAL;
-    config->paused = paused;
-    return 0;
-}
-
-int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config,
-                            uint32_t domid)
-{
-    if (!ctx || !config)
-        return LIBDMR_ERROR_INVAL;
-    if (domid < LIBDMR_DOMID_MIN || domid > LIBDMR_DOMID_MAX) {
-        LOG(ERROR, "domid %u is out of range %u..%u", domid,
-            LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
-        return LIBDMR_ERROR_INVAL;
-    }
-    config->requested_domid = domid;
     return 0;
 }
 
@@ -618,4 +96,273 @@ void libdmr_config_free(libdmr_config *c)
     free(c->serial);
     free(c->boot);
     free(c);
+}
+
+int libdmr_config_set_source(libdmr_ctx *ctx, libdmr_config *c, const char *source)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    return set_string(ctx, &c->source, source);
+}
+
+int libdmr_config_set_name(libdmr_ctx *ctx, libdmr_config *c, const char *name)
+{
+    if (!ctx || !c || !name)
+        return LIBDMR_ERROR_INVAL;
+    if (!name_is_valid(name))
+        return config_refuse(ctx, "bad domain name \"%s\": use 1-64 letters, "
+                             "digits, '-', '_' or '.', not only digits", name);
+    return set_string(ctx, &c->name, name);
+}
+
+int libdmr_config_set_type(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_guest_type type)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (type != LIBDMR_GUEST_HVM)
+        return config_refuse(ctx, "only HVM guests have a device model; "
+                             "xl-dmr needs type=\"hvm\"");
+    return 0;
+}
+
+int libdmr_config_set_backend(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_backend backend)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (backend != LIBDMR_BACKEND_AUTO && backend != LIBDMR_BACKEND_XEN &&
+        backend != LIBDMR_BACKEND_QEMU)
+        return config_refuse(ctx, "unknown backend %d", (int)backend);
+    c->backend = backend;
+    return 0;
+}
+
+int libdmr_config_set_dm_restrict(libdmr_ctx *ctx, libdmr_config *c, bool dm_restrict)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    c->dm_restrict = dm_restrict;
+    return 0;
+}
+
+int libdmr_config_set_device_model_user(libdmr_ctx *ctx, libdmr_config *c, const char *user)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (user && !user[0])
+        return config_refuse(ctx, "device_model_user must not be empty");
+    return set_string(ctx, &c->device_model_user, user);
+}
+
+int libdmr_config_set_device_model(libdmr_ctx *ctx, libdmr_config *c, const char *path)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (path && path[0] != '/')
+        return config_refuse(ctx, "device_model_override must be an absolute path");
+    return set_string(ctx, &c->device_model_override, path);
+}
+
+int libdmr_config_set_machine(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_machine machine)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (machine != LIBDMR_MACHINE_DEFAULT && machine != LIBDMR_MACHINE_Q35 &&
+        machine != LIBDMR_MACHINE_PC)
+        return config_refuse(ctx, "unknown machine %d", (int)machine);
+    c->machine = machine;
+    return 0;
+}
+
+int libdmr_config_set_accel(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_accel accel)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (accel != LIBDMR_ACCEL_AUTO && accel != LIBDMR_ACCEL_KVM && accel != LIBDMR_ACCEL_TCG)
+        return config_refuse(ctx, "unknown accel %d", (int)accel);
+    c->accel = accel;
+    return 0;
+}
+
+int libdmr_config_set_memory_mb(libdmr_ctx *ctx, libdmr_config *c, long memory_mb)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (memory_mb < 1 || memory_mb > MEMORY_MB_MAX)
+        return config_refuse(ctx, "memory must be a number from 1 to %ld", MEMORY_MB_MAX);
+    c->memory_mb = memory_mb;
+    return 0;
+}
+
+int libdmr_config_set_vcpus(libdmr_ctx *ctx, libdmr_config *c, long vcpus)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (vcpus < 1 || vcpus > VCPUS_MAX)
+        return config_refuse(ctx, "vcpus must be a number from 1 to %d", VCPUS_MAX);
+    c->vcpus = vcpus;
+    return 0;
+}
+
+int libdmr_config_set_kernel(libdmr_ctx *ctx, libdmr_config *c, const char *kernel,
+                             const char *ramdisk, const char *cmdline)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if ((kernel && kernel[0] != '/') || (ramdisk && ramdisk[0] != '/'))
+        return config_refuse(ctx, "kernel and ramdisk must be absolute paths");
+    if (ramdisk && !kernel)
+        return config_refuse(ctx, "a ramdisk needs a kernel");
+    int rc = set_string(ctx, &c->kernel, kernel);
+    if (!rc)
+        rc = set_string(ctx, &c->ramdisk, ramdisk);
+    if (!rc)
+        rc = set_string(ctx, &c->cmdline, cmdline);
+    return rc;
+}
+
+int libdmr_config_set_serial(libdmr_ctx *ctx, libdmr_config *c, const char *serial)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    return set_string(ctx, &c->serial, serial);
+}
+
+int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *c, const char *boot)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (boot && (!boot[0] || strspn(boot, "acdn") != strlen(boot)))
+        return config_refuse(ctx, "bad boot order \"%s\": use the letters a, c, d and n", boot);
+    return set_string(ctx, &c->boot, boot);
+}
+
+int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *c, bool paused)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    c->paused = paused;
+    return 0;
+}
+
+int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_t domid)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (domid < LIBDMR_DOMID_MIN || domid > LIBDMR_DOMID_MAX)
+        return config_refuse(ctx, "domid %u is out of range %u..%u", domid,
+                             LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
+    c->requested_domid = domid;
+    c->toolstack_domid = false;
+    return 0;
+}
+
+int libdmr_config_set_toolstack_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_t domid)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (domid != LIBDMR_DOMID_NONE && (domid < LIBDMR_DOMID_MIN || domid > LIBDMR_DOMID_MAX))
+        return config_refuse(ctx, "domid %u is out of range %u..%u", domid,
+                             LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
+    c->requested_domid = domid;
+    c->toolstack_domid = true;
+    return 0;
+}
+
+static bool disk_format_known(enum libdmr_disk_format f)
+{
+    return f == LIBDMR_FORMAT_RAW || f == LIBDMR_FORMAT_QCOW2 || f == LIBDMR_FORMAT_EMPTY;
+}
+
+int libdmr_config_add_disk(libdmr_ctx *ctx, libdmr_config *c, const char *vdev,
+                           const char *target, enum libdmr_disk_format format, unsigned flags)
+{
+    if (!ctx || !c || !vdev || !disk_format_known(format) ||
+        (flags & ~(LIBDMR_DISK_READWRITE | LIBDMR_DISK_CDROM)))
+        return LIBDMR_ERROR_INVAL;
+    bool cdrom = flags & LIBDMR_DISK_CDROM;
+    bool has_target = target && target[0];
+    if (!vdev[0])
+        return config_refuse(ctx, "disk: no vdev");
+    if (!has_target && !cdrom)
+        return config_refuse(ctx, "disk %s: no target (only a cdrom may be empty)", vdev);
+    if (has_target && target[0] != '/')
+        return config_refuse(ctx, "disk %s: target must be an absolute path", vdev);
+    for (size_t i = 0; i < c->n_disks; i++)
+        if (!strcmp(c->disks[i].vdev, vdev))
+            return config_refuse(ctx, "disk %s: vdev %s is used twice", vdev, vdev);
+    struct libdmr_disk d = {
+        .format = has_target ? format : LIBDMR_FORMAT_EMPTY, .cdrom = cdrom,
+        .readwrite = (flags & LIBDMR_DISK_READWRITE) && !cdrom,
+        .vdev = strdup(vdev), .target = has_target ? strdup(target) : NULL };
+    struct libdmr_disk *grown = realloc(c->disks, (c->n_disks + 1) * sizeof(*grown));
+    if (!d.vdev || (has_target && !d.target) || !grown) {
+        free(d.vdev);
+        free(d.target);
+        if (grown)
+            c->disks = grown;
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
+    c->disks = grown;
+    c->disks[c->n_disks++] = d;
+    return 0;
+}
+
+int libdmr_config_add_pci(libdmr_ctx *ctx, libdmr_config *c, const libdmr_pci_addr *dev,
+                          int vslot, int guest_unplug)
+{
+    if (!ctx || !c || !dev)
+        return LIBDMR_ERROR_INVAL;
+    if (dev->domain > 0xffff || dev->bus > 0xff || dev->dev > 0x1f || dev->func > 7)
+        return config_refuse(ctx, "pci " LIBDMR_BDF_FMT ": not a PCI address",
+                             LIBDMR_BDF_ARGS(dev));
+    if (vslot == 0 || vslot < -1 || vslot > 31)
+        return config_refuse(ctx, "pci " LIBDMR_BDF_FMT ": @%d is not supported%s",
+                             LIBDMR_BDF_ARGS(dev), vslot,
+                             vslot == 0 ? " (the host bridge's slot)" : " (slots are 1..31)");
+    if (guest_unplug < -1 || guest_unplug > 1)
+        return config_refuse(ctx, "pci " LIBDMR_BDF_FMT ": guest_unplug must be 0 or 1",
+                             LIBDMR_BDF_ARGS(dev));
+    for (size_t i = 0; i < c->n_pci; i++) {
+        const struct libdmr_pci_dev *o = &c->pci[i];
+        if (o->domain == dev->domain && o->bus == dev->bus && o->dev == dev->dev &&
+            o->func == dev->func)
+            return config_refuse(ctx, "pci " LIBDMR_BDF_FMT ": device listed twice",
+                                 LIBDMR_BDF_ARGS(dev));
+    }
+    struct libdmr_pci_dev *grown = realloc(c->pci, (c->n_pci + 1) * sizeof(*grown));
+    if (!grown) {
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
+    c->pci = grown;
+    c->pci[c->n_pci++] = (struct libdmr_pci_dev){
+        .domain = dev->domain, .bus = dev->bus, .dev = dev->dev, .func = dev->func,
+        .has_vslot = vslot > 0, .vslot = vslot > 0 ? (unsigned)vslot : 0,
+        .unplug_default = guest_unplug < 0,
+        .guest_unplug = guest_unplug < 0 ? c->pci_guest_unplug : guest_unplug == 1 };
+    return 0;
+}
+
+int libdmr_config_set_pci_guest_unplug(libdmr_ctx *ctx, libdmr_config *c, bool allowed)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    c->pci_guest_unplug = allowed;
+    /* The devices that asked for nothing follow the domain, whenever it is set. */
+    for (size_t i = 0; i < c->n_pci; i++)
+        if (c->pci[i].unplug_default)
+            c->pci[i].guest_unplug = allowed;
+    return 0;
+}
+
+int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *c, long ports)
+{
+    if (!ctx || !c)
+        return LIBDMR_ERROR_INVAL;
+    if (ports < -1 || ports > LIBDMR_HOTPLUG_PORTS_MAX)
+        return config_refuse(ctx, "pci_hotplug_ports must be a number from 0 to %d",
+                             LIBDMR_HOTPLUG_PORTS_MAX);
+    c->pci_hotplug_ports = ports;
+    return 0;
 }

@@ -70,7 +70,7 @@ void dm_pci_drop(struct dm_pci *pci, const char *bdf)
 int dm_pci_from_plan(const libdmr_plan *p, struct dm_pci *ret)
 {
     struct dm_pci pci = {
-        .backend = p->backend, .machine = p->machine, .restricted = p->restricted,
+        .machine = p->machine, .restricted = p->restricted,
         .guest_unplug = p->pci_guest_unplug, .root_bus_hotplug_off = p->root_bus_hotplug_off,
         .qemu_iommufd = p->qemu_iommufd, .iommufd_object = p->iommufd_fd != 0,
     };

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "launch.h"
+#include "backend.h"
 
 int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid)
 {
@@ -24,9 +24,11 @@ int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *r
             rc = 0;
         }
     state_list_free(list, n);
-    /* On a dom0, xl's domains are destroyable too (libxl knows them). */
-    if (rc && host_is_xen_dom0())
-        rc = xen_domain_lookup(ctx, name_or_domid, ret_domid);
+    /* Another toolstack's domains, where a backend knows them (xl's, on a
+     * dom0: libxl does), are destroyable too. */
+    enum libdmr_backend backend;
+    if (rc)
+        rc = backend_lookup(ctx, name_or_domid, ret_domid, &backend);
     if (rc == LIBDMR_ERROR_NOTFOUND)
         LOG(ERROR, "no domain %s", name_or_domid);
     return rc;

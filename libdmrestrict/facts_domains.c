@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <libxl.h>
+#include <xenstore.h>
 
 #include "internal.h"
 
@@ -65,23 +65,26 @@ static int domids_from_state_dir(libdmr_facts *f)
     return r;
 }
 
-static int domids_from_libxl(libdmr_ctx *ctx, libdmr_facts *f)
+/* The domains Xen has: xenstore's /local/domain (the library links no libxl). */
+static int domids_from_xenstore(libdmr_ctx *ctx, libdmr_facts *f)
 {
-    libxl_ctx *lx = NULL;
-    if (libxl_ctx_alloc(&lx, LIBXL_VERSION, 0, ctx->lg)) {
-        LOG(ERROR, "this is a Xen dom0 but libxl cannot be opened");
+    struct xs_handle *xs = xs_open(XS_OPEN_READONLY);
+    if (!xs) {
+        LOGE(ERROR, "this is a Xen dom0 but xenstore cannot be opened");
         return -EIO;
     }
-    int n = 0, r = 0;
-    libxl_dominfo *info = libxl_list_domain(lx, &n);
-    if (!info) {
-        LOG(ERROR, "libxl cannot list the domains");
-        r = -EIO;
+    unsigned n = 0;
+    char **names = xs_directory(xs, XBT_NULL, "/local/domain", &n);
+    int r = names ? 0 : -EIO;
+    if (r)
+        LOG(ERROR, "xenstore cannot list the domains");
+    for (unsigned i = 0; !r && i < n; i++) {
+        unsigned long domid;
+        if (!parse_ulong_strict(names[i], 0, UINT32_MAX, &domid))
+            r = domids_add(f, (uint32_t)domid);
     }
-    for (int i = 0; !r && i < n; i++)
-        r = domids_add(f, info[i].domid);
-    libxl_dominfo_list_free(info, n);
-    libxl_ctx_free(lx);
+    free(names);
+    xs_close(xs);
     return r;
 }
 
@@ -119,14 +122,17 @@ int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
     if (r)
         LOGEV(ERROR, -r, "reading %s", LIBDMR_STATE_DIR);
     if (!r && facts->xen_dom0)
-        r = domids_from_libxl(ctx, facts);
+        r = domids_from_xenstore(ctx, facts);
     if (!r && facts->xen_dom0 && (r = domids_from_libxl_history(facts)))
         LOGEV(ERROR, -r, "reading %s", LIBXL_DOMID_HISTORY);
     if (r)
         return libdmr_error_from_errno(r);
 
-    /* The domid the plan is for; the planner refuses one that is taken. */
+    /* The domid the plan is for; the planner refuses one that is taken. A
+     * toolstack that chooses its own domids is never given one. */
     facts->domid = config->requested_domid;
+    if (config->toolstack_domid)
+        return 0;
     for (uint32_t d = LIBDMR_DOMID_MIN; !facts->domid && d <= LIBDMR_DOMID_MAX; d++)
         if (!facts_domid_in_use(facts, d))
             facts->domid = d;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backend.h"
 #include "fdset.h"
 #include "json.h"
 
@@ -101,4 +102,22 @@ int fdset_count(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, size_t *r
     *ret_fds = fds;
     yajl_tree_free(ret);
     return 0;
+}
+
+int fdset_media(struct libdmr_qmp *q, struct libdmr_dm *dm)
+{
+    yajl_val sets = NULL;
+    int rc = qmp_execute(q, "query-fdsets", NULL, QMP_OP_TIMEOUT_MS, &sets);
+    for (size_t i = 0; !rc && YAJL_IS_ARRAY(sets) && i < YAJL_GET_ARRAY(sets)->len; i++) {
+        const char *fds_path[] = { "fds", NULL };
+        yajl_val fds = yajl_tree_get(YAJL_GET_ARRAY(sets)->values[i], fds_path, yajl_t_array);
+        for (size_t j = 0; !rc && fds && j < YAJL_GET_ARRAY(fds)->len; j++) {
+            const char *fd_path[] = { "fd", NULL };
+            yajl_val fd = yajl_tree_get(YAJL_GET_ARRAY(fds)->values[j], fd_path, yajl_t_number);
+            if (fd && YAJL_IS_INTEGER(fd))
+                rc = libdmr_dm_add_medium_fd(dm, (int)YAJL_GET_INTEGER(fd));
+        }
+    }
+    yajl_tree_free(sets);
+    return rc;
 }

@@ -57,6 +57,10 @@ static inline void closep(int *fd) { safe_close(*fd); }
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A PCI address as sysfs and xl write it: "0000:01:00.0". */
+#define LIBDMR_BDF_FMT "%04x:%02x:%02x.%u"
+#define LIBDMR_BDF_ARGS(d) (d)->domain, (d)->bus, (d)->dev, (d)->func
+
 /* ---- growable string vectors ------------------------------------------ */
 
 struct strv {
@@ -68,6 +72,8 @@ int strv_push(struct strv *sv, const char *s);
 int strv_pushf(struct strv *sv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strv_clear(struct strv *sv);
+/* Append copies of every string of from. */
+int strv_push_all(struct strv *sv, const struct strv *from);
 
 char *strdup_or_null(const char *s);
 /* Whole string is a decimal number in [min, max]; -EINVAL or -ERANGE. */
@@ -76,6 +82,12 @@ int parse_ulong_strict(const char *s, unsigned long min, unsigned long max,
 
 /* ---- context and logging ---------------------------------------------- */
 
+/* A backend's operations as the context has them (backend.c). */
+struct backend_slot {
+    const libdmr_backend_ops *ops;   /* NULL: none */
+    void *opaque;
+};
+
 struct libdmr_ctx {
     int version;
     unsigned flags;
@@ -83,13 +95,12 @@ struct libdmr_ctx {
     char *sysroot;
     char cache_dir[256];   /* "" when caching is off */
     char last_error[512];
+    bool holds_lock;       /* run_lock's fd is open in a call on this context */
+    struct backend_slot backends[LIBDMR_BACKEND_QEMU + 1];
 };
 
-#define LIBDMR_NO_DOMID UINT32_MAX
-
-void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
-                 uint32_t domid, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* libdmr_ctx_log is the library's logging too. */
+#define libdmr__log libdmr_ctx_log
 
 /* As libxl_internal.h: LOG, LOGE (with errno), LOGD/LOGED (with a domid). */
 #define LOG(level, fmt, ...) \
@@ -110,10 +121,10 @@ int libdmr_error_from_errno(int negative_errno);
 
 /* ---- config ----------------------------------------------------------- */
 
-enum libdmr_backend { LIBDMR_BACKEND_AUTO, LIBDMR_BACKEND_XEN, LIBDMR_BACKEND_QEMU };
-enum libdmr_machine { LIBDMR_MACHINE_DEFAULT, LIBDMR_MACHINE_Q35, LIBDMR_MACHINE_PC };
-enum libdmr_accel { LIBDMR_ACCEL_AUTO, LIBDMR_ACCEL_KVM, LIBDMR_ACCEL_TCG };
-enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_EMPTY };
+/* Refuse a config setter's value: the reason goes to ctx->last_error,
+ * not to the log (the caller puts it in its own context); returns INVAL. */
+int config_refuse(libdmr_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 struct libdmr_disk {
     char *target;          /* image path; NULL for an empty cdrom */
@@ -128,6 +139,7 @@ struct libdmr_pci_dev {
     bool has_vslot;        /* the user gave @VSLOT */
     unsigned vslot;
     bool guest_unplug;     /* may the guest unplug it */
+    bool unplug_default;   /* guest_unplug follows the domain's default */
 };
 
 struct libdmr_config {
@@ -144,7 +156,8 @@ struct libdmr_config {
     enum libdmr_backend backend;
     enum libdmr_machine machine;
     enum libdmr_accel accel;
-    uint32_t requested_domid;      /* 0: lowest free */
+    uint32_t requested_domid;      /* 0: lowest free (or, toolstack_domid, not chosen yet) */
+    bool toolstack_domid;          /* the toolstack chooses it: never picked nor checked here */
     struct libdmr_disk *disks;
     size_t n_disks;
     struct libdmr_pci_dev *pci;
@@ -159,9 +172,6 @@ struct libdmr_config {
 #define LIBDMR_HOTPLUG_PORTS_MAX 16
 #define LIBDMR_HOTPLUG_PORTS_DEFAULT 2
 
-/* One "BDF[@VSLOT][,guest_unplug=0|1][,...]" spec, as pci-attach gets it. */
-int config_pci_spec_parse(libdmr_ctx *ctx, const char *spec, bool domain_default,
-                          struct libdmr_pci_dev *ret);
 
 /* ---- facts ------------------------------------------------------------ */
 
@@ -298,6 +308,8 @@ struct plan_identity {
     char *user;            /* passwd name, "root", or "xen-qemuuser-range-base+N" */
     uid_t uid;
     gid_t gid;
+    bool uid_pending;      /* range-base + a domid not chosen yet: uid unknown */
+    bool uid_exclusive;    /* no other domain's DM may have this uid */
     bool kill_by_uid;
     bool has_reaper;
     uid_t reaper_uid;
@@ -438,6 +450,11 @@ struct libdmr_plan {
     struct plan_port *hotplug_ports;
     size_t n_hotplug_ports;
     struct plan_chroot chroot_contents;
+    /* What the audit holds the DM to beyond the resources: files its
+     * backend has it open by path (libxl's log, ...), and whether Xen's
+     * device nodes are its own (qemu-xen). */
+    struct strv audit_files;
+    bool audit_xen_interfaces;
     struct plan_verdict verdict;
     struct strv argv;
 };
@@ -480,6 +497,10 @@ int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
 int argv_qemu_xen(libdmr_plan *plan);
 /* plan_xen.c: the identity as libxl can reach it, and its domain config. */
 int plan_xen(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+/* What libxl has qemu-xen hold by path, for the audit (once the log is planned). */
+int plan_xen_audit(libdmr_plan *plan);
+/* The backend's per-domain chroot: the one place its path is made. */
+int plan_chroot_path(enum libdmr_backend backend, uint32_t domid, char **ret);
 /* libxl's fixed RLIMIT_FSIZE for a restricted qemu-xen (256 KiB). */
 #define LIBDMR_LIBXL_FSIZE (256u * 1024)
 
@@ -504,7 +525,6 @@ struct dm_pci_dev {
 
 /* Made from the plan at create, saved with the state, changed by attach/detach. */
 struct dm_pci {
-    enum libdmr_backend backend;
     enum libdmr_machine machine;
     bool restricted;
     bool guest_unplug;             /* the default for attached devices */
@@ -528,6 +548,7 @@ void dm_pci_drop(struct dm_pci *pci, const char *bdf);
 /* The running domain pci-attach plans against. */
 struct pci_attach_request {
     uint32_t domid;
+    enum libdmr_backend backend;
     long memory_mb;
     uid_t dm_uid;
     gid_t dm_gid;

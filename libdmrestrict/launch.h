@@ -62,6 +62,8 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
 /* state.c: what a running domain is, in /run/xl-dmr/domains/<domid>.json. */
 struct dm_state {
     uint32_t domid;
+    enum libdmr_backend backend;   /* whose operations carry it */
+    bool foreign;          /* recorded for another toolstack, which stops it */
     char *name;
     long memory_mb;
     long vcpus;
@@ -84,6 +86,7 @@ struct dm_state {
      * file older than the audit). */
     bool expect_known;
     bool restricted, sandbox, chroot_tmpfs;
+    bool xen_interfaces;   /* qemu-xen: Xen's device nodes are its own */
     struct plan_rlimit rlimits[8];
     size_t n_rlimits;
     struct strv resources; /* paths of the descriptors it was given */
@@ -104,32 +107,23 @@ int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
 void state_clear(struct dm_state *s);
 void state_list_free(struct dm_state *s, size_t n);
 
-/* The host-wide lock (a flock on /run/xl-dmr); returns the fd holding it.
- * Every create and destroy holds it, which also serialises reapers. */
-int run_lock(libdmr_ctx *ctx);
+/* The host-wide lock (a flock on /run/xl-dmr). Every create, destroy,
+ * record and forget holds it, which also serialises reapers. A context
+ * that holds it gets -EDEADLK from run_lock instead of waiting for itself. */
+struct held_lock {
+    libdmr_ctx *ctx;
+    int fd;                /* < 0: not held */
+};
+int run_lock(libdmr_ctx *ctx, struct held_lock *ret);
+/* Take it again after run_unlock (no-op while held). */
+int run_relock(struct held_lock *l);
+void run_unlock(struct held_lock *l);
+#define _cleanup_unlock_ _cleanup_(run_unlock)
 /* /run/xl-dmr and its domains directory, root's, mode 0755. */
 int run_dirs_ensure(libdmr_ctx *ctx);
 /* Remove them when empty (under the lock): nothing outlives the last domain. */
 void run_dirs_release(void);
 
-/* launch.c, for both backends' create: the state a plan makes (borrowing
- * its strings), the reservation under the lock, and the final record. */
-int launch_state_for(const libdmr_plan *p, struct dm_state *s);
-void launch_state_clear(struct dm_state *s);
-int launch_reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock);
-int launch_record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s, int *lock);
-
-/* launch_xen.c: the xen backend, through libxl. */
-int launch_xen_create(libdmr_ctx *ctx, const libdmr_plan *plan, int *lock);
-int launch_xen_destroy(libdmr_ctx *ctx, struct dm_state *s);
-/* A domain another toolstack (xl) made: libxl knows it, xl-dmr has no state. */
-int xen_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid);
-int launch_xen_destroy_unrecorded(libdmr_ctx *ctx, uint32_t domid);
-/* operate_xen.c: a cdrom change (path NULL: eject) and PCI, through libxl. */
-int xen_cdrom_change(libdmr_ctx *ctx, const struct dm_state *s, const char *vdev, const char *path);
-int xen_pci_change(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_pci_dev *d, bool add);
-/* Append the images in the domain's drives now, as libxl records them. */
-int xen_media(libdmr_ctx *ctx, uint32_t domid, struct strv *out);
 /* The processes that are a device model of this domain (-xen-domid N). */
 int proc_pids_of_xen_domid(uint32_t domid, pid_t **ret, size_t *ret_n);
 

@@ -15,8 +15,6 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <libxlutil.h>
-
 #include "launch.h"
 
 #define ASSIGNABLE_DIR LIBDMR_RUN_DIR "/assignable"
@@ -48,32 +46,14 @@ static char *driver_now(libdmr_ctx *ctx, const char *bdf)
     return strdup(basename(target));
 }
 
-/* "[DDDD:]BB:DD.F" as libxlutil reads it, written out in full. */
-static int normalize_bdf(libdmr_ctx *ctx, const char *in, char *out, size_t size)
+/* The device's sysfs name, "0000:01:00.0". */
+static int bdf_name(libdmr_ctx *ctx, const libdmr_pci_addr *dev, char *out, size_t size)
 {
-    char *report_buf = NULL;
-    size_t report_len = 0;
-    FILE *report = open_memstream(&report_buf, &report_len);
-    XLU_Config *cfg = report ? xlu_cfg_init(report, "pci") : NULL;
-    libxl_device_pci pci;
-    libxl_device_pci_init(&pci);
-    int r = cfg ? xlu_pci_parse_bdf(cfg, &pci, in) : ENOMEM;
-    if (!r)
-        snprintf(out, size, "%04x:%02x:%02x.%u", pci.domain, pci.bus, pci.dev, pci.func);
-    /* libxlutil stops at the address and ignores what follows ("@4",
-     * ",opt", "x"); a host device is named by the address alone. */
-    if (!r && strcasecmp(in, out) && strcasecmp(in, out + strlen("0000:")))
-        r = EINVAL;
-    libxl_device_pci_dispose(&pci);
-    if (cfg)
-        xlu_cfg_destroy(cfg);
-    if (report)
-        fclose(report);
-    free(report_buf);
-    if (r) {
-        LOG(ERROR, "bad PCI address \"%s\" (expected [DDDD:]BB:DD.F)", in);
-        return r == ENOMEM ? LIBDMR_ERROR_NOMEM : LIBDMR_ERROR_INVAL;
+    if (dev->domain > 0xffff || dev->bus > 0xff || dev->dev > 0x1f || dev->func > 7) {
+        LOG(ERROR, "pci " LIBDMR_BDF_FMT ": not a PCI address", LIBDMR_BDF_ARGS(dev));
+        return LIBDMR_ERROR_INVAL;
     }
+    snprintf(out, size, LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(dev));
     return 0;
 }
 
@@ -101,10 +81,12 @@ static const char *assign_driver(void)
     return host_is_xen_dom0() ? "pciback" : "vfio-pci";
 }
 
-int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf_in)
+int libdmr_pci_assignable_add(libdmr_ctx *ctx, const libdmr_pci_addr *dev)
 {
     char bdf[16], dir[4096];
-    int rc = normalize_bdf(ctx, bdf_in, bdf, sizeof(bdf));
+    if (!ctx || !dev)
+        return LIBDMR_ERROR_INVAL;
+    int rc = bdf_name(ctx, dev, bdf, sizeof(bdf));
     if (rc)
         return rc;
     sysfs(ctx, dir, sizeof(dir), "", bdf);
@@ -116,9 +98,10 @@ int libdmr_pci_assignable_add(libdmr_ctx *ctx, const char *bdf_in)
     _cleanup_free_ char *old = driver_now(ctx, bdf), *now = NULL;
     if (old && !strcmp(old, want))
         return 0;  /* already assignable */
-    _cleanup_close_ int lock = run_lock(ctx);
-    if (lock < 0)
-        return libdmr_error_from_errno(lock);
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int locked = run_lock(ctx, &lock);
+    if (locked)
+        return libdmr_error_from_errno(locked);
     if (mkdir(ASSIGNABLE_DIR, 0755) < 0 && errno != EEXIST) {
         LOGE(ERROR, "creating %s", ASSIGNABLE_DIR);
         return LIBDMR_ERROR_FAIL;
@@ -148,15 +131,18 @@ undo:
     return rc;
 }
 
-int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const char *bdf_in)
+int libdmr_pci_assignable_remove(libdmr_ctx *ctx, const libdmr_pci_addr *dev)
 {
     char bdf[16], record[256], old[128] = "";
-    int rc = normalize_bdf(ctx, bdf_in, bdf, sizeof(bdf));
+    if (!ctx || !dev)
+        return LIBDMR_ERROR_INVAL;
+    int rc = bdf_name(ctx, dev, bdf, sizeof(bdf));
     if (rc)
         return rc;
-    _cleanup_close_ int lock = run_lock(ctx);
-    if (lock < 0)
-        return libdmr_error_from_errno(lock);
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int locked = run_lock(ctx, &lock);
+    if (locked)
+        return libdmr_error_from_errno(locked);
     snprintf(record, sizeof(record), ASSIGNABLE_DIR "/%s", bdf);
     _cleanup_close_ int fd = open(record, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {

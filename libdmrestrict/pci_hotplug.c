@@ -14,9 +14,9 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "backend.h"
 #include "fdset.h"
 #include "json.h"
-#include "launch.h"
 
 #define PCI_DETACH_TIMEOUT_MS 10000
 
@@ -208,8 +208,6 @@ int pci_attach_execute(libdmr_ctx *ctx, struct dm_state *s, int pidfd,
         rc = qmp_execute(q, "device_add", args, QMP_OP_TIMEOUT_MS, NULL);
         done.device = !rc;
     }
-    if (!rc)
-        rc = record_attached(ctx, s, ap);
     if (rc)
         attach_undo(ctx, s, pidfd, q, ap, &done);
     libdmr_qmp_close(q);
@@ -222,37 +220,6 @@ static int dm_pidfd(libdmr_ctx *ctx, const struct dm_state *s)
     if (fd < 0)
         LOGD(ERROR, s->domid, "the device model (pid %d) is not running", (int)s->dm.pid);
     return fd;
-}
-
-static int attach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *spec)
-{
-    struct libdmr_pci_dev dev = { 0 };
-    int rc = config_pci_spec_parse(ctx, spec, s->pci.guest_unplug, &dev);
-    if (rc)
-        return rc;
-    libdmr_config one = { .pci = &dev, .n_pci = 1 };
-    libdmr_facts facts = { 0 };
-    struct pci_attach_plan ap = { 0 };
-    struct pci_attach_request req = {
-        .domid = s->domid, .memory_mb = s->memory_mb, .dm_uid = s->dm_uid,
-        .dm_gid = s->dm_gid, .dm_user = s->dm_user, .pci = &s->pci, .dev = dev };
-    rc = facts_pci_gather(ctx, &one, &facts);
-    if (!rc)
-        rc = plan_pci_attach(&req, &facts, &ap) ? LIBDMR_ERROR_NOMEM : 0;
-    if (!rc)
-        rc = verdict_log(ctx, s->domid, &ap.verdict);
-    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN) {
-        /* The plan allowed it (a root DM): libxl assigns it, then the record. */
-        rc = xen_pci_change(ctx, s->domid, &dev, true);
-        if (!rc && (rc = record_attached(ctx, s, &ap)))
-            xen_pci_change(ctx, s->domid, &dev, false);
-    } else if (!rc) {
-        _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
-        rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : pci_attach_execute(ctx, s, pidfd, &ap);
-    }
-    pci_attach_plan_clear(&ap);
-    facts_pci_clear(&facts);
-    return rc;
 }
 
 /* Is a device with this id still in QEMU? (It may have left since.) */
@@ -271,7 +238,7 @@ static bool device_present(libdmr_qmp *q, const char *id)
     return found;
 }
 
-/* device_del, then the guest's consent; true once QEMU has let it go. */
+/* device_del, then the guest's consent; 0 once QEMU has let it go. */
 static int unplug(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp *q, const struct dm_pci_dev *dev)
 {
     _cleanup_free_ char *args = NULL;
@@ -289,75 +256,195 @@ static int unplug(libdmr_ctx *ctx, uint32_t domid, libdmr_qmp *q, const struct d
     return rc;
 }
 
-static int detach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *bdf_arg)
+/* The qemu backend's detach: out of QEMU, then what its chroot held for it. */
+int pci_detach_execute(libdmr_ctx *ctx, struct dm_state *s, const struct pci_detach_plan *dp)
 {
-    struct libdmr_pci_dev d = { 0 };
-    int rc = config_pci_spec_parse(ctx, bdf_arg, true, &d);
-    if (rc)
-        return rc;
-    char bdf[16];
-    snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d.domain, d.bus, d.dev, d.func);
-    struct pci_detach_plan dp;
-    rc = plan_pci_detach(&s->pci, bdf, &dp) ? LIBDMR_ERROR_NOMEM : 0;
-    if (!rc)
-        rc = verdict_log(ctx, s->domid, &dp.verdict);
-    if (!rc && s->pci.backend == LIBDMR_BACKEND_XEN) {
-        rc = xen_pci_change(ctx, s->domid, &d, false);
-        if (!rc) {
-            dm_pci_drop(&s->pci, bdf);
-            rc = state_pci_write(ctx, s->domid, &s->pci) ? LIBDMR_ERROR_FAIL : 0;
-        }
-        pci_detach_plan_clear(&dp);
-        return rc;
-    }
-    _cleanup_close_ int pidfd = rc ? -EBADF : dm_pidfd(ctx, s);
-    if (!rc && pidfd < 0)
-        rc = LIBDMR_ERROR_NOTFOUND;
+    _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
+    int rc = pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : 0;
     libdmr_qmp *q = NULL;
     if (!rc)
         rc = libdmr_qmp_open(ctx, s->domid, &q);
     if (!rc)
-        rc = unplug(ctx, s->domid, q, dp.dev);
+        rc = unplug(ctx, s->domid, q, dp->dev);
     libdmr_qmp_close(q);
-    /* Gone from QEMU: what its chroot held for it goes, then the record. */
-    if (!rc && dp.chroot.n)
-        chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &dp.chroot, true);
+    if (!rc && dp->chroot.n)
+        chroot_change_in_dm(ctx, s->domid, pidfd, s->chroot, &dp->chroot, true);
+    return rc;
+}
+
+int pci_attach_execute_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap)
+{
+    _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
+    return pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : pci_attach_execute(ctx, s, pidfd, ap);
+}
+
+/* What plan_pci_attach says of dev on the running domain s. */
+static int attach_plan_for(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_pci_addr *dev,
+                           int vslot, int guest_unplug, libdmr_facts *facts,
+                           struct pci_attach_plan *ap)
+{
+    if (vslot == 0 || vslot < -1 || vslot > 31 || guest_unplug < -1 || guest_unplug > 1) {
+        LOGD(ERROR, s->domid, "pci " LIBDMR_BDF_FMT ": vslot must be 1..31 (or -1) and "
+             "guest_unplug 0 or 1 (or -1)", LIBDMR_BDF_ARGS(dev));
+        return LIBDMR_ERROR_INVAL;
+    }
+    struct libdmr_pci_dev d = {
+        .domain = dev->domain, .bus = dev->bus, .dev = dev->dev, .func = dev->func,
+        .has_vslot = vslot > 0, .vslot = vslot > 0 ? (unsigned)vslot : 0,
+        .guest_unplug = guest_unplug < 0 ? s->pci.guest_unplug : guest_unplug == 1 };
+    libdmr_config one = { .pci = &d, .n_pci = 1 };
+    struct pci_attach_request req = {
+        .domid = s->domid, .backend = s->backend, .memory_mb = s->memory_mb,
+        .dm_uid = s->dm_uid, .dm_gid = s->dm_gid, .dm_user = s->dm_user, .pci = &s->pci,
+        .dev = d };
+    int rc = facts_pci_gather(ctx, &one, facts);
+    if (!rc)
+        rc = plan_pci_attach(&req, facts, ap) ? LIBDMR_ERROR_NOMEM : 0;
+    return rc;
+}
+
+static int backend_pci_change(const struct backend_slot *b, struct libdmr_dm *dm,
+                              const libdmr_pci_addr *dev, unsigned vslot, bool add)
+{
+    libdmr_ctx *ctx = dm->ctx;
+    if (!BACKEND_HAS(b, pci_change)) {
+        LOGD(ERROR, dm->s->domid, "the %s backend cannot hot-plug PCI devices",
+             plan_backend_name(dm->s->backend));
+        return LIBDMR_ERROR_NI;
+    }
+    return b->ops->pci_change(b->opaque, ctx, dm, dev, vslot, add);
+}
+
+/* Under the lock: the record says what the DM has, before and after. */
+static int attach_locked(libdmr_ctx *ctx, const struct backend_slot *b, struct dm_state *s,
+                         const libdmr_pci_addr *dev, int vslot, int guest_unplug)
+{
+    libdmr_facts facts = { 0 };
+    struct pci_attach_plan ap = { 0 };
+    int rc = attach_plan_for(ctx, s, dev, vslot, guest_unplug, &facts, &ap);
+    if (!rc)
+        rc = verdict_log(ctx, s->domid, &ap.verdict);
+    struct libdmr_dm dm;
+    dm_init(&dm, ctx, NULL, s);
+    dm.pci_attach = &ap;
+    if (!rc)
+        rc = backend_pci_change(b, &dm, dev, ap.root_slot, true);
+    /* Attached: recorded, or taken out again. */
+    if (!rc && (rc = record_attached(ctx, s, &ap)))
+        backend_pci_change(b, &dm, dev, ap.root_slot, false);
+    dm_clear(&dm);
+    pci_attach_plan_clear(&ap);
+    facts_pci_clear(&facts);
+    return rc;
+}
+
+static int detach_locked(libdmr_ctx *ctx, const struct backend_slot *b, struct dm_state *s,
+                         const libdmr_pci_addr *dev)
+{
+    char bdf[16];
+    snprintf(bdf, sizeof(bdf), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(dev));
+    struct pci_detach_plan dp;
+    int rc = plan_pci_detach(&s->pci, bdf, &dp) ? LIBDMR_ERROR_NOMEM : 0;
+    if (!rc)
+        rc = verdict_log(ctx, s->domid, &dp.verdict);
+    struct libdmr_dm dm;
+    dm_init(&dm, ctx, NULL, s);
+    dm.pci_detach = &dp;
+    if (!rc)
+        rc = backend_pci_change(b, &dm, dev, 0, false);
+    /* Gone from the DM: then from the record. */
     if (!rc) {
         dm_pci_drop(&s->pci, bdf);
         rc = state_pci_write(ctx, s->domid, &s->pci) ? LIBDMR_ERROR_FAIL : 0;
     }
+    dm_clear(&dm);
     pci_detach_plan_clear(&dp);
     return rc;
 }
 
-typedef int (*locked_op)(libdmr_ctx *ctx, struct dm_state *s, const char *arg);
-
-static int with_domain_locked(libdmr_ctx *ctx, uint32_t domid, const char *arg, locked_op op)
+int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev,
+                      int vslot, int guest_unplug)
 {
-    _cleanup_close_ int lock = run_lock(ctx);
-    if (lock < 0)
-        return libdmr_error_from_errno(lock);
-    struct dm_state s;
-    int r = state_read(ctx, domid, &s);
+    if (!ctx || !dev)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
     if (r)
         return libdmr_error_from_errno(r);
-    int rc = op(ctx, &s, arg);
+    struct dm_state s;
+    const struct backend_slot *b;
+    int rc = lifecycle_read(ctx, domid, &s, &b);
+    if (rc)
+        return rc;
+    rc = attach_locked(ctx, b, &s, dev, vslot, guest_unplug);
     state_clear(&s);
     return rc;
 }
 
-int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const char *spec)
+int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev)
 {
-    if (!ctx || !spec)
+    if (!ctx || !dev)
         return LIBDMR_ERROR_INVAL;
-    return with_domain_locked(ctx, domid, spec, attach_locked);
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    struct dm_state s;
+    const struct backend_slot *b;
+    int rc = lifecycle_read(ctx, domid, &s, &b);
+    if (rc)
+        return rc;
+    rc = detach_locked(ctx, b, &s, dev);
+    state_clear(&s);
+    return rc;
 }
 
-int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const char *bdf)
+/* The refusal, or the warnings joined, as one line (NULL: nothing to say). */
+static int decision_message(const struct plan_verdict *v, char **ret)
 {
-    if (!ctx || !bdf)
+    *ret = NULL;
+    if (v->refusal_rc)
+        return (*ret = strdup(v->refusal)) ? 0 : LIBDMR_ERROR_NOMEM;
+    size_t len = 0;
+    for (size_t i = 0; i < v->warnings.n; i++)
+        len += strlen(v->warnings.v[i]) + 2;
+    if (!len)
+        return 0;
+    char *msg = calloc(1, len + 1);
+    for (size_t i = 0; msg && i < v->warnings.n; i++)
+        strcat(strcat(msg, i ? "; " : ""), v->warnings.v[i]);
+    *ret = msg;
+    return msg ? 0 : LIBDMR_ERROR_NOMEM;
+}
+
+int libdmr_pci_attach_decide(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev,
+                             int vslot, int guest_unplug,
+                             enum libdmr_pci_decision *ret_decision, char **ret_message)
+{
+    if (!ctx || !dev || !ret_decision)
         return LIBDMR_ERROR_INVAL;
-    return with_domain_locked(ctx, domid, bdf, detach_locked);
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    libdmr_facts facts = { 0 };
+    struct pci_attach_plan ap = { 0 };
+    char *msg = NULL;
+    int rc = attach_plan_for(ctx, &s, dev, vslot, guest_unplug, &facts, &ap);
+    if (!rc)
+        rc = decision_message(&ap.verdict, &msg);
+    if (!rc) {
+        *ret_decision = ap.verdict.refusal_rc ? LIBDMR_PCI_REFUSE
+                      : ap.verdict.warnings.n ? LIBDMR_PCI_WARN : LIBDMR_PCI_ALLOW;
+        if (ret_message)
+            *ret_message = msg;
+        else
+            free(msg);
+    }
+    pci_attach_plan_clear(&ap);
+    facts_pci_clear(&facts);
+    state_clear(&s);
+    return rc;
 }
 
 /* The guest's address of QEMU device id ("01:00.0"), from query-pci. */
@@ -425,7 +512,8 @@ int libdmr_pci_list(libdmr_ctx *ctx, uint32_t domid, libdmr_pci_info **ret_list,
         info->guest_unplug = d->guest_unplug;
         info->hotplugged = d->hotplugged;
     }
-    if (s.pci.n_devs && s.pci.backend == LIBDMR_BACKEND_QEMU)
+    /* The guest's addresses are QEMU's to tell, where QMP is ours. */
+    if (s.pci.n_devs && backend_has_qmp(backend_find(ctx, s.backend)))
         fill_vdevs(ctx, domid, list, s.pci.n_devs);
     *ret_list = list;
     *ret_n = s.pci.n_devs;

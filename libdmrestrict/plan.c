@@ -113,6 +113,16 @@ static int plan_qemu_host(const libdmr_config *c, const libdmr_facts *f,
     return (p->sandbox = strdup(LIBDMR_SANDBOX_POLICY)) ? 0 : -ENOMEM;
 }
 
+int plan_chroot_path(enum libdmr_backend backend, uint32_t domid, char **ret)
+{
+    if (asprintf(ret, "%s/qemu-root-%u",
+                 backend == LIBDMR_BACKEND_XEN ? LIBDMR_XEN_RUN_DIR : LIBDMR_RUN_DIR, domid) < 0) {
+        *ret = NULL;
+        return -ENOMEM;
+    }
+    return 0;
+}
+
 /* Where the device model is confined: the backend's per-domain chroot. */
 static int plan_confinement(libdmr_plan *p)
 {
@@ -120,14 +130,7 @@ static int plan_confinement(libdmr_plan *p)
         return 0;
     p->unshare_mnt_ipc = true;
     p->chroot_mode = 0000;  /* empty: nothing for QEMU to open */
-    int r = asprintf(&p->chroot, "%s/qemu-root-%u",
-                     p->backend == LIBDMR_BACKEND_XEN ? LIBDMR_XEN_RUN_DIR
-                                                      : LIBDMR_RUN_DIR, p->domid);
-    if (r < 0) {
-        p->chroot = NULL;
-        return -ENOMEM;
-    }
-    return 0;
+    return plan_chroot_path(p->backend, p->domid, &p->chroot);
 }
 
 /* Where its output goes: libxl's file for qemu-xen, ours otherwise. */
@@ -152,27 +155,34 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     p->paused = c->paused;
     if (!(p->name = strdup(c->name)))
         return -ENOMEM;
-    if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)
+    /* A toolstack that chooses its domids owns them: not checked, maybe
+     * not chosen yet (then what depends on it is left out below). */
+    if (c->toolstack_domid)
+        p->domid = c->requested_domid;
+    else if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL, "domid %u is out of range %u..%u",
                               p->domid, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
-    if (facts_domid_in_use(f, p->domid))
+    else if (facts_domid_in_use(f, p->domid))
         return verdict_refuse(v, LIBDMR_ERROR_BUSY, "domid %u is in use", p->domid);
     p->backend = choose_backend(c, f);
     p->restricted = c->dm_restrict;
 
+    bool domid_known = p->domid != LIBDMR_DOMID_NONE;
     int r = plan_identity(c, f, p->backend, p->domid, &p->id, v);
-    if (!r && !v->refusal_rc) r = plan_confinement(p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_confinement(p);
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
-    if (!r && !v->refusal_rc) r = plan_resources(c, f, p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
-    if (!r && !v->refusal_rc)
+    if (!r && !v->refusal_rc && domid_known)
         r = p->backend == LIBDMR_BACKEND_QEMU ? argv_qemu_system(c, p, f)
                                               : argv_qemu_xen(p);
+    if (!r && !v->refusal_rc && domid_known && p->backend == LIBDMR_BACKEND_XEN)
+        r = plan_xen_audit(p);
     return r;
 }
 
@@ -226,6 +236,8 @@ uint32_t libdmr_plan_domid(const libdmr_plan *plan)
 const char *const *libdmr_plan_argv(const libdmr_plan *plan)
 {
     static const char *const empty[] = { NULL };
+    if (plan->domid == LIBDMR_DOMID_NONE)
+        return NULL;  /* the domid is in it */
     return plan->argv.v ? (const char *const *)plan->argv.v : empty;
 }
 
@@ -256,6 +268,7 @@ void libdmr_plan_free(libdmr_plan *p)
     }
     free(p->pci);
     plan_chroot_clear(&p->chroot_contents);
+    strv_clear(&p->audit_files);
     verdict_clear(&p->verdict);
     strv_clear(&p->argv);
     free(p);

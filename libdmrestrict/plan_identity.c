@@ -139,6 +139,16 @@ static int rule_range(const libdmr_facts *f, uint32_t domid,
     if (!base->present)
         return 0;
     int r;
+    char user[64], reason[128];
+    if (domid == LIBDMR_DOMID_NONE) {
+        /* A toolstack that has not chosen the domid yet: the rule, not the uid. */
+        snprintf(reason, sizeof(reason), "%s (uid %u) + the domid, once it is chosen",
+                 LIBDMR_USER_RANGE_BASE, (unsigned)base->uid);
+        r = id_set(id, LIBDMR_SOURCE_RANGE, LIBDMR_USER_RANGE_BASE "+DOMID", base->uid,
+                   base->gid, true, reason);
+        id->uid_pending = true;
+        return r ? r : 1;
+    }
     /* (uid_t)-1 means "unchanged" to setresuid: never a real uid. */
     if (base->uid > (uid_t)-2 - domid) {
         r = verdict_refuse(v, LIBDMR_ERROR_REFUSED,
@@ -152,7 +162,6 @@ static int rule_range(const libdmr_facts *f, uint32_t domid,
             (unsigned)base->uid, domid, f->range_uid_owner.name,
             LIBDMR_USER_RANGE_BASE);
     } else {
-        char user[64], reason[128];
         snprintf(user, sizeof(user), "%s+%u", LIBDMR_USER_RANGE_BASE, domid);
         snprintf(reason, sizeof(reason), "%s (uid %u) + domid %u",
                  LIBDMR_USER_RANGE_BASE, (unsigned)base->uid, domid);
@@ -268,9 +277,11 @@ int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
             id.user, (unsigned)id.uid, (unsigned)id.gid);
         goto out;
     }
+    /* Only root and the shared user may be another domain's DM's too. */
+    id.uid_exclusive = id.source != LIBDMR_SOURCE_SHARED && id.source != LIBDMR_SOURCE_ROOT;
     if (id.kill_by_uid)
         r = choose_reaper(facts, &id, v);
-    if (!r && id.source != LIBDMR_SOURCE_ROOT)
+    if (!r && id.source != LIBDMR_SOURCE_ROOT && !id.uid_pending)
         r = warn_subid_overlap(facts, &id, v);
 out:
     if (r || v->refusal_rc) {

@@ -125,10 +125,30 @@ int plan_xen(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
         (c->boot && !(x->boot = strdup(c->boot))))
         return -ENOMEM;
     if (!(p->qemu_path = strdup(f->qemu.path ? f->qemu.path : LIBDMR_QEMU_XEN_DEFAULT)) ||
-        asprintf(&p->qmp_path, LIBDMR_XEN_RUN_DIR "/qmp-libxl-%u", p->domid) < 0)
+        (p->domid && asprintf(&p->qmp_path, LIBDMR_XEN_RUN_DIR "/qmp-libxl-%u", p->domid) < 0))
         return -ENOMEM;
     if (c->kernel)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL, "direct kernel boot (kernel=) is for "
                               "the qemu backend; an HVM guest on Xen boots from its disks");
     return libxl_sandbox(f, p);
+}
+
+/* What libxl has qemu-xen open by path: its disks, its log, a serial
+ * file, libxenstat's QMP socket; and Xen's own device nodes. */
+int plan_xen_audit(libdmr_plan *p)
+{
+    const struct plan_libxl *x = &p->libxl;
+    struct strv *files = &p->audit_files;
+    int r = 0;
+    p->audit_xen_interfaces = true;
+    for (size_t i = 0; !r && i < x->n_disks; i++)
+        if (x->disks[i].target)
+            r = strv_push(files, x->disks[i].target);
+    if (!r && x->serial && !strncmp(x->serial, "file:", 5))
+        r = strv_push(files, x->serial + 5);
+    if (!r)
+        r = strv_push(files, p->log_path);
+    if (!r)
+        r = strv_pushf(files, LIBDMR_XEN_RUN_DIR "/qmp-libxenstat-%u", p->domid);
+    return r;
 }

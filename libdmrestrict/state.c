@@ -34,7 +34,7 @@ int run_dirs_ensure(libdmr_ctx *ctx)
     return 0;
 }
 
-int run_lock(libdmr_ctx *ctx)
+static int lock_run_dir(libdmr_ctx *ctx)
 {
     /* The lock is the run directory itself, so no lock file outlives the
      * last domain; a directory removed while we waited is made anew. A
@@ -67,6 +67,43 @@ int run_lock(libdmr_ctx *ctx)
     return -EAGAIN;
 }
 
+int run_lock(libdmr_ctx *ctx, struct held_lock *ret)
+{
+    *ret = (struct held_lock){ .ctx = ctx, .fd = -EBADF };
+    /* A flock is the open file's: a second open by this process would
+     * wait for itself forever. */
+    if (ctx->holds_lock) {
+        LOG(ERROR, "the host-wide lock is already held by this context: a call that "
+            "takes it was made from inside one that holds it (a backend's operation?)");
+        return -EDEADLK;
+    }
+    int fd = lock_run_dir(ctx);
+    if (fd < 0)
+        return fd;
+    ret->fd = fd;
+    ctx->holds_lock = true;
+    return 0;
+}
+
+int run_relock(struct held_lock *l)
+{
+    if (l->fd >= 0)
+        return 0;
+    struct held_lock again;
+    int r = run_lock(l->ctx, &again);
+    if (!r)
+        *l = again;
+    return r;
+}
+
+void run_unlock(struct held_lock *l)
+{
+    if (l->fd < 0)
+        return;
+    l->fd = safe_close(l->fd);
+    l->ctx->holds_lock = false;
+}
+
 void run_dirs_release(void)
 {
     /* Only empty directories go; a live domain, or a device made
@@ -83,7 +120,6 @@ static void state_path(uint32_t domid, char *buf, size_t size, const char *suffi
 static void pci_gen(yajl_gen g, const struct dm_pci *pci)
 {
     yajl_gen_map_open(g);
-    json_kstr(g, "backend", plan_backend_name(pci->backend));
     json_kstr(g, "machine", plan_machine_name(pci->machine));
     json_kbool(g, "restricted", pci->restricted);
     json_kbool(g, "guest_unplug", pci->guest_unplug);
@@ -120,24 +156,6 @@ static void pci_gen(yajl_gen g, const struct dm_pci *pci)
     yajl_gen_map_close(g);
 }
 
-/* What libxl has qemu-xen open by path: its disks, its log, a serial
- * file, libxenstat's QMP socket. */
-static int expect_libxl_files(struct dm_state *s, const libdmr_plan *p)
-{
-    const struct plan_libxl *x = &p->libxl;
-    int r = 0;
-    for (size_t i = 0; !r && i < x->n_disks; i++)
-        if (x->disks[i].target)
-            r = strv_push(&s->resources, x->disks[i].target);
-    if (!r && x->serial && !strncmp(x->serial, "file:", 5))
-        r = strv_push(&s->resources, x->serial + 5);
-    if (!r)
-        r = strv_push(&s->resources, p->log_path);
-    if (!r)
-        r = strv_pushf(&s->resources, LIBDMR_XEN_RUN_DIR "/qmp-libxenstat-%u", p->domid);
-    return r;
-}
-
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
 {
     s->expect_known = true;
@@ -148,11 +166,15 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
     for (size_t i = 0; i < p->n_rlimits && i < ELEMENTSOF(s->rlimits); i++)
         s->rlimits[s->n_rlimits++] = (struct plan_rlimit){
             .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
+    s->xen_interfaces = p->audit_xen_interfaces;
     for (size_t i = 0; i < p->n_resources; i++)
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
             strv_push(&s->resources, p->resources[i].path))
             return -ENOMEM;
-    return p->backend == LIBDMR_BACKEND_XEN ? expect_libxl_files(s, p) : 0;
+    for (size_t i = 0; i < p->audit_files.n; i++)
+        if (strv_push(&s->resources, p->audit_files.v[i]))
+            return -ENOMEM;
+    return 0;
 }
 
 static void expect_gen(yajl_gen g, const struct dm_state *s)
@@ -162,6 +184,7 @@ static void expect_gen(yajl_gen g, const struct dm_state *s)
     json_kbool(g, "restricted", s->restricted);
     json_kbool(g, "sandbox", s->sandbox);
     json_kbool(g, "chroot_tmpfs", s->chroot_tmpfs);
+    json_kbool(g, "xen_interfaces", s->xen_interfaces);
     json_key(g, "rlimits");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < s->n_rlimits; i++) {
@@ -206,6 +229,8 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
         return -ENOMEM;
     yajl_gen_map_open(g);
     json_kint(g, "domid", s->domid);
+    json_kstr(g, "backend", plan_backend_name(s->backend));
+    json_kbool(g, "foreign", s->foreign);
     json_kstr(g, "name", s->name);
     json_kint(g, "memory", s->memory_mb);
     json_kint(g, "vcpus", s->vcpus);
@@ -308,17 +333,16 @@ static int pci_parse(yajl_val v, struct dm_pci *ret)
                           .vfio_container = get_bool(v, "vfio_container"),
                           .qemu_iommufd = get_bool(v, "qemu_iommufd"),
                           .iommufd_object = get_bool(v, "iommufd_object") };
-    _cleanup_free_ char *backend = get_str(v, "backend"), *machine = get_str(v, "machine");
+    _cleanup_free_ char *machine = get_str(v, "machine");
     bool ok = true;
     long long memlock = get_int(v, "memlock", &ok);
     pci.memlock = memlock < 0 ? UINT64_MAX : (uint64_t)memlock;
-    pci.backend = backend && !strcmp(backend, "xen") ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
     pci.machine = machine && !strcmp(machine, plan_machine_name(LIBDMR_MACHINE_PC))
                       ? LIBDMR_MACHINE_PC : LIBDMR_MACHINE_Q35;
     const char *ports_path[] = { "ports", NULL }, *devs_path[] = { "devices", NULL };
     yajl_val ports = yajl_tree_get(v, ports_path, yajl_t_array);
     yajl_val devs = yajl_tree_get(v, devs_path, yajl_t_array);
-    int r = ok && backend && machine && ports && devs ? 0 : -EINVAL;
+    int r = ok && machine && ports && devs ? 0 : -EINVAL;
     for (size_t i = 0; !r && i < YAJL_GET_ARRAY(ports)->len; i++) {
         const char *port = YAJL_GET_STRING(YAJL_GET_ARRAY(ports)->values[i]);
         r = port ? strv_push(&pci.ports, port) : -EINVAL;
@@ -340,6 +364,7 @@ static int expect_parse(yajl_val v, struct dm_state *s)
     s->restricted = get_bool(v, "restricted");
     s->sandbox = get_bool(v, "sandbox");
     s->chroot_tmpfs = get_bool(v, "chroot_tmpfs");
+    s->xen_interfaces = get_bool(v, "xen_interfaces");
     const char *limits_path[] = { "rlimits", NULL }, *res_path[] = { "resources", NULL };
     yajl_val limits = yajl_tree_get(v, limits_path, yajl_t_array);
     yajl_val res = yajl_tree_get(v, res_path, yajl_t_array);
@@ -391,6 +416,9 @@ static int state_parse(const char *text, struct dm_state *s)
     s->creator.pid = get_int(root, "creator_pid", &has_creator);
     s->creator.start = get_int(root, "creator_start", &has_creator);
     s->name = get_str(root, "name");
+    s->foreign = get_bool(root, "foreign");
+    _cleanup_free_ char *backend = get_str(root, "backend");
+    s->backend = backend && !strcmp(backend, "xen") ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
     s->qmp_path = get_str(root, "qmp");
     s->chroot = get_str(root, "chroot");
     s->log_path = get_str(root, "log");

@@ -65,3 +65,11 @@ int parse_ulong_strict(const char *s, unsigned long min, unsigned long max,
     *ret = v;
     return 0;
 }
+
+int strv_push_all(struct strv *sv, const struct strv *from)
+{
+    for (size_t i = 0; i < from->n; i++)
+        if (strv_push(sv, from->v[i]))
+            return -ENOMEM;
+    return 0;
+}

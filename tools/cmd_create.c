@@ -12,6 +12,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "xl-dmr.h"
+#include "xl_cfg.h"
 
 struct create_opts {
     bool dry_run;
@@ -113,8 +114,8 @@ int main_create(struct xl_dmr *x, int argc, char **argv)
     libdmr_config *config = NULL;
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
-    int rc = libdmr_config_load(x->ctx, o.cfg, (const char *const *)o.overrides,
-                                o.n_overrides, &config);
+    int rc = xl_config_load(x->ctx, o.cfg, (const char *const *)o.overrides,
+                            o.n_overrides, &config);
     if (!rc && o.domid)
         rc = libdmr_config_set_domid(x->ctx, config, o.domid);
     if (!rc && o.paused)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "xl-dmr.h"
+#include "xl_cfg.h"
 
 int main_pci_assignable_add(struct xl_dmr *x, int argc, char **argv)
 {
@@ -12,7 +13,9 @@ int main_pci_assignable_add(struct xl_dmr *x, int argc, char **argv)
         usage_error("pci-assignable-add", "takes one BDF");
         return EXIT_USAGE;
     }
-    return libdmr_pci_assignable_add(x->ctx, argv[1]) ? EXIT_ERROR : EXIT_OK;
+    libdmr_pci_addr dev;
+    return xl_bdf_parse(x->ctx, argv[1], &dev) || libdmr_pci_assignable_add(x->ctx, &dev)
+               ? EXIT_ERROR : EXIT_OK;
 }
 
 int main_pci_assignable_remove(struct xl_dmr *x, int argc, char **argv)
@@ -21,7 +24,9 @@ int main_pci_assignable_remove(struct xl_dmr *x, int argc, char **argv)
         usage_error("pci-assignable-remove", "takes one BDF");
         return EXIT_USAGE;
     }
-    return libdmr_pci_assignable_remove(x->ctx, argv[1]) ? EXIT_ERROR : EXIT_OK;
+    libdmr_pci_addr dev;
+    return xl_bdf_parse(x->ctx, argv[1], &dev) || libdmr_pci_assignable_remove(x->ctx, &dev)
+               ? EXIT_ERROR : EXIT_OK;
 }
 
 int main_pci_assignable_list(struct xl_dmr *x, int argc, char **argv)
@@ -51,10 +56,16 @@ static int pci_hotplug(struct xl_dmr *x, const char *cmd, int argc, char **argv)
         return EXIT_USAGE;
     }
     uint32_t domid;
+    libdmr_pci_addr dev;
+    int vslot = -1, guest_unplug = -1;
+    bool attach = !strcmp(cmd, "pci-attach");
     int rc = libdmr_domain_lookup(x->ctx, argv[1], &domid);
     if (!rc)
-        rc = !strcmp(cmd, "pci-attach") ? libdmr_pci_attach(x->ctx, domid, argv[2])
-                                        : libdmr_pci_detach(x->ctx, domid, argv[2]);
+        rc = attach ? xl_pci_spec_parse(x->ctx, argv[2], &dev, &vslot, &guest_unplug)
+                    : xl_bdf_parse(x->ctx, argv[2], &dev);
+    if (!rc)
+        rc = attach ? libdmr_pci_attach(x->ctx, domid, &dev, vslot, guest_unplug)
+                    : libdmr_pci_detach(x->ctx, domid, &dev);
     return rc ? EXIT_ERROR : EXIT_OK;
 }
 

@@ -11,6 +11,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "xen_backend.h"
 #include "xl-dmr.h"
 
 static const struct command {
@@ -110,7 +111,12 @@ int main(int argc, char **argv)
         return EXIT_ERROR;
     }
     struct xl_dmr x = { .progname = "xl-dmr" };
+    /* The library carries xen-backend domains out through libxl, which it
+     * does not link: xl-dmr hands it the operations. */
+    struct xen_backend xen = { .lg = (xentoollog_logger *)lg };
     int rc = libdmr_ctx_alloc(&x.ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg);
+    if (!rc)
+        rc = xen_backend_install(x.ctx, &xen);
     int status;
     if (rc) {
         status = EXIT_ERROR;  /* libdmr_ctx_alloc logged why */

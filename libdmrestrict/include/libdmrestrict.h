@@ -122,6 +122,17 @@ const char *libdmr_ctx_get_sysroot(const libdmr_ctx *ctx);
  */
 const char *libdmr_ctx_last_error(const libdmr_ctx *ctx);
 
+/*
+ * Log through the context, as the library does: one line on its logger,
+ * "Domain N: " in front unless domid is LIBDMR_NO_DOMID, ": strerror" after
+ * when errnoval > 0; an error becomes the context's last error. For a
+ * frontend's and a backend's own messages, so that they are the context's
+ * too. errno is kept.
+ */
+#define LIBDMR_NO_DOMID UINT32_MAX
+void libdmr_ctx_log(libdmr_ctx *ctx, xentoollog_level level, int errnoval, uint32_t domid,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 /* ---- config: a domain described by calls ----------------------------- */
 
 typedef struct libdmr_config libdmr_config;
@@ -362,6 +373,8 @@ typedef struct libdmr_backend_ops {
     /* sizeof(libdmr_backend_ops) the caller was built with: operations
      * added later are read only when it is large enough. */
     size_t size;
+    /* What carries it out, for messages ("libxl"); NULL: the backend's name. */
+    const char *name;
     /* Start the domain and its device model as the plan says, the guest
      * paused; tell the library the DM's pid (libdmr_dm_set_pid). Without
      * the lock. On failure, undo what it made. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "xl_cfg.h"
 
 static libdmr_facts *facts_fixed(libdmr_ctx *ctx)
 {
@@ -34,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fwrite(data, 1, size, f);
     fclose(f);
     libdmr_config *c = NULL;
-    if (libdmr_config_load(ctx, cfg, NULL, 0, &c) == 0) {
+    if (xl_config_load(ctx, cfg, NULL, 0, &c) == 0) {
         libdmr_plan *p = NULL;
         if (libdmr_plan_compute(ctx, c, facts, &p) == 0) {
             char *json = NULL, *text = NULL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "../lib/pci_spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!spec)
         return 0;
     struct libdmr_pci_dev dev;
-    config_pci_spec_parse(ctx, spec, true, &dev);
+    test_pci_spec(ctx, spec, true, &dev);
     /* Inside a cfg list the spec is a quoted string: no quote or newline. */
     if (!strpbrk(spec, "'\n\r\\")) {
         for (int as_disk = 0; as_disk < 2; as_disk++) {
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(f, "name = \"s\"\n%s = [ '%s' ]\n", as_disk ? "disk" : "pci", spec);
             fclose(f);
             libdmr_config *c = NULL;
-            if (libdmr_config_load(ctx, cfg, NULL, 0, &c) == 0)
+            if (xl_config_load(ctx, cfg, NULL, 0, &c) == 0)
                 libdmr_config_free(c);
         }
         unlink(cfg);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "launch.h"
+#include "../lib/pci_spec.h"
 
 int main(int argc, char **argv)
 {
@@ -34,9 +35,9 @@ int main(int argc, char **argv)
     libdmr_facts f = { 0 };
     struct pci_attach_plan ap = { 0 };
     libdmr_config one = { .pci = &dev, .n_pci = 1 };
-    int rc = config_pci_spec_parse(ctx, argv[2], true, &dev) || facts_pci_gather(ctx, &one, &f);
+    int rc = test_pci_spec(ctx, argv[2], true, &dev) || facts_pci_gather(ctx, &one, &f);
     struct pci_attach_request req = {
-        .domid = s.domid, .memory_mb = s.memory_mb, .dm_uid = s.dm_uid, .dm_gid = s.dm_gid,
+        .domid = s.domid, .backend = s.backend, .memory_mb = s.memory_mb, .dm_uid = s.dm_uid, .dm_gid = s.dm_gid,
         .dm_user = s.dm_user, .pci = &s.pci, .dev = dev };
     f.cap_sys_resource = true;
     if (argc == 5)

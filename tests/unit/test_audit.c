@@ -163,12 +163,12 @@ static void shared_users_other_dm(struct fixture *x)
 static void xen_node_on_qemu_backend(struct fixture *x) { x->fds[7].target = "/dev/xen/privcmd"; }
 static void xen_dm_holds_privcmd(struct fixture *x)
 {
-    x->exp.xen = true;
+    x->exp.xen_interfaces = true;
     x->fds[7].target = "/dev/xen/privcmd";
 }
 static void xen_libxenstat_socket(struct fixture *x)
 {
-    x->exp.xen = true;
+    x->exp.xen_interfaces = true;
     assert_int_equal(strv_push(&x->resources, "/var/run/xen/qmp-libxenstat-1"), 0);
     x->fds[7] = (struct audit_fd){ .fd = 12, .target = "socket:[91]", .stat_ok = true,
                                    .socket_path = "/var/run/xen/qmp-libxenstat-1",
@@ -178,7 +178,7 @@ static void xen_root_dm_beside(struct fixture *x)
 {
     static pid_t pids[] = { 900 };
     static uid_t uids[] = { 0 };
-    x->exp.xen = true;
+    x->exp.xen_interfaces = true;
     x->fds[7].target = "/dev/xen/evtchn";
     x->obs.domain_dms = pids;
     x->obs.domain_dm_uids = uids;
@@ -186,7 +186,7 @@ static void xen_root_dm_beside(struct fixture *x)
 }
 static void xen_restricted_unnamed_socket(struct fixture *x)
 {
-    x->exp.xen = true;
+    x->exp.xen_interfaces = true;
     x->fds[2].socket_path = NULL;
 }
 static void unrestricted_root(struct fixture *x)
@@ -210,7 +210,7 @@ static void unrestricted_root(struct fixture *x)
 static void xen_unrestricted_xenstore(struct fixture *x)
 {
     unrestricted_root(x);
-    x->exp.xen = true;
+    x->exp.xen_interfaces = true;
     x->fds[2].socket_path = NULL;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "xl_cfg.h"
 
 struct cfg_env {
     xentoollog_logger_stdiostream *lg;
@@ -51,7 +52,7 @@ static int load(struct cfg_env *e, const char *text, const char *const *ov, size
                 libdmr_config **ret)
 {
     libdmr_config *c = NULL;
-    int rc = libdmr_config_load(e->ctx, write_cfg(e, text), ov, n, &c);
+    int rc = xl_config_load(e->ctx, write_cfg(e, text), ov, n, &c);
     if (ret)
         *ret = c;
     else
@@ -225,7 +226,7 @@ static void run_bad(void **state)
     setup((void **)&e);
     const char *ov[] = { b->override };
     libdmr_config *c = (libdmr_config *)0x1;  /* ret_ untouched on failure */
-    int rc = libdmr_config_load(e->ctx, write_cfg(e, b->text), ov, b->override ? 1 : 0, &c);
+    int rc = xl_config_load(e->ctx, write_cfg(e, b->text), ov, b->override ? 1 : 0, &c);
     assert_int_equal(rc, b->rc);
     assert_ptr_equal(c, (libdmr_config *)0x1);
     assert_error_has(e, b->message_has);
@@ -236,7 +237,7 @@ static void test_missing_file(void **state)
 {
     struct cfg_env *e = *state;
     libdmr_config *c = NULL;
-    assert_int_equal(libdmr_config_load(e->ctx, "/nonexistent/x.cfg", NULL, 0, &c),
+    assert_int_equal(xl_config_load(e->ctx, "/nonexistent/x.cfg", NULL, 0, &c),
                      LIBDMR_ERROR_NOTFOUND);
     assert_error_has(e, "/nonexistent/x.cfg");
 }

@@ -7,6 +7,7 @@
  * in a real guest) and test_pci_attach_vfio.sh (fake sysfs, a real DM).
  */
 #include "testutil.h"
+#include "../lib/pci_spec.h"
 
 #define DM_UID 131073u
 #define DM_GID 131072u
@@ -172,7 +173,7 @@ static const struct row rows[] = {
 
 static void record_make(const struct row *r, struct dm_pci *pci)
 {
-    *pci = (struct dm_pci){ .backend = r->backend, .machine = r->machine,
+    *pci = (struct dm_pci){ .machine = r->machine,
                             .restricted = r->restricted, .guest_unplug = r->default_unplug,
                             .root_bus_hotplug_off = r->root_bus_off,
                             .vfio_container = r->has_container, .memlock = r->memlock,
@@ -223,10 +224,10 @@ static void run_row(void **state)
     struct libdmr_pci_member members[2];
     libdmr_facts f;
     facts_make(r, &f, members);
-    struct pci_attach_request req = { .domid = 5, .memory_mb = 512, .dm_uid = r->dm_uid,
+    struct pci_attach_request req = { .domid = 5, .backend = r->backend, .memory_mb = 512, .dm_uid = r->dm_uid,
                                       .dm_gid = DM_GID, .dm_user = "xen-qemuuser-range-base+5",
                                       .pci = &pci };
-    assert_int_equal(config_pci_spec_parse(ctx, r->spec, r->default_unplug, &req.dev), 0);
+    assert_int_equal(test_pci_spec(ctx, r->spec, r->default_unplug, &req.dev), 0);
     struct pci_attach_plan ap;
     assert_int_equal(plan_pci_attach(&req, &f, &ap), 0);
     if (r->refusal) {

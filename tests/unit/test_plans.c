@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "testutil.h"
+#include "xl_cfg.h"
 
 struct plan_case {
     char name[128];
@@ -64,7 +65,7 @@ static libdmr_plan *compute(libdmr_ctx *ctx, const struct plan_case *c, char **r
     libdmr_config *config = NULL;
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
-    assert_int_equal(libdmr_config_load(ctx, cfg, NULL, 0, &config), 0);
+    assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &config), 0);
     assert_int_equal(libdmr_facts_from_json(ctx, facts_json, &facts), 0);
     assert_int_equal(libdmr_plan_compute(ctx, config, facts, &plan), 0);
     assert_int_equal(libdmr_plan_to_json(ctx, plan, ret_json), 0);
@@ -150,7 +151,7 @@ static void run_case_pure(void **state)
     char *facts_json = test_slurp(facts_path);
     libdmr_config *config = NULL;
     libdmr_facts *facts = NULL;
-    assert_int_equal(libdmr_config_load(ctx, cfg, NULL, 0, &config), 0);
+    assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &config), 0);
     assert_int_equal(libdmr_facts_from_json(ctx, facts_json, &facts), 0);
 
     fflush(NULL);

@@ -18,6 +18,7 @@
 
 #include "launch.h"
 #include "testutil.h"
+#include "xl_cfg.h"
 
 struct fake_dev {
     const char *bdf;
@@ -73,7 +74,7 @@ static libdmr_plan *plan_for(libdmr_ctx *ctx, const struct tree *t, const char *
     dprintf(fd, "name=\"v\"\nmemory=256\ndm_restrict=1\npci=['%s']\n", bdf);
     close(fd);
     libdmr_config *c = NULL;
-    assert_int_equal(libdmr_config_load(ctx, cfg, NULL, 0, &c), 0);
+    assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &c), 0);
     unlink(cfg);
     assert_int_equal(libdmr_ctx_set_sysroot(ctx, t->root), 0);
     libdmr_facts *f = NULL;
@@ -213,7 +214,7 @@ static void test_memlock_arithmetic(void **state)
     int fd = mkstemp(cfg);
     dprintf(fd, "name=\"v\"\nmemory=256\ndm_restrict=1\npci=['0000:03:00.0']\n");
     close(fd);
-    assert_int_equal(libdmr_config_load(ctx, cfg, NULL, 0, &c), 0);
+    assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &c), 0);
     unlink(cfg);
     assert_int_equal(libdmr_plan_compute(ctx, c, f, &p), 0);
     const char *why;

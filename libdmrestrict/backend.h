@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Backends: the table of operations each has (libdmr_backend_ops, in the
+ * public header), the context's choice of them, and what an operation
+ * works on (struct libdmr_dm). The lifecycle both share is lifecycle.c;
+ * the library's own backend, plain QEMU, is backend_qemu.c.
+ */
+#ifndef LIBDMR_BACKEND_H
+#define LIBDMR_BACKEND_H
+
+#include "launch.h"
+
+struct libdmr_qmp;
+
+struct libdmr_dm {
+    libdmr_ctx *ctx;
+    const libdmr_plan *plan;       /* NULL: a domain the library did not plan */
+    struct dm_state *s;            /* its record: domid, DM, chroot, ... */
+    struct strv media_paths;       /* media(): images in its drives */
+    int *media_fds;                /* media(): QEMU's own descriptors of them */
+    size_t n_media_fds;
+    bool media_known;              /* media() ran */
+    const struct pci_attach_plan *pci_attach;   /* pci_change(add): the library's plan */
+    const struct pci_detach_plan *pci_detach;   /* pci_change(remove) */
+    void *backend_data;            /* the backend's own, between operations */
+    void (*backend_data_free)(void *);
+};
+
+/* The operations of backend (the context's, or the library's own for
+ * QEMU), or NULL; backend_get logs that there are none (LIBDMR_ERROR_NI). */
+const struct backend_slot *backend_find(libdmr_ctx *ctx, enum libdmr_backend backend);
+const struct backend_slot *backend_get(libdmr_ctx *ctx, enum libdmr_backend backend,
+                                       uint32_t domid);
+/* Call an optional operation: LIBDMR_ERROR_NI (logged) when the backend lacks it. */
+#define BACKEND_HAS(slot, op) \
+    ((slot)->ops->size > offsetof(libdmr_backend_ops, op) && (slot)->ops->op)
+
+void dm_init(struct libdmr_dm *dm, libdmr_ctx *ctx, const libdmr_plan *plan,
+             struct dm_state *s);
+void dm_clear(struct libdmr_dm *dm);
+/* Ask the backend what the DM was handed since it started (audit). */
+int dm_observe_media(const struct backend_slot *b, struct libdmr_dm *dm);
+
+/* A domain a backend has and the library has no record of (xl's), quietly. */
+int backend_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid,
+                   enum libdmr_backend *ret_backend);
+/* Who carries it out, for messages ("libxl"). */
+const char *backend_name(const struct backend_slot *b);
+/* Is the DM's QMP the library's (its qemu backend), for callers that talk to it? */
+bool backend_has_qmp(const struct backend_slot *b);
+
+/* pci_hotplug.c: the qemu backend's attach and detach (VFIO, QMP, its namespace). */
+int pci_attach_execute_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap);
+int pci_detach_execute(libdmr_ctx *ctx, struct dm_state *s, const struct pci_detach_plan *dp);
+
+/* backend_qemu.c */
+extern const libdmr_backend_ops backend_qemu_ops;
+/* cdrom.c: a cdrom change over a qemu-backend DM's QMP. */
+int cdrom_insert(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, const char *vdev,
+                 const char *path);
+int cdrom_eject(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, const char *vdev);
+/* fdset.c: QEMU's descriptors in its fdsets, as media of dm. */
+int fdset_media(struct libdmr_qmp *q, struct libdmr_dm *dm);
+
+/* lifecycle.c: run op on a recorded domain's backend, with its record. */
+int lifecycle_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *s,
+                   const struct backend_slot **ret_backend);
+/* The audit as create runs it (before the guest's first instruction) and
+ * dm-audit: the media from the backend, then every check; failures logged. */
+int lifecycle_audit(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm,
+                    struct libdmr_audit **ret);
+
+#endif

@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The qemu backend: plain QEMU (qemu-system), started by the library
+ * itself. Start makes the chroot, opens every planned resource as root,
+ * starts the per-domain logger and QEMU with exactly those descriptors
+ * (spawn.c), and waits for QMP; the guest stays paused (-S) until the
+ * lifecycle has audited the DM and asks for cont. A start that fails
+ * undoes what it made and reports a DM that died with its log's tail.
+ * Nothing is decided here: everything follows the plan.
+ */
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "backend.h"
+#include "fdset.h"
+#include "qmp.h"
+
+#define QMP_START_TIMEOUT_MS 10000
+#define DM_QUIT_TIMEOUT_MS 5000
+#define LOGGER_DRAIN_TIMEOUT_MS 2000
+
+/* What a start has made so far: exactly what its undo takes back. */
+struct qemu_start {
+    libdmr_ctx *ctx;
+    const libdmr_plan *plan;
+    struct dm_state *s;
+    int *fds;                  /* one per plan resource, -1 until opened */
+    bool chroot_made, qmp_bound;
+    int log_write;
+};
+
+static int open_qmp_listener(struct qemu_start *st, const struct plan_resource *res)
+{
+    libdmr_ctx *ctx = st->ctx;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(res->path) >= sizeof(sa.sun_path))
+        return -ENAMETOOLONG;
+    strcpy(sa.sun_path, res->path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* A stale socket of a domid that is free now is ours to replace. */
+    if (fd < 0 || (unlink(res->path) < 0 && errno != ENOENT)) {
+        LOGED(ERROR, st->plan->domid, "creating the QMP socket %s", res->path);
+        safe_close(fd);
+        return -errno;
+    }
+    mode_t old = umask(0177);
+    int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    st->qmp_bound = r == 0;  /* the file is there from now on, listening or not */
+    if (r < 0 || listen(fd, 1) < 0) {
+        LOGED(ERROR, st->plan->domid, "creating the QMP socket %s", res->path);
+        safe_close(fd);
+        return -errno;
+    }
+    return fd;
+}
+
+/* An image (a file or a block device), or with chardev a character
+ * device (/dev/iommu, a VFIO cdev) read-write. */
+static int open_file(struct qemu_start *st, const struct plan_resource *res, bool chardev)
+{
+    libdmr_ctx *ctx = st->ctx;
+    int flags = chardev ? O_RDWR | O_NOFOLLOW : res->writable ? O_RDWR : O_RDONLY;
+    int fd = open(res->path, flags | O_CLOEXEC | O_NOCTTY);
+    struct stat st_;
+    bool kind_ok = fd >= 0 && fstat(fd, &st_) == 0 &&
+                   (chardev ? S_ISCHR(st_.st_mode) : S_ISREG(st_.st_mode) || S_ISBLK(st_.st_mode));
+    if (!kind_ok) {
+        LOGED(ERROR, st->plan->domid, "opening %s for %s", res->path, res->id);
+        safe_close(fd);
+        return -EIO;
+    }
+    return fd;
+}
+
+static int open_resources(struct qemu_start *st)
+{
+    for (size_t i = 0; i < st->plan->n_resources; i++) {
+        const struct plan_resource *res = &st->plan->resources[i];
+        st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(st, res)
+                   : open_file(st, res, res->kind == PLAN_RES_IOMMUFD ||
+                                        res->kind == PLAN_RES_VFIO_DEVICE);
+        if (st->fds[i] < 0)
+            return st->fds[i];
+    }
+    return 0;
+}
+
+static void close_resources(struct qemu_start *st)
+{
+    for (size_t i = 0; st->fds && i < st->plan->n_resources; i++)
+        st->fds[i] = safe_close(st->fds[i]);
+    st->log_write = safe_close(st->log_write);
+}
+
+/* After a failed start: say why, with what QEMU said last. */
+static void report_dm_death(struct qemu_start *st)
+{
+    libdmr_ctx *ctx = st->ctx;
+    const libdmr_plan *p = st->plan;
+    if (st->s->dm.pid > 0 && !proc_exited(&st->s->dm, 200))
+        return;  /* still alive: the failure was reported where it happened */
+    /* The logger ends when QEMU's output does: then the log is complete. */
+    proc_wait_exit(ctx, &st->s->logger, LOGGER_DRAIN_TIMEOUT_MS, false);
+    _cleanup_free_ char *tail = NULL;
+    if (log_tail(p->log_path, 600, &tail) == 0 && tail[0])
+        LOGD(ERROR, p->domid, "the device model exited at start; its log (%s) ends: %s",
+             p->log_path, tail);
+    else
+        LOGD(ERROR, p->domid, "the device model exited at start (log: %s)", p->log_path);
+}
+
+/* A start that failed takes back what it made; the lifecycle kills by uid. */
+static void start_undo(struct qemu_start *st)
+{
+    libdmr_ctx *ctx = st->ctx;
+    close_resources(st);
+    if (st->s->dm.pid > 0)
+        proc_wait_exit(ctx, &st->s->dm, 0, true);
+    if (st->s->logger.pid > 0)
+        proc_wait_exit(ctx, &st->s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (st->qmp_bound)
+        unlink(st->plan->resources[0].path);
+    if (st->chroot_made)
+        chroot_remove(ctx, st->plan->chroot);
+}
+
+static int start_steps(struct qemu_start *st, struct libdmr_qmp **ret_qmp)
+{
+    libdmr_ctx *ctx = st->ctx;
+    const libdmr_plan *p = st->plan;
+    int r = 0;
+    if (p->chroot) {
+        r = chroot_prepare(ctx, p->domid, p->chroot, p->chroot_mode);
+        st->chroot_made = !r;
+    }
+    if (!r)
+        r = open_resources(st);
+    if (!r)
+        r = logger_start(ctx, p->domid, p->log_path, &st->log_write, &st->s->logger);
+    if (!r)
+        r = spawn_dm(ctx, p, st->fds, st->log_write, &st->s->dm);
+    /* QEMU holds its own copies now (or failed to start). */
+    close_resources(st);
+    if (r == -ESRCH) {
+        report_dm_death(st);
+        return LIBDMR_ERROR_FAIL;  /* it died: not a missing thing */
+    }
+    if (r)
+        return libdmr_error_from_errno(r);
+    /* It answers qmp_capabilities from its main loop: chrooted and
+     * deprivileged by then, ready for the audit. */
+    int rc = qmp_connect(ctx, p->domid, p->resources[0].path, QMP_START_TIMEOUT_MS, ret_qmp);
+    if (rc)
+        report_dm_death(st);
+    return rc;
+}
+
+static void qmp_free(void *q)
+{
+    qmp_close(q);
+}
+
+static int qemu_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    const libdmr_plan *p = dm->plan;
+    struct qemu_start st = { .ctx = ctx, .plan = p, .s = dm->s, .log_write = -1 };
+    st.fds = malloc((p->n_resources + 1) * sizeof(*st.fds));
+    if (!st.fds)
+        return LIBDMR_ERROR_NOMEM;
+    for (size_t i = 0; i < p->n_resources; i++)
+        st.fds[i] = -1;
+    struct libdmr_qmp *q = NULL;
+    int rc = start_steps(&st, &q);
+    if (rc)
+        start_undo(&st);
+    free(st.fds);
+    /* The connection stays for the audit's query-fdsets and for cont. */
+    dm->backend_data = q;
+    dm->backend_data_free = qmp_free;
+    return rc;
+}
+
+/* The domain's QMP: the one start left open, or a new connection. */
+static int dm_qmp(libdmr_ctx *ctx, libdmr_dm *dm, struct libdmr_qmp **ret)
+{
+    if (!dm->backend_data) {
+        int rc = qmp_connect(ctx, dm->s->domid, dm->s->qmp_path, QMP_OP_TIMEOUT_MS, ret);
+        if (rc)
+            return rc;
+        dm->backend_data = *ret;
+        dm->backend_data_free = qmp_free;
+    }
+    *ret = dm->backend_data;
+    return 0;
+}
+
+static int qemu_unpause(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    struct libdmr_qmp *q;
+    int rc = dm_qmp(ctx, dm, &q);
+    yajl_val status = NULL;
+    if (!rc)
+        rc = qmp_execute(q, "cont", NULL, QMP_OP_TIMEOUT_MS, NULL);
+    if (!rc)
+        rc = qmp_execute(q, "query-status", NULL, QMP_OP_TIMEOUT_MS, &status);
+    if (!rc) {
+        const char *path[] = { "status", NULL };
+        yajl_val value = yajl_tree_get(status, path, yajl_t_string);
+        const char *state = value ? YAJL_GET_STRING(value) : NULL;
+        if (!state || strcmp(state, "running")) {
+            LOGD(ERROR, dm->s->domid, "the guest is %s, not running after cont",
+                 state ? state : "in no state");
+            rc = LIBDMR_ERROR_QEMU_API;
+        }
+    }
+    yajl_tree_free(status);
+    return rc;
+}
+
+/* quit (QEMU may close the connection instead of answering); the
+ * lifecycle then waits for it, and kills it if it does not go. */
+static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    const struct dm_state *s = dm->s;
+    struct libdmr_qmp *q = NULL;
+    if (!proc_exited(&s->dm, 0) && dm_qmp(ctx, dm, &q) == 0)
+        qmp_execute(q, "quit", NULL, QMP_OP_TIMEOUT_MS, NULL);
+    dm_clear(dm);
+    if (s->qmp_path)
+        unlink(s->qmp_path);
+    return 0;
+}
+
+static int qemu_cdrom_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, const char *vdev,
+                             const char *path)
+{
+    struct libdmr_qmp *q;
+    int rc = dm_qmp(ctx, dm, &q);
+    if (!rc)
+        rc = path ? cdrom_insert(ctx, q, dm->s->domid, vdev, path)
+                  : cdrom_eject(ctx, q, dm->s->domid, vdev);
+    return rc;
+}
+
+/* QEMU's own descriptors in its fdsets: the media it was handed. */
+static int qemu_media(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    struct libdmr_qmp *q;
+    if (dm_qmp(ctx, dm, &q)) {
+        LOGD(WARN, dm->s->domid, "audit: QMP does not answer; its fdsets are not asked for");
+        return LIBDMR_ERROR_QEMU_API;
+    }
+    return fdset_media(q, dm);
+}
+
+/* VFIO: the plan pci_hotplug.c made, carried out through QMP and the DM's namespace. */
+static int qemu_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
+                           const libdmr_pci_addr *dev, unsigned vslot, bool add)
+{
+    if (add ? !dm->pci_attach : !dm->pci_detach)
+        return LIBDMR_ERROR_INVAL;
+    /* Its own connections: the one a start left is closed by now. */
+    dm_clear(dm);
+    return add ? pci_attach_execute_qemu(ctx, dm->s, dm->pci_attach)
+               : pci_detach_execute(ctx, dm->s, dm->pci_detach);
+}
+
+const libdmr_backend_ops backend_qemu_ops = {
+    .size = sizeof(libdmr_backend_ops),
+    .name = "xl-dmr",
+    .start = qemu_start,
+    .unpause = qemu_unpause,
+    .stop = qemu_stop,
+    .cdrom_change = qemu_cdrom_change,
+    .pci_change = qemu_pci_change,
+    .media = qemu_media,
+};

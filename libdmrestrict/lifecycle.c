@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The lifecycle every backend shares, written once: under the host-wide
+ * lock the domid, name and uid are checked free, what an earlier holder
+ * of the uid left is killed, and the domain is reserved; the backend
+ * starts the device model with the guest paused (without the lock); the
+ * limits the backend could not give are given; the whole audit holds the
+ * DM to its plan before the guest's first instruction; the backend lets
+ * the guest run; the domain is recorded. Any failure undoes every step.
+ * Destroy has the backend stop the domain, then makes sure no device
+ * model of it and (where the plan kills by uid) no process of its uid is
+ * left, and that its chroot and record are gone. Nothing is decided here.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "audit.h"
+#include "backend.h"
+
+#define DM_EXIT_TIMEOUT_MS 5000
+#define LOGGER_DRAIN_TIMEOUT_MS 2000
+
+/* The domid, name and an exclusive uid must still be free, under the lock. */
+static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
+{
+    struct dm_state *list;
+    size_t n;
+    int r = state_list(ctx, &list, &n);
+    if (r)
+        return libdmr_error_from_errno(r);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (list[i].domid == p->domid) {
+            LOGD(ERROR, p->domid, "domid %u is in use", p->domid);
+            rc = LIBDMR_ERROR_BUSY;
+        } else if (!strcmp(list[i].name, p->name)) {
+            LOGD(ERROR, p->domid, "a domain named \"%s\" exists (domid %u)", p->name, list[i].domid);
+            rc = LIBDMR_ERROR_BUSY;
+        } else if (p->id.uid_exclusive && list[i].dm_uid == p->id.uid) {
+            LOGD(ERROR, p->domid, "uid %u (%s) already runs the device model of domain %u; "
+                 "each domain needs its own user", (unsigned)p->id.uid, p->id.user, list[i].domid);
+            rc = LIBDMR_ERROR_BUSY;
+        }
+    }
+    state_list_free(list, n);
+    return rc;
+}
+
+/* What the state says, and what the audit holds the DM to (borrowing the
+ * plan's strings; s->pci and s->resources are launch_state_clear's). */
+static int state_for(const libdmr_plan *p, struct dm_state *s)
+{
+    *s = (struct dm_state){
+        .domid = p->domid, .backend = p->backend, .name = p->name, .qmp_path = p->qmp_path,
+        .chroot = p->chroot, .log_path = p->log_path, .dm_uid = p->id.uid,
+        .dm_gid = p->id.gid, .dm_user = p->id.user,
+        .source = (char *)plan_source_name(p->id.source),
+        .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
+        .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
+    };
+    int r = dm_pci_from_plan(p, &s->pci);
+    return r ? r : state_expect_from_plan(s, p);
+}
+
+static void state_for_clear(struct dm_state *s)
+{
+    dm_pci_clear(&s->pci);
+    strv_clear(&s->resources);
+}
+
+/*
+ * Under the lock: the domid, name and uid still free, the uid's leftovers
+ * killed (reapers must not overlap), and the domain reserved by its state
+ * file, marked starting. Then the lock is let go, so other creates need
+ * not wait for this DM to start.
+ */
+static int reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
+                   struct held_lock *lock)
+{
+    int rc = check_free(ctx, p);
+    if (rc)
+        return rc;
+    /* A process an earlier domain left with this uid must never meet the new DM. */
+    if (p->id.kill_by_uid && p->id.has_reaper) {
+        char pids[256];
+        int killed = reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid,
+                                     pids, sizeof(pids));
+        if (killed < 0)
+            return LIBDMR_ERROR_FAIL;
+        if (killed)
+            LOGD(NOTICE, p->domid, "killed %d process(es) left with uid %u before "
+                 "starting the device model: %s", killed, (unsigned)p->id.uid, pids);
+    }
+    s->starting = true;
+    int r = proc_self(&s->creator);
+    if (!r)
+        r = state_write(ctx, s, p);
+    if (r)
+        return libdmr_error_from_errno(r);
+    run_unlock(lock);
+    return 0;
+}
+
+/* The lock again, to say the domain is there. */
+static int record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
+                  struct held_lock *lock)
+{
+    int r = run_relock(lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    s->starting = false;
+    r = state_write(ctx, s, p);
+    return r ? libdmr_error_from_errno(r) : 0;
+}
+
+/* The limits the backend could not give at start (libxl fixes qemu-xen's
+ * FSIZE at 256 KiB, whatever its disks need). */
+static int raise_limits(libdmr_ctx *ctx, const libdmr_plan *p, const struct dm_state *s)
+{
+    if (!p->libxl.fsize)
+        return 0;
+    /* Held by its pidfd, the pid stays the DM's while prlimit runs. */
+    _cleanup_close_ int pidfd = proc_open(&s->dm);
+    rlim_t v = p->libxl.fsize == UINT64_MAX ? RLIM_INFINITY : (rlim_t)p->libxl.fsize;
+    struct rlimit lim = { .rlim_cur = v, .rlim_max = v };
+    if (pidfd < 0 || prlimit(s->dm.pid, RLIMIT_FSIZE, &lim, NULL) < 0) {
+        LOGED(ERROR, p->domid, "raising the device model's RLIMIT_FSIZE");
+        return LIBDMR_ERROR_FAIL;
+    }
+    return 0;
+}
+
+int lifecycle_audit(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm,
+                    struct libdmr_audit **ret)
+{
+    if (b && dm_observe_media(b, dm) == LIBDMR_ERROR_NOMEM)
+        return LIBDMR_ERROR_NOMEM;
+    return audit_state(ctx, dm->s, dm, ret);
+}
+
+/*
+ * Verify before trusting: once the backend says the DM is up (QEMU has
+ * answered QMP from its main loop, after it chrooted and dropped its
+ * user), the whole audit runs; only a DM that passes every check gets its
+ * guest started.
+ */
+static int audit_before_start(libdmr_ctx *ctx, const struct backend_slot *b,
+                              struct libdmr_dm *dm)
+{
+    struct libdmr_audit *a = NULL;
+    int rc = lifecycle_audit(ctx, b, dm, &a);
+    if (!rc && audit_log_failures(ctx, dm->s->domid, a)) {
+        LOGD(ERROR, dm->s->domid, "the device model is not restricted as planned; "
+             "it is destroyed");
+        rc = LIBDMR_ERROR_PERM;
+    }
+    libdmr_audit_free(a);
+    return rc;
+}
+
+/*
+ * Whatever is left of the domain's device models after its backend
+ * stopped it: a DM that survives (a PV domain's root xenpv QEMU was seen
+ * to outlive libxl's destroy on 4.17) is killed and named. 0, or -errno.
+ */
+static int kill_domain_dms(libdmr_ctx *ctx, const struct backend_slot *b, uint32_t domid)
+{
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0;
+    int r = proc_pids_of_xen_domid(domid, &pids, &n);
+    for (size_t i = 0; !r && i < n; i++) {
+        struct proc_ref dm = { .pid = pids[i] };
+        uid_t uid;
+        if (proc_start_time(dm.pid, &dm.start) || proc_uid(dm.pid, &uid))
+            continue;
+        LOGD(WARN, domid, "a device model of domain %u (pid %d, uid %u%s) survived %s's "
+             "destroy: killed", domid, (int)dm.pid, (unsigned)uid,
+             uid == 0 ? ": root, NOT restricted" : "", backend_name(b));
+        if (proc_wait_exit(ctx, &dm, 0, true))
+            r = -ETIMEDOUT;
+    }
+    return r;
+}
+
+/* After the backend's stop: the DM, the domain's other DMs, its uid's
+ * processes, its logger and its chroot, all gone. Under the lock. */
+static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b,
+                            const struct dm_state *s)
+{
+    int rc = 0;
+    if (s->dm.pid > 0 && proc_wait_exit(ctx, &s->dm, DM_EXIT_TIMEOUT_MS, true)) {
+        LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
+        rc = LIBDMR_ERROR_FAIL;
+    }
+    if (kill_domain_dms(ctx, b, s->domid))
+        rc = LIBDMR_ERROR_FAIL;
+    if (!rc && reap_domain_uid(ctx, s))
+        rc = LIBDMR_ERROR_FAIL;
+    /* The logger ends at EOF, after the last line the DM wrote. */
+    if (s->logger.pid > 0)
+        proc_wait_exit(ctx, &s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (!rc && s->chroot && chroot_remove(ctx, s->chroot))
+        rc = LIBDMR_ERROR_FAIL;
+    return rc;
+}
+
+static int stop_and_remove(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm)
+{
+    int rc = b->ops->stop(b->opaque, ctx, dm);
+    int r = remove_leftovers(ctx, b, dm->s);
+    return rc ? rc : r;
+}
+
+static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm,
+                        struct held_lock *lock)
+{
+    const libdmr_plan *p = dm->plan;
+    int rc = b->ops->start(b->opaque, ctx, dm);
+    if (rc) {
+        /* The backend took back what it made; a DM it started may have
+         * left processes of its uid. */
+        if (dm->s->dm.pid > 0 && !run_relock(lock))
+            reap_domain_uid(ctx, dm->s);
+        return rc;
+    }
+    if (dm->s->dm.pid <= 0) {
+        LOGD(ERROR, p->domid, "the backend started no device model that it told of");
+        rc = LIBDMR_ERROR_FAIL;
+    }
+    if (!rc)
+        rc = raise_limits(ctx, p, dm->s);
+    if (!rc)
+        rc = audit_before_start(ctx, b, dm);
+    if (!rc && !p->paused)
+        rc = b->ops->unpause(b->opaque, ctx, dm);
+    if (!rc)
+        rc = record(ctx, p, dm->s, lock);
+    if (rc) {
+        /* The reaper and the state directory are the lock's. */
+        run_relock(lock);
+        stop_and_remove(ctx, b, dm);
+    }
+    return rc;
+}
+
+/* Carry a plan out; the caller holds the lock, which is let go while the
+ * DM starts and held again when this returns (unless it could not be
+ * taken again). */
+static int create_locked(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock)
+{
+    if (p->verdict.refusal_rc) {
+        LOGD(ERROR, p->domid, "%s", p->verdict.refusal);
+        return p->verdict.refusal_rc;
+    }
+    if (p->domid == LIBDMR_DOMID_NONE) {
+        LOG(ERROR, "the plan has no domid yet: plan again once the domid is chosen");
+        return LIBDMR_ERROR_INVAL;
+    }
+    const struct backend_slot *b = backend_get(ctx, p->backend, p->domid);
+    if (!b)
+        return LIBDMR_ERROR_NI;
+    struct dm_state s;
+    struct libdmr_dm dm;
+    int r = state_for(p, &s);
+    int rc = r ? libdmr_error_from_errno(r) : reserve(ctx, p, &s, lock);
+    bool reserved = !rc;
+    dm_init(&dm, ctx, p, &s);
+    if (!rc)
+        rc = create_steps(ctx, b, &dm, lock);
+    if (rc && reserved && !run_relock(lock))
+        state_remove(ctx, p->domid);
+    dm_clear(&dm);
+    state_for_clear(&s);
+    return rc;
+}
+
+int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
+{
+    if (!ctx || !plan)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    int rc = create_locked(ctx, plan, &lock);
+    if (rc && lock.fd >= 0)
+        run_dirs_release();
+    return rc;
+}
+
+int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
+                                libdmr_plan **ret_plan)
+{
+    if (!ctx || !config)
+        return LIBDMR_ERROR_INVAL;
+    /* Facts, plan and reservation under the lock: the lowest free domid
+     * the facts find is still free when the domain takes it. */
+    ctx->last_error[0] = '\0';
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    libdmr_facts *facts = NULL;
+    libdmr_plan *plan = NULL;
+    int rc = libdmr_facts_gather(ctx, config, &facts);
+    if (!rc)
+        rc = libdmr_plan_compute(ctx, config, facts, &plan);
+    if (!rc)
+        rc = libdmr_plan_check(ctx, plan);  /* notices and warnings, or the refusal */
+    if (!rc)
+        rc = create_locked(ctx, plan, &lock);
+    if (rc && lock.fd >= 0)
+        run_dirs_release();
+    /* Every failure says why; one that said nothing is still one line. */
+    if (rc && !ctx->last_error[0])
+        LOG(ERROR, "creating the domain failed: %s", libdmr_strerror(rc));
+    libdmr_facts_free(facts);
+    if (ret_plan && !rc)
+        *ret_plan = plan;
+    else
+        libdmr_plan_free(plan);
+    return rc;
+}
+
+int lifecycle_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *s,
+                   const struct backend_slot **ret_backend)
+{
+    int r = state_read(ctx, domid, s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    const struct backend_slot *b = backend_get(ctx, s->backend, domid);
+    if (!b) {
+        state_clear(s);
+        return LIBDMR_ERROR_NI;
+    }
+    *ret_backend = b;
+    return 0;
+}
+
+/* A domain the backends have and the library has no record of (xl's):
+ * the backend stops it; no DM of it and no chroot may stay. */
+static int destroy_unrecorded(libdmr_ctx *ctx, uint32_t domid_asked)
+{
+    char text[16];
+    uint32_t domid;
+    enum libdmr_backend k;
+    snprintf(text, sizeof(text), "%u", domid_asked);
+    if (backend_lookup(ctx, text, &domid, &k)) {
+        LOGD(ERROR, domid_asked, "no such domain");
+        return LIBDMR_ERROR_NOTFOUND;
+    }
+    const struct backend_slot *b = &ctx->backends[k];
+    LOGD(NOTICE, domid, "not made by xl-dmr: destroyed through %s, then checked for "
+         "device models left", backend_name(b));
+    /* What the library knows of it: its domid and its backend's chroot
+     * (the backend kills by uid itself, if it chose a user). */
+    struct dm_state s = { .domid = domid, .backend = k };
+    struct libdmr_dm dm;
+    if (plan_chroot_path(k, domid, &s.chroot))
+        return LIBDMR_ERROR_NOMEM;
+    dm_init(&dm, ctx, NULL, &s);
+    int rc = stop_and_remove(ctx, b, &dm);
+    dm_clear(&dm);
+    free(s.chroot);
+    return rc;
+}
+
+/* A create still starting it owns it; one that died left a reservation
+ * (and maybe a DM it never recorded: killed by uid). */
+static int check_not_starting(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    _cleanup_close_ int creator = s->starting ? proc_open(&s->creator) : -EBADF;
+    if (creator >= 0 && !proc_exited(&s->creator, 0)) {
+        LOGD(ERROR, s->domid, "domain %u is being created (by pid %d); destroy it once it runs",
+             s->domid, (int)s->creator.pid);
+        return LIBDMR_ERROR_BUSY;
+    }
+    if (s->foreign) {
+        LOGD(ERROR, s->domid, "domain %u was recorded for the toolstack that made it: that "
+             "toolstack destroys it, then forgets it here", s->domid);
+        return LIBDMR_ERROR_BUSY;
+    }
+    return 0;
+}
+
+int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
+{
+    if (!ctx)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    int rc;
+    if (!state_exists(domid)) {
+        rc = destroy_unrecorded(ctx, domid);
+    } else {
+        struct dm_state s;
+        const struct backend_slot *b;
+        rc = lifecycle_read(ctx, domid, &s, &b);
+        if (!rc)
+            rc = check_not_starting(ctx, &s);
+        if (!rc) {
+            struct libdmr_dm dm;
+            dm_init(&dm, ctx, NULL, &s);
+            rc = stop_and_remove(ctx, b, &dm);
+            dm_clear(&dm);
+            if (!rc && state_remove(ctx, domid))
+                rc = LIBDMR_ERROR_FAIL;
+            state_clear(&s);
+        }
+    }
+    if (!rc)
+        run_dirs_release();
+    return rc;
+}
+
+int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *p, pid_t dm_pid)
+{
+    if (!ctx || !p || dm_pid <= 0)
+        return LIBDMR_ERROR_INVAL;
+    if (p->verdict.refusal_rc || p->domid == LIBDMR_DOMID_NONE) {
+        LOG(ERROR, "only a plan that was not refused and has a domid can be recorded");
+        return LIBDMR_ERROR_INVAL;
+    }
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    struct dm_state s;
+    struct libdmr_dm dm;
+    r = state_for(p, &s);
+    int rc = r ? libdmr_error_from_errno(r) : check_free(ctx, p);
+    s.foreign = true;
+    dm_init(&dm, ctx, p, &s);
+    if (!rc)
+        rc = libdmr_dm_set_pid(&dm, dm_pid);
+    if (!rc && (r = state_write(ctx, &s, p)))
+        rc = libdmr_error_from_errno(r);
+    if (rc)
+        run_dirs_release();
+    dm_clear(&dm);
+    state_for_clear(&s);
+    return rc;
+}
+
+int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid)
+{
+    if (!ctx)
+        return LIBDMR_ERROR_INVAL;
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int r = run_lock(ctx, &lock);
+    if (r)
+        return libdmr_error_from_errno(r);
+    struct dm_state s;
+    r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    state_clear(&s);
+    if (state_remove(ctx, domid))
+        return LIBDMR_ERROR_FAIL;
+    run_dirs_release();
+    return 0;
+}

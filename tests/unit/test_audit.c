@@ -43,7 +43,7 @@ static void fd_set_to(struct audit_fd *f, int fd, const char *target, const char
 static void fixture_good(struct fixture *x)
 {
     *x = (struct fixture){ 0 };
-    x->pci = (struct dm_pci){ .backend = LIBDMR_BACKEND_QEMU, .restricted = true,
+    x->pci = (struct dm_pci){ .restricted = true,
                               .vfio_container = true };
     assert_int_equal(dm_pci_add(&x->pci, &(struct dm_pci_dev){
         .bdf = "0000:03:00.0", .id = "hostdev0", .port = "rp1", .has_group = true, .group = 12 }), 0);

@@ -280,7 +280,7 @@ static void run_row(void **state)
 static void test_detach(void **state)
 {
     (void)state;
-    struct dm_pci pci = { .backend = LIBDMR_BACKEND_QEMU, .machine = Q35, .restricted = true };
+    struct dm_pci pci = { .machine = Q35, .restricted = true };
     const struct dm_pci_dev devs[] = {
         { .bdf = "0000:0a:00.0", .id = "hostdev0", .port = "rp1", .guest_unplug = false,
           .has_group = true, .group = 12 },

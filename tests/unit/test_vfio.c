@@ -347,6 +347,15 @@ static libdmr_ctx *ctx_on(const struct tree *t, xentoollog_logger_stdiostream **
     return ctx;
 }
 
+/* As xl-dmr's pci-assignable-add/-remove: the BDF read by xl's rules, then the call. */
+static int assignable(libdmr_ctx *ctx, int (*op)(libdmr_ctx *, const libdmr_pci_addr *),
+                      const char *bdf)
+{
+    libdmr_pci_addr dev;
+    int rc = xl_bdf_parse(ctx, bdf, &dev);
+    return rc ? rc : op(ctx, &dev);
+}
+
 static void test_assignable_add_already_bound_fake_sysfs(void **state)
 {
     const struct fake_dev devs[] = { { "0000:03:00.0", "vfio-pci", "0x030000" } };
@@ -354,7 +363,7 @@ static void test_assignable_add_already_bound_fake_sysfs(void **state)
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "03:00.0"), 0);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "03:00.0"), 0);
     char **list;
     size_t n;
     assert_int_equal(libdmr_pci_assignable_list(ctx, &list, &n), 0);
@@ -378,7 +387,7 @@ static void test_assignable_add_that_does_not_bind_is_undone_fake_sysfs(void **s
     tree_make(&t, 13, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:04:00.0"), LIBDMR_ERROR_FAIL);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "0000:04:00.0"), LIBDMR_ERROR_FAIL);
     assert_non_null(strstr(libdmr_ctx_last_error(ctx), "did not bind to vfio-pci"));
     assert_non_null(strstr(libdmr_ctx_last_error(ctx), "given back to e1000e"));
     char path[256];
@@ -406,14 +415,14 @@ static void test_assignable_bad_input_fake_sysfs(void **state)
     tree_make(&t, 12, devs, ELEMENTSOF(devs));
     xentoollog_logger_stdiostream *lg;
     libdmr_ctx *ctx = ctx_on(&t, &lg);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "zz:00.0"), LIBDMR_ERROR_INVAL);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:20.0"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "zz:00.0"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "0000:03:20.0"), LIBDMR_ERROR_INVAL);
     /* Trailing junk libxlutil would skip must not select a real device. */
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:00.0x"), LIBDMR_ERROR_INVAL);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:03:00.0@4"), LIBDMR_ERROR_INVAL);
-    assert_int_equal(libdmr_pci_assignable_add(ctx, "0000:09:00.0"), LIBDMR_ERROR_NOTFOUND);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "0000:03:00.0x"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "0000:03:00.0@4"), LIBDMR_ERROR_INVAL);
+    assert_int_equal(assignable(ctx, libdmr_pci_assignable_add, "0000:09:00.0"), LIBDMR_ERROR_NOTFOUND);
     if (geteuid() == 0)
-        assert_int_equal(libdmr_pci_assignable_remove(ctx, "0000:03:00.0"), LIBDMR_ERROR_NOTFOUND);
+        assert_int_equal(assignable(ctx, libdmr_pci_assignable_remove, "0000:03:00.0"), LIBDMR_ERROR_NOTFOUND);
     test_ctx_free(ctx, lg);
     tree_free(&t);
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Per-domain state: /run/xl-dmr/domains/<domid>.json, written atomically
- * (write, fsync, rename) with what destroy and list need and the whole
- * plan; and the host-wide lock, which is /run/xl-dmr itself.
+ * Per-domain state: /run/xl-dmr/domains/<domid>.json, replaced whole
+ * (write, rename; not fsynced: /run does not outlive a boot) with what
+ * destroy and list need and the whole plan; and the host-wide lock,
+ * which is /run/xl-dmr itself.
  */
 #include <dirent.h>
 #include <fcntl.h>

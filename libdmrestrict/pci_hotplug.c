@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * pci-attach, pci-detach and pci-list on a running domain, either backend.
- * plan_pci_attach.c decides; this carries it out under the host-wide lock.
- * On the xen backend libxl adds or removes the device (an attach is
- * allowed only to a root DM), then the record changes. On the qemu backend
- * each step is undone if a later one fails, so a device is never left half
- * attached: the DM's RLIMIT_MEMLOCK raised, the group's node and the
- * device's sysfs directory made in its chroot (inside its own mount
- * namespace), then device_add. Detach is device_del, then the guest's
- * consent (DEVICE_DELETED), then the chroot entries go.
+ * plan_pci_attach.c decides; this carries it out under the host-wide lock:
+ * the domain's backend plugs the device in or out (pci_change), then the
+ * record changes (or the device goes out again). The qemu backend's own
+ * attach is here too, each step undone if a later one fails, so a device
+ * is never left half attached: the DM's RLIMIT_MEMLOCK raised, the
+ * group's node and the device's sysfs directory made in its chroot
+ * (inside its own mount namespace), then device_add. Its detach is
+ * device_del, then the guest's consent (DEVICE_DELETED), then the chroot
+ * entries go. The xen backend's (libxl, a root DM only) is xl-dmr's.
  */
 #include <fcntl.h>
 #include <stdio.h>

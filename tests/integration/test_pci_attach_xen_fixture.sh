@@ -22,11 +22,11 @@ export XL_DMR_SYSROOT=$fake
 
 fixture() {  # DOMID NAME UID USER
     cat > "/run/xl-dmr/domains/$1.json" <<JSON
-{"domid":$1,"name":"$2","memory":512,"vcpus":1,"dm_pid":0,"dm_start":0,"logger_pid":0,
+{"domid":$1,"backend":"xen","name":"$2","memory":512,"vcpus":1,"dm_pid":0,"dm_start":0,"logger_pid":0,
  "logger_start":0,"qmp":"/var/run/xen/qmp-libxl-$1","chroot":"/var/run/xen/qemu-root-$1",
  "log":"/var/log/xen/qemu-dm-$2.log","dm_uid":$3,"dm_gid":$3,"dm_user":"$4","source":"range",
  "kill_by_uid":true,"reaper_uid":null,
- "pci":{"backend":"xen","machine":"default","restricted":$([ "$3" = 0 ] && echo false || echo true),
+ "pci":{"machine":"default","restricted":$([ "$3" = 0 ] && echo false || echo true),
         "guest_unplug":true,"root_bus_hotplug_off":false,"vfio_container":false,"memlock":0,
         "ports":[],"devices":[]}}
 JSON

@@ -299,6 +299,7 @@ struct plan_identity {
     uid_t uid;
     gid_t gid;
     bool kill_by_uid;
+    bool uid_exclusive;    /* no other domain's DM may have uid (create checks) */
     bool has_reaper;
     uid_t reaper_uid;
     char *reaper_user;

@@ -211,8 +211,7 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
         } else if (!strcmp(list[i].name, p->name)) {
             LOGD(ERROR, p->domid, "a domain named \"%s\" exists (domid %u)", p->name, list[i].domid);
             rc = LIBDMR_ERROR_BUSY;
-        } else if (p->id.source != LIBDMR_SOURCE_SHARED && p->id.source != LIBDMR_SOURCE_ROOT &&
-                   list[i].dm_uid == p->id.uid) {
+        } else if (p->id.uid_exclusive && list[i].dm_uid == p->id.uid) {
             LOGD(ERROR, p->domid, "uid %u (%s) already runs the device model of domain %u; "
                  "each domain needs its own user", (unsigned)p->id.uid, p->id.user, list[i].domid);
             rc = LIBDMR_ERROR_BUSY;

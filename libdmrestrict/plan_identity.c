@@ -253,6 +253,17 @@ static int warn_subid_overlap(const libdmr_facts *f, const struct plan_identity 
     return r;
 }
 
+/*
+ * Must the uid be this domain's alone? A second device model with the
+ * same uid could signal and ptrace this one, and kill by uid would take
+ * it down too: create refuses it. The shared user is shared by design
+ * (the warning says what that costs), and root is everybody's.
+ */
+static bool uid_exclusive(enum libdmr_uid_source source)
+{
+    return source != LIBDMR_SOURCE_SHARED && source != LIBDMR_SOURCE_ROOT;
+}
+
 int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
                   enum libdmr_backend backend, uint32_t domid,
                   struct plan_identity *ret_id, struct plan_verdict *v)
@@ -268,6 +279,7 @@ int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
             id.user, (unsigned)id.uid, (unsigned)id.gid);
         goto out;
     }
+    id.uid_exclusive = uid_exclusive(id.source);
     if (id.kill_by_uid)
         r = choose_reaper(facts, &id, v);
     if (!r && id.source != LIBDMR_SOURCE_ROOT)

@@ -330,6 +330,12 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
     else
         fprintf(out, "Kill by uid: no\n");
+    if (id->uid_exclusive)
+        fprintf(out, "Uid %u: this domain's alone (create refuses it while another "
+                "domain's device model has it)\n", (unsigned)id->uid);
+    else
+        fprintf(out, "Uid %u: may be shared with other domains' device models\n",
+                (unsigned)id->uid);
     fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
     if (p->chroot)
         fprintf(out, "Chroot: %s (mode %04o%s)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode,

@@ -443,6 +443,10 @@ struct libdmr_plan {
     struct strv argv;
 };
 
+/* The backend a config gets on this host: the cfg's, else xen on a dom0 and
+ * qemu elsewhere. The facts ask it too, to probe that backend's binary. */
+enum libdmr_backend plan_backend_choose(const libdmr_config *config, bool xen_dom0);
+
 /* The stages of libdmr_plan_compute, each pure. */
 int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
                   enum libdmr_backend backend, uint32_t domid,

@@ -63,12 +63,12 @@ int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
     return 0;
 }
 
-static enum libdmr_backend choose_backend(const libdmr_config *c, const libdmr_facts *f)
+enum libdmr_backend plan_backend_choose(const libdmr_config *c, bool xen_dom0)
 {
     if (c->backend != LIBDMR_BACKEND_AUTO)
         return c->backend;
     /* The embedded default: plain QEMU wherever there is no Xen. */
-    return f->xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
+    return xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
 }
 
 static bool qemu_has_machine(const struct libdmr_qemu_caps *q, const char *m)
@@ -157,7 +157,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
                               p->domid, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
     if (facts_domid_in_use(f, p->domid))
         return verdict_refuse(v, LIBDMR_ERROR_BUSY, "domid %u is in use", p->domid);
-    p->backend = choose_backend(c, f);
+    p->backend = plan_backend_choose(c, f->xen_dom0);
     p->restricted = c->dm_restrict;
 
     int r = plan_identity(c, f, p->backend, p->domid, &p->id, v);

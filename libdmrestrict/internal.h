@@ -346,6 +346,16 @@ struct plan_resource {
     unsigned fdset;        /* 0: not an fdset (the QMP socket) */
 };
 
+/* qemu backend: a disk's drive, where plan_disks.c put it. */
+struct plan_disk {
+    char *vdev;            /* also its QEMU id */
+    enum libdmr_disk_format format;
+    bool cdrom;
+    unsigned bus;          /* ide.N */
+    int unit;              /* on that bus; -1: it has one (q35's AHCI), not named */
+    int resource;          /* its image's index in resources; -1: an empty drive */
+};
+
 struct plan_pci {
     unsigned domain, bus, dev, func;
     bool guest_unplug;
@@ -429,6 +439,8 @@ struct libdmr_plan {
     struct plan_libxl libxl;       /* xen backend */
     struct plan_resource *resources;
     size_t n_resources;
+    struct plan_disk *disks;       /* qemu backend */
+    size_t n_disks;
     struct plan_pci *pci;
     size_t n_pci;
     bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
@@ -480,6 +492,9 @@ int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
  * *ret_fd. */
 int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
                       const char *path, bool writable, unsigned fdset, int *ret_fd);
+/* Each disk's IDE bus and unit (qemu backend), or the refusal. */
+int plan_disks(const libdmr_config *config, libdmr_plan *plan);
+void plan_disks_clear(libdmr_plan *plan);
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
                      const libdmr_facts *facts);
 int argv_qemu_xen(libdmr_plan *plan);

@@ -4,7 +4,7 @@
  * audit and destroy will do. Pure: no syscalls, no I/O, no logging (the
  * caller logs the verdict with libdmr_plan_check). Each decision lives in
  * the stage named for it: plan_identity.c, plan_pci.c, plan_limits.c,
- * plan_resources.c, argv_qemu_*.c.
+ * plan_resources.c, plan_disks.c, argv_qemu_*.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -170,6 +170,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_disks(c, p);
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? argv_qemu_system(c, p, f)
                                               : argv_qemu_xen(p);
@@ -247,6 +248,7 @@ void libdmr_plan_free(libdmr_plan *p)
         free(p->resources[i].path);
     }
     free(p->resources);
+    plan_disks_clear(p);
     for (size_t i = 0; i < p->n_hotplug_ports; i++)
         free(p->hotplug_ports[i].id);
     free(p->hotplug_ports);

@@ -290,6 +290,18 @@ static void text_libxl(FILE *out, const struct plan_libxl *x)
                 x->disks[i].cdrom ? ", cdrom" : "");
 }
 
+/* qemu backend: where plan_disks put each drive. */
+static void text_disks(FILE *out, const libdmr_plan *p)
+{
+    for (size_t i = 0; i < p->n_disks; i++) {
+        const struct plan_disk *d = &p->disks[i];
+        fprintf(out, "Drive %s: %s on ide.%u", d->vdev, d->cdrom ? "cdrom" : "disk", d->bus);
+        if (d->unit >= 0)
+            fprintf(out, " unit %d", d->unit);
+        fprintf(out, "%s\n", d->resource < 0 ? ", empty" : "");
+    }
+}
+
 static void text_argv(FILE *out, const libdmr_plan *p)
 {
     fprintf(out, "%s:\n ", p->backend == LIBDMR_BACKEND_QEMU
@@ -368,6 +380,7 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
                 r->id, r->path, r->writable ? "read-write" : "read-only");
     }
+    text_disks(out, p);
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
         fprintf(out, "PCI %04x:%02x:%02x.%u: guest %s unplug it\n", d->domain, d->bus,

@@ -306,7 +306,7 @@ struct plan_identity {
     char *reason;          /* one sentence: which rule chose it */
 };
 
-/* Collects a plan's messages; the first refusal wins. */
+/* Collects a plan's messages; the first refusal wins (plan_verdict.c). */
 struct plan_verdict {
     struct strv notices;
     struct strv warnings;
@@ -503,6 +503,7 @@ int plan_xen(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan
 /* libxl's fixed RLIMIT_FSIZE for a restricted qemu-xen (256 KiB). */
 #define LIBDMR_LIBXL_FSIZE (256u * 1024)
 
+/* plan_names.c: what the plan's JSON, text and state call its choices. */
 const char *plan_source_name(enum libdmr_uid_source s);
 const char *plan_backend_name(enum libdmr_backend b);
 const char *plan_machine_name(enum libdmr_machine m);

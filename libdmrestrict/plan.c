@@ -11,58 +11,6 @@
 
 #include "internal.h"
 
-static int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
-{
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0)
-        return -ENOMEM;
-    int r = strv_push(sv, s);
-    free(s);
-    return r;
-}
-
-int verdict_warn(struct plan_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = verdict_vpush(&v->warnings, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = verdict_vpush(&v->notices, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-void verdict_clear(struct plan_verdict *v)
-{
-    strv_clear(&v->notices);
-    strv_clear(&v->warnings);
-    free(v->refusal);
-    *v = (struct plan_verdict){ 0 };
-}
-
-int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
-{
-    if (v->refusal_rc)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vasprintf(&v->refusal, fmt, ap);
-    va_end(ap);
-    if (r < 0) {
-        v->refusal = NULL;
-        return -ENOMEM;
-    }
-    v->refusal_rc = rc;
-    return 0;
-}
-
 enum libdmr_backend plan_backend_choose(const libdmr_config *c, bool xen_dom0)
 {
     if (c->backend != LIBDMR_BACKEND_AUTO)
@@ -200,20 +148,6 @@ int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
     return plan->verdict.refusal_rc;
 }
 
-int verdict_log(libdmr_ctx *ctx, uint32_t domid, const struct plan_verdict *v)
-{
-    /* A refused plan is not carried out: its refusal is all there is to say. */
-    if (v->refusal_rc) {
-        LOGD(ERROR, domid, "%s", v->refusal);
-        return v->refusal_rc;
-    }
-    for (size_t i = 0; i < v->notices.n; i++)
-        LOGD(NOTICE, domid, "%s", v->notices.v[i]);
-    for (size_t i = 0; i < v->warnings.n; i++)
-        LOGD(WARN, domid, "%s", v->warnings.v[i]);
-    return 0;
-}
-
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
 {
     return verdict_log(ctx, plan->domid, &plan->verdict);
@@ -261,31 +195,4 @@ void libdmr_plan_free(libdmr_plan *p)
     verdict_clear(&p->verdict);
     strv_clear(&p->argv);
     free(p);
-}
-
-const char *plan_source_name(enum libdmr_uid_source s)
-{
-    static const char *const names[] = {
-        [LIBDMR_SOURCE_DEVICE_MODEL_USER] = "device_model_user",
-        [LIBDMR_SOURCE_RANGE] = "range",
-        [LIBDMR_SOURCE_DOMID_USER] = "domid_user",
-        [LIBDMR_SOURCE_SHARED] = "shared",
-        [LIBDMR_SOURCE_ROOT] = "root",
-    };
-    return names[s];
-}
-
-const char *plan_backend_name(enum libdmr_backend b)
-{
-    return b == LIBDMR_BACKEND_XEN ? "xen" : b == LIBDMR_BACKEND_QEMU ? "qemu" : "auto";
-}
-
-const char *plan_machine_name(enum libdmr_machine m)
-{
-    return m == LIBDMR_MACHINE_PC ? "pc" : "q35";
-}
-
-const char *plan_accel_name(enum libdmr_accel a)
-{
-    return a == LIBDMR_ACCEL_KVM ? "kvm" : a == LIBDMR_ACCEL_TCG ? "tcg" : "auto";
 }

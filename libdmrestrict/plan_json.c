@@ -6,27 +6,6 @@
 
 #include "json.h"
 
-yajl_gen json_begin(void)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (g)
-        yajl_gen_config(g, yajl_gen_beautify, 0);
-    return g;
-}
-
-int json_finish(yajl_gen g, char **ret)
-{
-    const unsigned char *buf;
-    size_t len;
-    int rc = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok ? 0 : LIBDMR_ERROR_FAIL;
-    if (!rc) {
-        *ret = strndup((const char *)buf, len);
-        rc = *ret ? 0 : LIBDMR_ERROR_NOMEM;
-    }
-    yajl_gen_free(g);
-    return rc;
-}
-
 static void json_strv(yajl_gen g, const char *key, const struct strv *sv)
 {
     json_key(g, key);

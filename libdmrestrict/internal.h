@@ -278,6 +278,7 @@ void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
 void facts_user_clear(struct libdmr_user *u);
 /* /proc/xen/capabilities says control_d (facts_domains.c). */
 bool host_is_xen_dom0(void);
+/* facts_lookup.c, pure. */
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
                                             const char *path);
 bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid);

@@ -77,9 +77,12 @@ const char *libdmr_ctx_last_error(const libdmr_ctx *ctx)
     return ctx && ctx->last_error[0] ? ctx->last_error : NULL;
 }
 
+/* Keeps errno, as libxl's LOG does: callers log a failure and then return
+ * -errno, and the logger (stdio, strerror) may change it meanwhile. */
 void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
                  uint32_t domid, const char *fmt, ...)
 {
+    int saved_errno = errno;
     char msg[sizeof(ctx->last_error) - 64];  /* room for ": strerror" */
     int off = 0;
     if (domid != LIBDMR_NO_DOMID)
@@ -97,4 +100,5 @@ void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
             snprintf(ctx->last_error, sizeof(ctx->last_error), "%s", msg);
     }
     xtl_log(ctx->lg, level, errnoval > 0 ? errnoval : -1, "libdmr", "%s", msg);
+    errno = saved_errno;
 }

@@ -87,6 +87,7 @@ struct libdmr_ctx {
 
 #define LIBDMR_NO_DOMID UINT32_MAX
 
+/* Leaves errno as it found it, so `LOGE(...); return -errno;` holds. */
 void libdmr__log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
                  uint32_t domid, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));

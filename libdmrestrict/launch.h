@@ -25,6 +25,13 @@ struct proc_ref {
     pid_t pid;
     uint64_t start;        /* /proc/<pid>/stat starttime */
 };
+/* What the toolstack reads of /proc/<pid>/stat, in clock ticks. */
+struct proc_stat {
+    uint64_t utime, stime;
+    uint64_t start;        /* after boot */
+};
+/* -ESRCH when it is gone, -EIO when the file does not parse. */
+int proc_stat_read(pid_t pid, struct proc_stat *ret);
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
 /* each() for every descriptor of pid, with its link's target and its

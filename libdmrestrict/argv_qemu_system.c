@@ -78,8 +78,7 @@ static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
     else if (d->cdev_fd)
         snprintf(host, sizeof(host), "vfio-pci,iommufd=iommufd0,fd=%d", d->cdev_fd);
     else
-        snprintf(host, sizeof(host), "vfio-pci,host=%04x:%02x:%02x.%u", d->domain, d->bus,
-                 d->dev, d->func);
+        snprintf(host, sizeof(host), "vfio-pci,host=" LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
     if (d->port) {
         PUSH("-device");
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x%s", d->port,

@@ -124,6 +124,12 @@ struct libdmr_disk {
     bool cdrom;
 };
 
+/* A PCI address as sysfs, xl and QEMU write it, "0000:01:00.0":
+ * printf(LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d)), d anything with domain, bus,
+ * dev and func (a libdmr_pci_dev, a plan_pci). */
+#define LIBDMR_BDF_FMT "%04x:%02x:%02x.%u"
+#define LIBDMR_BDF_ARGS(d) (d)->domain, (d)->bus, (d)->dev, (d)->func
+
 struct libdmr_pci_dev {
     unsigned domain, bus, dev, func;
     bool has_vslot;        /* the user gave @VSLOT */

@@ -296,7 +296,7 @@ static int detach_locked(libdmr_ctx *ctx, struct dm_state *s, const char *bdf_ar
     if (rc)
         return rc;
     char bdf[16];
-    snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d.domain, d.bus, d.dev, d.func);
+    snprintf(bdf, sizeof(bdf), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(&d));
     struct pci_detach_plan dp;
     rc = plan_pci_detach(&s->pci, bdf, &dp) ? LIBDMR_ERROR_NOMEM : 0;
     if (!rc)

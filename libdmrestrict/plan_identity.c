@@ -60,8 +60,8 @@ static int pci_list(const libdmr_config *c, char *buf, size_t size)
     buf[0] = '\0';
     for (size_t i = 0; i < c->n_pci; i++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%04x:%02x:%02x.%u", i ? ", " : "",
-                 c->pci[i].domain, c->pci[i].bus, c->pci[i].dev, c->pci[i].func);
+        snprintf(buf + len, size - len, "%s" LIBDMR_BDF_FMT, i ? ", " : "",
+                 LIBDMR_BDF_ARGS(&c->pci[i]));
     }
     return 0;
 }

@@ -174,7 +174,7 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
         char host[16];
-        snprintf(host, sizeof(host), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+        snprintf(host, sizeof(host), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
         yajl_gen_map_open(g);
         json_kstr(g, "host", host);
         json_kstr(g, "id", d->id);
@@ -362,8 +362,8 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     text_disks(out, p);
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
-        fprintf(out, "PCI %04x:%02x:%02x.%u: guest %s unplug it\n", d->domain, d->bus,
-                d->dev, d->func, d->guest_unplug ? "may" : "may not");
+        fprintf(out, "PCI " LIBDMR_BDF_FMT ": guest %s unplug it\n", LIBDMR_BDF_ARGS(d),
+                d->guest_unplug ? "may" : "may not");
     }
     for (size_t i = 0; i < p->n_hotplug_ports; i++)
         fprintf(out, "%s%s (slot 0x%x)%s", i ? ", " : "PCI hot-plug ports: ", p->hotplug_ports[i].id,

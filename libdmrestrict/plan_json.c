@@ -269,6 +269,22 @@ static void text_libxl(FILE *out, const struct plan_libxl *x)
                 x->disks[i].cdrom ? ", cdrom" : "");
 }
 
+static void text_identity(FILE *out, const struct plan_identity *id)
+{
+    fprintf(out, "Device model user: %s (uid %u, gid %u), %s\n", id->user,
+            (unsigned)id->uid, (unsigned)id->gid, id->reason);
+    if (id->kill_by_uid)
+        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
+    else
+        fprintf(out, "Kill by uid: no\n");
+    if (id->uid_exclusive)
+        fprintf(out, "Uid %u: this domain's alone (create refuses it while another "
+                "domain's device model has it)\n", (unsigned)id->uid);
+    else
+        fprintf(out, "Uid %u: may be shared with other domains' device models\n",
+                (unsigned)id->uid);
+}
+
 /* qemu backend: where plan_disks put each drive. */
 static void text_disks(FILE *out, const libdmr_plan *p)
 {
@@ -306,7 +322,6 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     FILE *out = open_memstream(&buf, &len);
     if (!out)
         return LIBDMR_ERROR_NOMEM;
-    const struct plan_identity *id = &p->id;
     if (p->verdict.refusal_rc) {
         fprintf(out, "Refused (%s): %s\n", libdmr_error_name(p->verdict.refusal_rc),
                 p->verdict.refusal);
@@ -315,18 +330,8 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     fprintf(out, "Domain %u \"%s\", backend %s", p->domid, p->name, plan_backend_name(p->backend));
     if (p->backend == LIBDMR_BACKEND_QEMU)
         fprintf(out, ", machine %s, accel %s", plan_machine_name(p->machine), plan_accel_name(p->accel));
-    fprintf(out, "\nDevice model user: %s (uid %u, gid %u), %s\n", id->user,
-            (unsigned)id->uid, (unsigned)id->gid, id->reason);
-    if (id->kill_by_uid)
-        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
-    else
-        fprintf(out, "Kill by uid: no\n");
-    if (id->uid_exclusive)
-        fprintf(out, "Uid %u: this domain's alone (create refuses it while another "
-                "domain's device model has it)\n", (unsigned)id->uid);
-    else
-        fprintf(out, "Uid %u: may be shared with other domains' device models\n",
-                (unsigned)id->uid);
+    fputc('\n', out);
+    text_identity(out, &p->id);
     fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
     if (p->chroot)
         fprintf(out, "Chroot: %s (mode %04o%s)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode,

@@ -7,7 +7,8 @@
 
 #include "internal.h"
 
-static int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0)))
+int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
 {
     char *s;
     if (vasprintf(&s, fmt, ap) < 0)

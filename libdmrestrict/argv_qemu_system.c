@@ -26,51 +26,20 @@ static char *qemu_opt_escape(const char *s)
     return out;
 }
 
-/* hda/xvda/sda..hdd: the IDE position; -1 for anything else. */
-static int disk_ide_index(const char *vdev)
+static int argv_disk(libdmr_plan *p, const struct plan_disk *d)
 {
-    const char *prefixes[] = { "hd", "xvd", "sd" };
-    for (size_t i = 0; i < ELEMENTSOF(prefixes); i++) {
-        size_t n = strlen(prefixes[i]);
-        if (!strncmp(vdev, prefixes[i], n) && vdev[n] >= 'a' && vdev[n] <= 'd' &&
-            !vdev[n + 1])
-            return vdev[n] - 'a';
-    }
-    return -1;
-}
-
-static int argv_ide_bus(libdmr_plan *p, int index, char *buf, size_t size)
-{
-    /* ICH9 AHCI has one unit per bus; PIIX has two buses of two units. */
-    if (p->machine == LIBDMR_MACHINE_Q35)
-        return snprintf(buf, size, "ide.%d", index);
-    return snprintf(buf, size, "ide.%d,unit=%d", index / 2, index % 2);
-}
-
-static const struct plan_resource *resource_for(const libdmr_plan *p, const char *id)
-{
-    for (size_t i = 0; i < p->n_resources; i++)
-        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN && !strcmp(p->resources[i].id, id))
-            return &p->resources[i];
-    return NULL;
-}
-
-static int argv_disk(libdmr_plan *p, const struct libdmr_disk *d)
-{
-    int index = disk_ide_index(d->vdev);
-    if (index < 0)
-        return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
-                              "disk vdev %s: the qemu backend has IDE disks "
-                              "hda-hdd (or xvda-xvdd, sda-sdd)", d->vdev);
     char bus[32];
-    argv_ide_bus(p, index, bus, sizeof(bus));
+    if (d->unit < 0)
+        snprintf(bus, sizeof(bus), "ide.%u", d->bus);
+    else
+        snprintf(bus, sizeof(bus), "ide.%u,unit=%d", d->bus, d->unit);
     const char *model = d->cdrom ? "ide-cd" : "ide-hd";
-    const struct plan_resource *res = d->target ? resource_for(p, d->vdev) : NULL;
-    if (!res) {  /* an empty cdrom drive */
+    if (d->resource < 0) {  /* an empty cdrom drive */
         PUSH("-device");
         PUSH("%s,bus=%s,id=%s", model, bus, d->vdev);
         return 0;
     }
+    const struct plan_resource *res = &p->resources[d->resource];
     const char *ro = res->writable ? "off" : "on";
     const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
     _cleanup_free_ char *path = qemu_opt_escape(res->path);
@@ -109,8 +78,7 @@ static int argv_pci(libdmr_plan *p, const struct plan_pci *d)
     else if (d->cdev_fd)
         snprintf(host, sizeof(host), "vfio-pci,iommufd=iommufd0,fd=%d", d->cdev_fd);
     else
-        snprintf(host, sizeof(host), "vfio-pci,host=%04x:%02x:%02x.%u", d->domain, d->bus,
-                 d->dev, d->func);
+        snprintf(host, sizeof(host), "vfio-pci,host=" LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
     if (d->port) {
         PUSH("-device");
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x%s", d->port,
@@ -205,15 +173,9 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     int r = argv_boot(p, c);
     if (r)
         return r;
-    for (size_t i = 0; i < c->n_disks; i++) {
-        for (size_t j = 0; j < i; j++)
-            if (disk_ide_index(c->disks[i].vdev) >= 0 &&
-                disk_ide_index(c->disks[i].vdev) == disk_ide_index(c->disks[j].vdev))
-                return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
-                                      "disks %s and %s would share one IDE position",
-                                      c->disks[j].vdev, c->disks[i].vdev);
-        r = argv_disk(p, &c->disks[i]);
-        if (r || p->verdict.refusal_rc)
+    for (size_t i = 0; i < p->n_disks; i++) {
+        r = argv_disk(p, &p->disks[i]);
+        if (r)
             return r;
     }
     if (p->root_bus_hotplug_off) {

@@ -77,10 +77,11 @@ const char *libdmr_ctx_last_error(const libdmr_ctx *ctx)
     return ctx && ctx->last_error[0] ? ctx->last_error : NULL;
 }
 
+/* Keeps errno, as libxl's LOG does: callers log a failure and then return
+ * -errno, and the logger (stdio, strerror) may change it meanwhile. */
 void libdmr_ctx_log(libdmr_ctx *ctx, xentoollog_level level, int errnoval,
                     uint32_t domid, const char *fmt, ...)
 {
-    /* As libxl's LOG: callers log, then return -errno. */
     int saved_errno = errno;
     char msg[sizeof(ctx->last_error) - 64];  /* room for ": strerror" */
     int off = 0;

@@ -85,7 +85,7 @@ int dm_pci_from_plan(const libdmr_plan *p, struct dm_pci *ret)
     for (size_t i = 0; !r && i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
         char bdf[16];
-        snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+        snprintf(bdf, sizeof(bdf), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
         r = dm_pci_add(&pci, &(struct dm_pci_dev){
             .bdf = bdf, .id = d->id, .port = d->port, .guest_unplug = d->guest_unplug,
             .has_group = d->has_group, .group = d->group, .standin = (char *)d->standin,

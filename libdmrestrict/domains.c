@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Running domains as xl shows them: by name or domid, and as a list. */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,22 +33,13 @@ int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *r
     return rc;
 }
 
-/* utime + stime of a live process, in seconds. */
+/* utime + stime of a live process, in seconds; 0 when it is gone. */
 static double proc_cpu_seconds(pid_t pid)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
+    struct proc_stat st;
+    if (proc_stat_read(pid, &st))
         return 0;
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');
-    unsigned long long utime, stime;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                     &utime, &stime) != 2)
-        return 0;
-    return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+    return (double)(st.utime + st.stime) / sysconf(_SC_CLK_TCK);
 }
 
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n)

@@ -70,20 +70,3 @@ void facts_clear(libdmr_facts *f)
     free(f->images);
     facts_pci_clear(f);
 }
-
-const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
-                                            const char *path)
-{
-    for (size_t i = 0; i < facts->n_images; i++)
-        if (!strcmp(facts->images[i].path, path))
-            return &facts->images[i];
-    return NULL;
-}
-
-bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid)
-{
-    for (size_t i = 0; i < facts->n_domids_in_use; i++)
-        if (facts->domids_in_use[i] == domid)
-            return true;
-    return false;
-}

@@ -3,7 +3,6 @@
  * Which domids are taken, and whether this host is a Xen dom0. Taken are
  * those with an xl-dmr state file and, on a dom0, those libxl lists.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +10,7 @@
 
 #include <xenstore.h>
 
-#include "internal.h"
+#include "launch.h"
 
 bool host_is_xen_dom0(void)
 {
@@ -42,27 +41,16 @@ static int domids_add(libdmr_facts *f, uint32_t domid)
     return 0;
 }
 
+static int domid_of_state_file(uint32_t domid, int dirfd, const char *name, void *facts)
+{
+    (void)dirfd, (void)name;
+    return domids_add(facts, domid);
+}
+
 /* <domid>.json files in the state directory (written by create). */
 static int domids_from_state_dir(libdmr_facts *f)
 {
-    DIR *d = opendir(LIBDMR_STATE_DIR);
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    int r = 0;
-    struct dirent *de;
-    while (!r && (de = readdir(d))) {
-        char digits[16];
-        unsigned long domid;
-        size_t n = strlen(de->d_name);
-        if (n < 6 || n - 5 >= sizeof(digits) || strcmp(de->d_name + n - 5, ".json"))
-            continue;
-        snprintf(digits, sizeof(digits), "%.*s", (int)(n - 5), de->d_name);
-        if (parse_ulong_strict(digits, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX, &domid))
-            continue;
-        r = domids_add(f, domid);
-    }
-    closedir(d);
-    return r;
+    return state_dir_scan(domid_of_state_file, f);
 }
 
 /* The domains Xen has: xenstore's /local/domain (the library links no libxl). */

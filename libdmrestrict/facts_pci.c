@@ -131,7 +131,7 @@ static int vfio_cdev_of(libdmr_ctx *ctx, const char *dir, char **ret)
 static int pci_host_gather(libdmr_ctx *ctx, const struct libdmr_pci_dev *d, struct libdmr_pci_host *h)
 {
     char bdf[16], rel[64], dir[4096], real[PATH_MAX];
-    snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+    snprintf(bdf, sizeof(bdf), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
     if (!(h->bdf = strdup(bdf)))
         return -ENOMEM;
     snprintf(rel, sizeof(rel), "/sys/bus/pci/devices/%s", bdf);

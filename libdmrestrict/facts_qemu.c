@@ -206,9 +206,9 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
                       libdmr_facts *facts)
 {
     struct libdmr_qemu_caps *q = &facts->qemu;
-    /* On a dom0 (facts_domains_gather ran first) libxl runs qemu-xen. */
-    bool xen = config->backend == LIBDMR_BACKEND_XEN ||
-               (config->backend == LIBDMR_BACKEND_AUTO && facts->xen_dom0);
+    /* The binary of the backend the plan will choose (facts_domains_gather
+     * ran first): on the xen backend libxl runs qemu-xen. */
+    bool xen = plan_backend_choose(config, facts->xen_dom0) == LIBDMR_BACKEND_XEN;
     q->path = strdup(config->device_model_override ? config->device_model_override
                      : xen ? LIBDMR_QEMU_XEN_DEFAULT : LIBDMR_QEMU_DEFAULT);
     if (!q->path)

@@ -57,10 +57,6 @@ static inline void closep(int *fd) { safe_close(*fd); }
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A PCI address as sysfs and xl write it: "0000:01:00.0". */
-#define LIBDMR_BDF_FMT "%04x:%02x:%02x.%u"
-#define LIBDMR_BDF_ARGS(d) (d)->domain, (d)->bus, (d)->dev, (d)->func
-
 /* ---- growable string vectors ------------------------------------------ */
 
 struct strv {
@@ -133,6 +129,7 @@ struct libdmr_disk {
     bool readwrite;
     bool cdrom;
 };
+
 
 struct libdmr_pci_dev {
     unsigned domain, bus, dev, func;
@@ -288,6 +285,7 @@ void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
 void facts_user_clear(struct libdmr_user *u);
 /* /proc/xen/capabilities says control_d (facts_domains.c). */
 bool host_is_xen_dom0(void);
+/* facts_lookup.c, pure. */
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
                                             const char *path);
 bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid);
@@ -309,15 +307,15 @@ struct plan_identity {
     uid_t uid;
     gid_t gid;
     bool uid_pending;      /* range-base + a domid not chosen yet: uid unknown */
-    bool uid_exclusive;    /* no other domain's DM may have this uid */
     bool kill_by_uid;
+    bool uid_exclusive;    /* no other domain's DM may have uid (create checks) */
     bool has_reaper;
     uid_t reaper_uid;
     char *reaper_user;
     char *reason;          /* one sentence: which rule chose it */
 };
 
-/* Collects a plan's messages; the first refusal wins. */
+/* Collects a plan's messages; the first refusal wins (plan_verdict.c). */
 struct plan_verdict {
     struct strv notices;
     struct strv warnings;
@@ -355,6 +353,16 @@ struct plan_resource {
     bool writable;
     int child_fd;          /* the descriptor number QEMU gets */
     unsigned fdset;        /* 0: not an fdset (the QMP socket) */
+};
+
+/* qemu backend: a disk's drive, where plan_disks.c put it. */
+struct plan_disk {
+    char *vdev;            /* also its QEMU id */
+    enum libdmr_disk_format format;
+    bool cdrom;
+    unsigned bus;          /* ide.N */
+    int unit;              /* on that bus; -1: it has one (q35's AHCI), not named */
+    int resource;          /* its image's index in resources; -1: an empty drive */
 };
 
 struct plan_pci {
@@ -440,6 +448,8 @@ struct libdmr_plan {
     struct plan_libxl libxl;       /* xen backend */
     struct plan_resource *resources;
     size_t n_resources;
+    struct plan_disk *disks;       /* qemu backend */
+    size_t n_disks;
     struct plan_pci *pci;
     size_t n_pci;
     bool root_bus_hotplug_off;     /* pc: PIIX4_PM.acpi-root-pci-hotplug=off */
@@ -458,6 +468,10 @@ struct libdmr_plan {
     struct plan_verdict verdict;
     struct strv argv;
 };
+
+/* The backend a config gets on this host: the cfg's, else xen on a dom0 and
+ * qemu elsewhere. The facts ask it too, to probe that backend's binary. */
+enum libdmr_backend plan_backend_choose(const libdmr_config *config, bool xen_dom0);
 
 /* The stages of libdmr_plan_compute, each pure. */
 int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
@@ -492,6 +506,9 @@ int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
  * *ret_fd. */
 int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
                       const char *path, bool writable, unsigned fdset, int *ret_fd);
+/* Each disk's IDE bus and unit (qemu backend), or the refusal. */
+int plan_disks(const libdmr_config *config, libdmr_plan *plan);
+void plan_disks_clear(libdmr_plan *plan);
 int argv_qemu_system(const libdmr_config *config, libdmr_plan *plan,
                      const libdmr_facts *facts);
 int argv_qemu_xen(libdmr_plan *plan);
@@ -504,6 +521,7 @@ int plan_chroot_path(enum libdmr_backend backend, uint32_t domid, char **ret);
 /* libxl's fixed RLIMIT_FSIZE for a restricted qemu-xen (256 KiB). */
 #define LIBDMR_LIBXL_FSIZE (256u * 1024)
 
+/* plan_names.c: what the plan's JSON, text and state call its choices. */
 const char *plan_source_name(enum libdmr_uid_source s);
 const char *plan_backend_name(enum libdmr_backend b);
 const char *plan_machine_name(enum libdmr_machine m);

@@ -27,9 +27,10 @@ static inline bool json_str_eq(yajl_val v, const char *s)
     return str && !strcmp(str, s);
 }
 
-/* Take the generated text (NUL-terminated) and free the generator. */
-int json_finish(yajl_gen g, char **ret);
+/* json.c: a compact generator, and its text (NUL-terminated) taken as it
+ * is freed. */
 yajl_gen json_begin(void);
+int json_finish(yajl_gen g, char **ret);
 
 /* The plan as one JSON object, into g (plan_json.c). */
 void plan_json_gen(yajl_gen g, const libdmr_plan *p);

@@ -25,6 +25,13 @@ struct proc_ref {
     pid_t pid;
     uint64_t start;        /* /proc/<pid>/stat starttime */
 };
+/* What the toolstack reads of /proc/<pid>/stat, in clock ticks. */
+struct proc_stat {
+    uint64_t utime, stime;
+    uint64_t start;        /* after boot */
+};
+/* -ESRCH when it is gone, -EIO when the file does not parse. */
+int proc_stat_read(pid_t pid, struct proc_stat *ret);
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
 /* each() for every descriptor of pid, with its link's target and its
@@ -104,6 +111,10 @@ bool state_exists(uint32_t domid);
 /* Save a domain's changed PCI record (<domid>.pci.json, read by state_read). */
 int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci);
 int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
+/* each() for every <domid>.json of the state directory (dirfd, name), until
+ * it returns non-zero; no directory, no domains. The one scan of it. */
+int state_dir_scan(int (*each)(uint32_t domid, int dirfd, const char *name, void *arg),
+                   void *arg);
 void state_clear(struct dm_state *s);
 void state_list_free(struct dm_state *s, size_t n);
 

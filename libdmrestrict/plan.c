@@ -4,71 +4,19 @@
  * audit and destroy will do. Pure: no syscalls, no I/O, no logging (the
  * caller logs the verdict with libdmr_plan_check). Each decision lives in
  * the stage named for it: plan_identity.c, plan_pci.c, plan_limits.c,
- * plan_resources.c, argv_qemu_*.c.
+ * plan_resources.c, plan_disks.c, argv_qemu_*.c.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
-static int verdict_vpush(struct strv *sv, const char *fmt, va_list ap)
-{
-    char *s;
-    if (vasprintf(&s, fmt, ap) < 0)
-        return -ENOMEM;
-    int r = strv_push(sv, s);
-    free(s);
-    return r;
-}
-
-int verdict_warn(struct plan_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = verdict_vpush(&v->warnings, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-int verdict_notice(struct plan_verdict *v, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = verdict_vpush(&v->notices, fmt, ap);
-    va_end(ap);
-    return r;
-}
-
-void verdict_clear(struct plan_verdict *v)
-{
-    strv_clear(&v->notices);
-    strv_clear(&v->warnings);
-    free(v->refusal);
-    *v = (struct plan_verdict){ 0 };
-}
-
-int verdict_refuse(struct plan_verdict *v, int rc, const char *fmt, ...)
-{
-    if (v->refusal_rc)
-        return 0;
-    va_list ap;
-    va_start(ap, fmt);
-    int r = vasprintf(&v->refusal, fmt, ap);
-    va_end(ap);
-    if (r < 0) {
-        v->refusal = NULL;
-        return -ENOMEM;
-    }
-    v->refusal_rc = rc;
-    return 0;
-}
-
-static enum libdmr_backend choose_backend(const libdmr_config *c, const libdmr_facts *f)
+enum libdmr_backend plan_backend_choose(const libdmr_config *c, bool xen_dom0)
 {
     if (c->backend != LIBDMR_BACKEND_AUTO)
         return c->backend;
     /* The embedded default: plain QEMU wherever there is no Xen. */
-    return f->xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
+    return xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
 }
 
 static bool qemu_has_machine(const struct libdmr_qemu_caps *q, const char *m)
@@ -164,7 +112,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
                               p->domid, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
     else if (facts_domid_in_use(f, p->domid))
         return verdict_refuse(v, LIBDMR_ERROR_BUSY, "domid %u is in use", p->domid);
-    p->backend = choose_backend(c, f);
+    p->backend = plan_backend_choose(c, f->xen_dom0);
     p->restricted = c->dm_restrict;
 
     bool domid_known = p->domid != LIBDMR_DOMID_NONE;
@@ -178,6 +126,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_disks(c, p);
     if (!r && !v->refusal_rc && domid_known)
         r = p->backend == LIBDMR_BACKEND_QEMU ? argv_qemu_system(c, p, f)
                                               : argv_qemu_xen(p);
@@ -207,20 +156,6 @@ int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
     if (ret_reason)
         *ret_reason = plan->verdict.refusal;
     return plan->verdict.refusal_rc;
-}
-
-int verdict_log(libdmr_ctx *ctx, uint32_t domid, const struct plan_verdict *v)
-{
-    /* A refused plan is not carried out: its refusal is all there is to say. */
-    if (v->refusal_rc) {
-        LOGD(ERROR, domid, "%s", v->refusal);
-        return v->refusal_rc;
-    }
-    for (size_t i = 0; i < v->notices.n; i++)
-        LOGD(NOTICE, domid, "%s", v->notices.v[i]);
-    for (size_t i = 0; i < v->warnings.n; i++)
-        LOGD(WARN, domid, "%s", v->warnings.v[i]);
-    return 0;
 }
 
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
@@ -259,6 +194,7 @@ void libdmr_plan_free(libdmr_plan *p)
         free(p->resources[i].path);
     }
     free(p->resources);
+    plan_disks_clear(p);
     for (size_t i = 0; i < p->n_hotplug_ports; i++)
         free(p->hotplug_ports[i].id);
     free(p->hotplug_ports);
@@ -272,31 +208,4 @@ void libdmr_plan_free(libdmr_plan *p)
     verdict_clear(&p->verdict);
     strv_clear(&p->argv);
     free(p);
-}
-
-const char *plan_source_name(enum libdmr_uid_source s)
-{
-    static const char *const names[] = {
-        [LIBDMR_SOURCE_DEVICE_MODEL_USER] = "device_model_user",
-        [LIBDMR_SOURCE_RANGE] = "range",
-        [LIBDMR_SOURCE_DOMID_USER] = "domid_user",
-        [LIBDMR_SOURCE_SHARED] = "shared",
-        [LIBDMR_SOURCE_ROOT] = "root",
-    };
-    return names[s];
-}
-
-const char *plan_backend_name(enum libdmr_backend b)
-{
-    return b == LIBDMR_BACKEND_XEN ? "xen" : b == LIBDMR_BACKEND_QEMU ? "qemu" : "auto";
-}
-
-const char *plan_machine_name(enum libdmr_machine m)
-{
-    return m == LIBDMR_MACHINE_PC ? "pc" : "q35";
-}
-
-const char *plan_accel_name(enum libdmr_accel a)
-{
-    return a == LIBDMR_ACCEL_KVM ? "kvm" : a == LIBDMR_ACCEL_TCG ? "tcg" : "auto";
 }

@@ -60,8 +60,8 @@ static int pci_list(const libdmr_config *c, char *buf, size_t size)
     buf[0] = '\0';
     for (size_t i = 0; i < c->n_pci; i++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%04x:%02x:%02x.%u", i ? ", " : "",
-                 c->pci[i].domain, c->pci[i].bus, c->pci[i].dev, c->pci[i].func);
+        snprintf(buf + len, size - len, "%s" LIBDMR_BDF_FMT, i ? ", " : "",
+                 LIBDMR_BDF_ARGS(&c->pci[i]));
     }
     return 0;
 }
@@ -262,6 +262,17 @@ static int warn_subid_overlap(const libdmr_facts *f, const struct plan_identity 
     return r;
 }
 
+/*
+ * Must the uid be this domain's alone? A second device model with the
+ * same uid could signal and ptrace this one, and kill by uid would take
+ * it down too: create refuses it. The shared user is shared by design
+ * (the warning says what that costs), and root is everybody's.
+ */
+static bool uid_exclusive(enum libdmr_uid_source source)
+{
+    return source != LIBDMR_SOURCE_SHARED && source != LIBDMR_SOURCE_ROOT;
+}
+
 int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
                   enum libdmr_backend backend, uint32_t domid,
                   struct plan_identity *ret_id, struct plan_verdict *v)
@@ -277,8 +288,7 @@ int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
             id.user, (unsigned)id.uid, (unsigned)id.gid);
         goto out;
     }
-    /* Only root and the shared user may be another domain's DM's too. */
-    id.uid_exclusive = id.source != LIBDMR_SOURCE_SHARED && id.source != LIBDMR_SOURCE_ROOT;
+    id.uid_exclusive = uid_exclusive(id.source);
     if (id.kill_by_uid)
         r = choose_reaper(facts, &id, v);
     if (!r && id.source != LIBDMR_SOURCE_ROOT && !id.uid_pending)

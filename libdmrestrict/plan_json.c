@@ -6,27 +6,6 @@
 
 #include "json.h"
 
-yajl_gen json_begin(void)
-{
-    yajl_gen g = yajl_gen_alloc(NULL);
-    if (g)
-        yajl_gen_config(g, yajl_gen_beautify, 0);
-    return g;
-}
-
-int json_finish(yajl_gen g, char **ret)
-{
-    const unsigned char *buf;
-    size_t len;
-    int rc = yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok ? 0 : LIBDMR_ERROR_FAIL;
-    if (!rc) {
-        *ret = strndup((const char *)buf, len);
-        rc = *ret ? 0 : LIBDMR_ERROR_NOMEM;
-    }
-    yajl_gen_free(g);
-    return rc;
-}
-
 static void json_strv(yajl_gen g, const char *key, const struct strv *sv)
 {
     json_key(g, key);
@@ -195,7 +174,7 @@ static void json_pci(yajl_gen g, const libdmr_plan *p)
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
         char host[16];
-        snprintf(host, sizeof(host), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+        snprintf(host, sizeof(host), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
         yajl_gen_map_open(g);
         json_kstr(g, "host", host);
         json_kstr(g, "id", d->id);
@@ -290,6 +269,34 @@ static void text_libxl(FILE *out, const struct plan_libxl *x)
                 x->disks[i].cdrom ? ", cdrom" : "");
 }
 
+static void text_identity(FILE *out, const struct plan_identity *id)
+{
+    fprintf(out, "Device model user: %s (uid %u, gid %u), %s\n", id->user,
+            (unsigned)id->uid, (unsigned)id->gid, id->reason);
+    if (id->kill_by_uid)
+        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
+    else
+        fprintf(out, "Kill by uid: no\n");
+    if (id->uid_exclusive)
+        fprintf(out, "Uid %u: this domain's alone (create refuses it while another "
+                "domain's device model has it)\n", (unsigned)id->uid);
+    else
+        fprintf(out, "Uid %u: may be shared with other domains' device models\n",
+                (unsigned)id->uid);
+}
+
+/* qemu backend: where plan_disks put each drive. */
+static void text_disks(FILE *out, const libdmr_plan *p)
+{
+    for (size_t i = 0; i < p->n_disks; i++) {
+        const struct plan_disk *d = &p->disks[i];
+        fprintf(out, "Drive %s: %s on ide.%u", d->vdev, d->cdrom ? "cdrom" : "disk", d->bus);
+        if (d->unit >= 0)
+            fprintf(out, " unit %d", d->unit);
+        fprintf(out, "%s\n", d->resource < 0 ? ", empty" : "");
+    }
+}
+
 static void text_argv(FILE *out, const libdmr_plan *p)
 {
     fprintf(out, "%s:\n ", p->backend == LIBDMR_BACKEND_QEMU
@@ -315,7 +322,6 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     FILE *out = open_memstream(&buf, &len);
     if (!out)
         return LIBDMR_ERROR_NOMEM;
-    const struct plan_identity *id = &p->id;
     if (p->verdict.refusal_rc) {
         fprintf(out, "Refused (%s): %s\n", libdmr_error_name(p->verdict.refusal_rc),
                 p->verdict.refusal);
@@ -324,12 +330,8 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     fprintf(out, "Domain %u \"%s\", backend %s", p->domid, p->name, plan_backend_name(p->backend));
     if (p->backend == LIBDMR_BACKEND_QEMU)
         fprintf(out, ", machine %s, accel %s", plan_machine_name(p->machine), plan_accel_name(p->accel));
-    fprintf(out, "\nDevice model user: %s (uid %u, gid %u), %s\n", id->user,
-            (unsigned)id->uid, (unsigned)id->gid, id->reason);
-    if (id->kill_by_uid)
-        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
-    else
-        fprintf(out, "Kill by uid: no\n");
+    fputc('\n', out);
+    text_identity(out, &p->id);
     fprintf(out, "Restricted: %s\n", p->restricted ? "yes" : "no");
     if (p->chroot)
         fprintf(out, "Chroot: %s (mode %04o%s)\nNamespaces: mnt ipc\n", p->chroot, p->chroot_mode,
@@ -362,10 +364,11 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
                 r->id, r->path, r->writable ? "read-write" : "read-only");
     }
+    text_disks(out, p);
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
-        fprintf(out, "PCI %04x:%02x:%02x.%u: guest %s unplug it\n", d->domain, d->bus,
-                d->dev, d->func, d->guest_unplug ? "may" : "may not");
+        fprintf(out, "PCI " LIBDMR_BDF_FMT ": guest %s unplug it\n", LIBDMR_BDF_ARGS(d),
+                d->guest_unplug ? "may" : "may not");
     }
     for (size_t i = 0; i < p->n_hotplug_ports; i++)
         fprintf(out, "%s%s (slot 0x%x)%s", i ? ", " : "PCI hot-plug ports: ", p->hotplug_ports[i].id,

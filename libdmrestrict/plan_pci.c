@@ -38,8 +38,7 @@ static int pci_refuse(libdmr_plan *p, const struct libdmr_pci_dev *d,
     if (d->has_vslot)
         snprintf(slot, sizeof(slot), "@%x", d->vslot);
     return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
-                          "pci %04x:%02x:%02x.%u%s: %s", d->domain, d->bus,
-                          d->dev, d->func, slot, why);
+                          "pci " LIBDMR_BDF_FMT "%s: %s", LIBDMR_BDF_ARGS(d), slot, why);
 }
 
 /* User-given slots first, so automatic ones go around them. */

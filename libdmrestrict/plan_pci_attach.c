@@ -164,7 +164,7 @@ static int attach_fill(const struct pci_attach_request *req, const libdmr_facts 
     const struct libdmr_pci_dev *d = &req->dev;
     struct plan_verdict *v = &ret->verdict;
     char bdf[16];
-    snprintf(bdf, sizeof(bdf), "%04x:%02x:%02x.%u", d->domain, d->bus, d->dev, d->func);
+    snprintf(bdf, sizeof(bdf), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(d));
     ret->dev.guest_unplug = d->guest_unplug;
     ret->dev.hotplugged = true;
     int r;

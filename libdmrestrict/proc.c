@@ -22,7 +22,7 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-int proc_start_time(pid_t pid, uint64_t *ret)
+int proc_stat_read(pid_t pid, struct proc_stat *ret)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -35,15 +35,22 @@ int proc_start_time(pid_t pid, uint64_t *ret)
     buf[n] = '\0';
     /* comm may hold spaces and parentheses: count from the last ')'. */
     char *p = strrchr(buf, ')');
-    if (!p)
+    unsigned long long utime, stime, start;
+    /* After ") ": state is field 3, utime 14, stime 15, starttime 22. */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+                            "%*d %*d %*d %*d %*d %*d %llu", &utime, &stime, &start) != 3)
         return -EIO;
-    unsigned long long start;
-    /* After ") ": state is field 3; starttime is field 22. */
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-               &start) != 1)
-        return -EIO;
-    *ret = start;
+    *ret = (struct proc_stat){ .utime = utime, .stime = stime, .start = start };
     return 0;
+}
+
+int proc_start_time(pid_t pid, uint64_t *ret)
+{
+    struct proc_stat st;
+    int r = proc_stat_read(pid, &st);
+    if (!r)
+        *ret = st.start;
+    return r;
 }
 
 /* Is this /proc/<pid>/status a live process with uid as real, effective or saved uid? */

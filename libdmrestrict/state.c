@@ -534,43 +534,71 @@ int state_remove(libdmr_ctx *ctx, uint32_t domid)
     return 0;
 }
 
+/* "<domid>.json", a domain's state file: its domid; -EINVAL for other names. */
+static int state_name_domid(const char *name, uint32_t *ret)
+{
+    char digits[16];
+    unsigned long domid;
+    size_t len = strlen(name);
+    if (len < 6 || len - 5 >= sizeof(digits) || strcmp(name + len - 5, ".json"))
+        return -EINVAL;
+    snprintf(digits, sizeof(digits), "%.*s", (int)(len - 5), name);
+    if (parse_ulong_strict(digits, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX, &domid))
+        return -EINVAL;
+    *ret = domid;
+    return 0;
+}
+
+int state_dir_scan(int (*each)(uint32_t domid, int dirfd, const char *name, void *arg),
+                   void *arg)
+{
+    DIR *d = opendir(LIBDMR_STATE_DIR);
+    if (!d)
+        return errno == ENOENT ? 0 : -errno;
+    int r = 0;
+    for (struct dirent *de; !r && (de = readdir(d));) {
+        uint32_t domid;
+        if (!state_name_domid(de->d_name, &domid))
+            r = each(domid, dirfd(d), de->d_name, arg);
+    }
+    closedir(d);
+    return r;
+}
+
+struct state_list_acc {
+    libdmr_ctx *ctx;
+    struct dm_state *list;
+    size_t n;
+};
+
+static int state_list_add(uint32_t domid, int dirfd, const char *name, void *arg)
+{
+    struct state_list_acc *acc = arg;
+    libdmr_ctx *ctx = acc->ctx;
+    (void)domid;
+    struct dm_state *grown = realloc(acc->list, (acc->n + 1) * sizeof(*grown));
+    if (!grown)
+        return -ENOMEM;
+    acc->list = grown;
+    if (state_read_at(dirfd, name, &acc->list[acc->n]) == 0)
+        acc->n++;
+    else
+        LOG(WARN, "%s/%s: unreadable state file, skipped", LIBDMR_STATE_DIR, name);
+    return 0;
+}
+
 int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n)
 {
     *ret = NULL;
     *ret_n = 0;
-    DIR *d = opendir(LIBDMR_STATE_DIR);
-    if (!d)
-        return errno == ENOENT ? 0 : -errno;
-    struct dm_state *list = NULL;
-    size_t n = 0;
-    int r = 0;
-    for (struct dirent *de; !r && (de = readdir(d));) {
-        unsigned long domid;
-        char digits[16];
-        size_t len = strlen(de->d_name);
-        if (len < 6 || len - 5 >= sizeof(digits) || strcmp(de->d_name + len - 5, ".json"))
-            continue;
-        snprintf(digits, sizeof(digits), "%.*s", (int)(len - 5), de->d_name);
-        if (parse_ulong_strict(digits, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX, &domid))
-            continue;
-        struct dm_state *grown = realloc(list, (n + 1) * sizeof(*grown));
-        if (!grown) {
-            r = -ENOMEM;
-            break;
-        }
-        list = grown;
-        if (state_read_at(dirfd(d), de->d_name, &list[n]) == 0)
-            n++;
-        else
-            LOG(WARN, "%s/%s: unreadable state file, skipped", LIBDMR_STATE_DIR, de->d_name);
-    }
-    closedir(d);
+    struct state_list_acc acc = { .ctx = ctx };
+    int r = state_dir_scan(state_list_add, &acc);
     if (r) {
-        state_list_free(list, n);
+        state_list_free(acc.list, acc.n);
         return r;
     }
-    *ret = list;
-    *ret_n = n;
+    *ret = acc.list;
+    *ret_n = acc.n;
     return 0;
 }
 

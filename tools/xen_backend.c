@@ -307,9 +307,8 @@ static int xen_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
     pci_to_libxl(dev, vslot, &pci);
     if ((add ? libxl_device_pci_add(lx, domid, &pci, NULL)
              : libxl_device_pci_remove(lx, domid, &pci, NULL))) {
-        XLOGD(ctx, ERROR, domid, "pci %04x:%02x:%02x.%u: libxl could not %s it (see its "
-              "messages above)", dev->domain, dev->bus, dev->dev, dev->func,
-              add ? "attach" : "detach");
+        XLOGD(ctx, ERROR, domid, "pci " LIBDMR_BDF_FMT ": libxl could not %s it (see its "
+              "messages above)", LIBDMR_BDF_ARGS(dev), add ? "attach" : "detach");
         rc = LIBDMR_ERROR_FAIL;
     }
     libxl_device_pci_dispose(&pci);

@@ -621,7 +621,7 @@ int xl_bdf_parse(libdmr_ctx *ctx, const char *bdf, libdmr_pci_addr *ret_dev)
     if (!rc && (!bdf_safe_for_libxlutil(bdf) || xlu_pci_parse_bdf(rd.xlu, &pci, bdf)))
         rc = LIBDMR_ERROR_INVAL;
     if (!rc)
-        snprintf(full, sizeof(full), "%04x:%02x:%02x.%u", pci.domain, pci.bus, pci.dev, pci.func);
+        snprintf(full, sizeof(full), LIBDMR_BDF_FMT, LIBDMR_BDF_ARGS(&pci));
     /* libxlutil stops at the address and ignores what follows ("@4",
      * ",opt", "x"); a host device is named by the address alone. */
     if (!rc && strcasecmp(bdf, full) && strcasecmp(bdf, full + strlen("0000:")))

@@ -149,6 +149,11 @@ enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_
 typedef struct libdmr_pci_addr {
     unsigned domain, bus, dev, func;
 } libdmr_pci_addr;
+/* How the library writes one, as sysfs and xl do: printf(LIBDMR_BDF_FMT,
+ * LIBDMR_BDF_ARGS(&dev)) gives "0000:01:00.0" (any struct with domain,
+ * bus, dev and func will do). */
+#define LIBDMR_BDF_FMT "%04x:%02x:%02x.%u"
+#define LIBDMR_BDF_ARGS(d) (d)->domain, (d)->bus, (d)->dev, (d)->func
 
 /*
  * A new config for the domain called name (1-64 letters, digits, '-', '_'

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "testutil.h"
 #include "xl_cfg.h"
@@ -270,6 +271,21 @@ static void test_ctx_version_and_sysroot(void **state)
     assert_string_equal(libdmr_strerror(-9999), libdmr_strerror(LIBDMR_ERROR_NONSPECIFIC));
 }
 
+/* Callers log a failure and then return -errno: logging keeps errno, even
+ * when formatting the message fails (a wide character the C locale cannot
+ * convert: EILSEQ). */
+static void test_log_keeps_errno(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_ctx *ctx = e->ctx;
+    static const wchar_t unconvertible[] = { 0x263a, 0 };
+    errno = EACCES;
+    LOGE(ERROR, "opening %ls", unconvertible);
+    assert_int_equal(errno, EACCES);
+    LOGD(WARN, 1, "%ls", unconvertible);
+    assert_int_equal(errno, EACCES);
+}
+
 int main(void)
 {
     const struct CMUnitTest fixed[] = {
@@ -280,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domid_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctx_version_and_sysroot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_log_keeps_errno, setup, teardown),
     };
     struct CMUnitTest tests[ELEMENTSOF(fixed) + ELEMENTSOF(bad_inputs)];
     size_t n = 0;

@@ -238,6 +238,9 @@ static void run_row(void **state)
         assert_int_equal(id.uid, row->uid);
         assert_int_equal(id.gid, row->gid);
         assert_int_equal(id.kill_by_uid, row->kill_by_uid);
+        /* Only the shared user and root may run other domains' DMs too. */
+        assert_int_equal(id.uid_exclusive, row->source != LIBDMR_SOURCE_SHARED &&
+                                           row->source != LIBDMR_SOURCE_ROOT);
         assert_int_equal(id.has_reaper, row->reaper != 0);
         if (row->reaper)
             assert_int_equal(id.reaper_uid, row->reaper);

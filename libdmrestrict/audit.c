@@ -4,7 +4,8 @@
  * comes from the state (the plan as saved at create, and the PCI record
  * pci-attach keeps), the observation from /proc (audit_observe.c), the
  * verdict from audit_judge.c. create runs the same audit before the guest
- * runs its first instruction (launch.c).
+ * runs its first instruction (lifecycle.c), with the media its backend
+ * says it handed over (the backend's media operation).
  */
 #include <stdio.h>
 #include <string.h>

@@ -62,7 +62,11 @@ int cdrom_eject(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, const cha
 /* fdset.c: QEMU's descriptors in its fdsets, as media of dm. */
 int fdset_media(struct libdmr_qmp *q, struct libdmr_dm *dm);
 
-/* lifecycle.c: run op on a recorded domain's backend, with its record. */
+/* lifecycle.c: the host-wide lock (a LIBDMR_ERROR_* code); a recorded
+ * domain's record and its backend's operations (with the lock first). */
+int lifecycle_lock(libdmr_ctx *ctx, struct held_lock *lock);
+int lifecycle_lock_read(libdmr_ctx *ctx, uint32_t domid, struct held_lock *lock,
+                        struct dm_state *s, const struct backend_slot **ret_backend);
 int lifecycle_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *s,
                    const struct backend_slot **ret_backend);
 /* The audit as create runs it (before the guest's first instruction) and

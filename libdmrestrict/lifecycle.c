@@ -280,10 +280,9 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     if (!ctx || !plan)
         return LIBDMR_ERROR_INVAL;
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
-    int rc = create_locked(ctx, plan, &lock);
+    int rc = lifecycle_lock(ctx, &lock);
+    if (!rc)
+        rc = create_locked(ctx, plan, &lock);
     if (rc && lock.fd >= 0)
         run_dirs_release();
     return rc;
@@ -298,12 +297,12 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
      * the facts find is still free when the domain takes it. */
     ctx->last_error[0] = '\0';
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
+    int rc = lifecycle_lock(ctx, &lock);
+    if (rc)
+        return rc;
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
-    int rc = libdmr_facts_gather(ctx, config, &facts);
+    rc = libdmr_facts_gather(ctx, config, &facts);
     if (!rc)
         rc = libdmr_plan_compute(ctx, config, facts, &plan);
     if (!rc)
@@ -321,6 +320,19 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     else
         libdmr_plan_free(plan);
     return rc;
+}
+
+int lifecycle_lock(libdmr_ctx *ctx, struct held_lock *lock)
+{
+    int r = run_lock(ctx, lock);
+    return r ? libdmr_error_from_errno(r) : 0;
+}
+
+int lifecycle_lock_read(libdmr_ctx *ctx, uint32_t domid, struct held_lock *lock,
+                        struct dm_state *s, const struct backend_slot **ret_backend)
+{
+    int rc = lifecycle_lock(ctx, lock);
+    return rc ? rc : lifecycle_read(ctx, domid, s, ret_backend);
 }
 
 int lifecycle_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *s,
@@ -389,10 +401,9 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
     if (!ctx)
         return LIBDMR_ERROR_INVAL;
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
-    int rc;
+    int rc = lifecycle_lock(ctx, &lock);
+    if (rc)
+        return rc;
     if (!state_exists(domid)) {
         rc = destroy_unrecorded(ctx, domid);
     } else {
@@ -425,13 +436,13 @@ int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *p, pid_t dm_pid)
         return LIBDMR_ERROR_INVAL;
     }
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
+    int rc = lifecycle_lock(ctx, &lock);
+    if (rc)
+        return rc;
     struct dm_state s;
     struct libdmr_dm dm;
-    r = state_for(p, &s);
-    int rc = r ? libdmr_error_from_errno(r) : check_free(ctx, p);
+    int r = state_for(p, &s);
+    rc = r ? libdmr_error_from_errno(r) : check_free(ctx, p);
     s.foreign = true;
     dm_init(&dm, ctx, p, &s);
     if (!rc)
@@ -450,11 +461,11 @@ int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid)
     if (!ctx)
         return LIBDMR_ERROR_INVAL;
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
+    int rc = lifecycle_lock(ctx, &lock);
+    if (rc)
+        return rc;
     struct dm_state s;
-    r = state_read(ctx, domid, &s);
+    int r = state_read(ctx, domid, &s);
     if (r)
         return libdmr_error_from_errno(r);
     state_clear(&s);

@@ -371,12 +371,9 @@ int libdmr_pci_attach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *de
     if (!ctx || !dev)
         return LIBDMR_ERROR_INVAL;
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
     struct dm_state s;
     const struct backend_slot *b;
-    int rc = lifecycle_read(ctx, domid, &s, &b);
+    int rc = lifecycle_lock_read(ctx, domid, &lock, &s, &b);
     if (rc)
         return rc;
     rc = attach_locked(ctx, b, &s, dev, vslot, guest_unplug);
@@ -389,12 +386,9 @@ int libdmr_pci_detach(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *de
     if (!ctx || !dev)
         return LIBDMR_ERROR_INVAL;
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
-    int r = run_lock(ctx, &lock);
-    if (r)
-        return libdmr_error_from_errno(r);
     struct dm_state s;
     const struct backend_slot *b;
-    int rc = lifecycle_read(ctx, domid, &s, &b);
+    int rc = lifecycle_lock_read(ctx, domid, &lock, &s, &b);
     if (rc)
         return rc;
     rc = detach_locked(ctx, b, &s, dev);

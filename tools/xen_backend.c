@@ -11,7 +11,6 @@
  * libxl_device_pci_add/remove once the library's policy allowed it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,23 @@ static int libxl_open(libdmr_ctx *ctx, xentoollog_logger *lg, uint32_t domid, li
     libxl_childproc_setmode(lx, &selective_reap, NULL);
     *ret = lx;
     return 0;
+}
+
+/* op with a libxl context of its own, for the domain dm is. */
+typedef int (*libxl_op)(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                        const void *arg);
+
+static int with_libxl(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, libxl_op op, const void *arg)
+{
+    struct xen_backend *xb = opaque;
+    uint32_t domid = libdmr_dm_domid(dm);
+    libxl_ctx *lx = NULL;
+    int rc = libxl_open(ctx, xb->lg, domid, &lx);
+    if (!rc)
+        rc = op(ctx, lx, dm, domid, arg);
+    if (lx)
+        libxl_ctx_free(lx);
+    return rc;
 }
 
 static int disk_to_libxl(const char *vdev, const char *target, enum libdmr_disk_format format,
@@ -194,17 +210,11 @@ static int create_domain(libdmr_ctx *ctx, libxl_ctx *lx, const libdmr_plan *p)
     return rc;
 }
 
-static int xen_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+static int start_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                      const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    const libdmr_plan *p = libdmr_dm_plan(dm);
-    uint32_t domid = libdmr_plan_domid(p);
-    libxl_ctx *lx = NULL;
     pid_t pid = 0;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (rc)
-        return rc;
-    rc = create_domain(ctx, lx, p);
+    int rc = create_domain(ctx, lx, libdmr_dm_plan(dm));
     bool made = !rc;
     if (!rc)
         rc = dm_pid_from_xenstore(ctx, domid, &pid);
@@ -213,40 +223,26 @@ static int xen_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     /* A domain without the DM the library can hold is not left behind. */
     if (rc && made)
         libxl_domain_destroy(lx, domid, NULL);
-    libxl_ctx_free(lx);
     return rc;
 }
 
-static int xen_unpause(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+static int unpause_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                        const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    uint32_t domid = libdmr_dm_domid(dm);
-    libxl_ctx *lx = NULL;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (!rc && libxl_domain_unpause(lx, domid, NULL)) {
-        XLOGD(ctx, ERROR, domid, "libxl could not unpause the domain");
-        rc = LIBDMR_ERROR_FAIL;
-    }
-    if (lx)
-        libxl_ctx_free(lx);
-    return rc;
+    if (!libxl_domain_unpause(lx, domid, NULL))
+        return 0;
+    XLOGD(ctx, ERROR, domid, "libxl could not unpause the domain");
+    return LIBDMR_ERROR_FAIL;
 }
 
-static int xen_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+static int stop_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                     const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    uint32_t domid = libdmr_dm_domid(dm);
-    libxl_ctx *lx = NULL;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (rc)
-        return rc;
     int r = libxl_domain_destroy(lx, domid, NULL);
-    if (r && r != ERROR_DOMAIN_NOTFOUND) {
-        XLOGD(ctx, ERROR, domid, "libxl could not destroy the domain");
-        rc = LIBDMR_ERROR_FAIL;
-    }
-    libxl_ctx_free(lx);
-    return rc;
+    if (!r || r == ERROR_DOMAIN_NOTFOUND)
+        return 0;
+    XLOGD(ctx, ERROR, domid, "libxl could not destroy the domain");
+    return LIBDMR_ERROR_FAIL;
 }
 
 /* Is vdev a cdrom drive of the domain, as libxl records it? */
@@ -266,94 +262,114 @@ static int check_cdrom_drive(libdmr_ctx *ctx, libxl_ctx *lx, uint32_t domid, con
     return rc;
 }
 
-static int xen_cdrom_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, const char *vdev,
-                            const char *path)
+struct medium {
+    const char *vdev, *path;   /* path NULL: eject */
+};
+
+static int cdrom_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                      const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    uint32_t domid = libdmr_dm_domid(dm);
-    libxl_ctx *lx = NULL;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (!rc)
-        rc = check_cdrom_drive(ctx, lx, domid, vdev);
+    const struct medium *m = arg;
+    int rc = check_cdrom_drive(ctx, lx, domid, m->vdev);
+    if (rc)
+        return rc;
     /* As xl's cd-insert/cd-eject: an empty target is an empty drive. */
     libxl_device_disk disk;
-    bool made = false;
-    if (!rc) {
-        rc = disk_to_libxl(vdev, path ? path : "", path ? LIBDMR_FORMAT_RAW : LIBDMR_FORMAT_EMPTY,
-                           LIBDMR_DISK_CDROM, &disk) ? LIBDMR_ERROR_NOMEM : 0;
-        made = true;
-    }
+    if (disk_to_libxl(m->vdev, m->path ? m->path : "",
+                      m->path ? LIBDMR_FORMAT_RAW : LIBDMR_FORMAT_EMPTY, LIBDMR_DISK_CDROM, &disk))
+        rc = LIBDMR_ERROR_NOMEM;
     if (!rc && libxl_cdrom_insert(lx, domid, &disk, NULL)) {
-        XLOGD(ctx, ERROR, domid, "cdrom: libxl could not change the medium in %s", vdev);
+        XLOGD(ctx, ERROR, domid, "cdrom: libxl could not change the medium in %s", m->vdev);
         rc = LIBDMR_ERROR_FAIL;
     }
-    if (made)
-        libxl_device_disk_dispose(&disk);
-    if (lx)
-        libxl_ctx_free(lx);
+    libxl_device_disk_dispose(&disk);
     return rc;
 }
 
-static int xen_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
-                          const libdmr_pci_addr *dev, unsigned vslot, bool add)
+struct pci_change {
+    const libdmr_pci_addr *dev;
+    unsigned vslot;
+    bool add;
+};
+
+static int pci_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                    const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    uint32_t domid = libdmr_dm_domid(dm);
-    libxl_ctx *lx = NULL;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (rc)
-        return rc;
+    const struct pci_change *c = arg;
     libxl_device_pci pci;
-    pci_to_libxl(dev, vslot, &pci);
-    if ((add ? libxl_device_pci_add(lx, domid, &pci, NULL)
-             : libxl_device_pci_remove(lx, domid, &pci, NULL))) {
+    pci_to_libxl(c->dev, c->vslot, &pci);
+    int rc = 0;
+    if ((c->add ? libxl_device_pci_add(lx, domid, &pci, NULL)
+                : libxl_device_pci_remove(lx, domid, &pci, NULL))) {
         XLOGD(ctx, ERROR, domid, "pci " LIBDMR_BDF_FMT ": libxl could not %s it (see its "
-              "messages above)", LIBDMR_BDF_ARGS(dev), add ? "attach" : "detach");
+              "messages above)", LIBDMR_BDF_ARGS(c->dev), c->add ? "attach" : "detach");
         rc = LIBDMR_ERROR_FAIL;
     }
     libxl_device_pci_dispose(&pci);
-    libxl_ctx_free(lx);
     return rc;
 }
 
 /* libxl owns qemu-xen's QMP: it knows which media it handed over. */
-static int xen_media(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+static int media_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
+                      const void *arg)
 {
-    struct xen_backend *xb = opaque;
-    uint32_t domid = libdmr_dm_domid(dm);
-    libxl_ctx *lx = NULL;
-    int rc = libxl_open(ctx, xb->lg, domid, &lx);
-    if (rc)
-        return rc;
-    int n = 0;
+    int n = 0, rc = 0;
     libxl_device_disk *disks = libxl_device_disk_list(lx, domid, &n);
     for (int i = 0; !rc && i < n; i++)
         if (disks[i].pdev_path && disks[i].pdev_path[0])
             rc = libdmr_dm_add_medium_path(dm, disks[i].pdev_path);
     libxl_device_disk_list_free(disks, n);
-    libxl_ctx_free(lx);
     return rc;
 }
 
-static bool host_is_xen_dom0(void)
+static int xen_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 {
-    char buf[256] = "";
-    int fd = open("/proc/xen/capabilities", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    return n > 0 && strstr(buf, "control_d");
+    return with_libxl(opaque, ctx, dm, start_with, NULL);
+}
+
+static int xen_unpause(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    return with_libxl(opaque, ctx, dm, unpause_with, NULL);
+}
+
+static int xen_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    return with_libxl(opaque, ctx, dm, stop_with, NULL);
+}
+
+static int xen_cdrom_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, const char *vdev,
+                            const char *path)
+{
+    return with_libxl(opaque, ctx, dm, cdrom_with, &(struct medium){ vdev, path });
+}
+
+static int xen_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
+                          const libdmr_pci_addr *dev, unsigned vslot, bool add)
+{
+    return with_libxl(opaque, ctx, dm, pci_with, &(struct pci_change){ dev, vslot, add });
+}
+
+static int xen_media(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
+{
+    return with_libxl(opaque, ctx, dm, media_with, NULL);
 }
 
 /* A domain another toolstack (xl) made: libxl knows it; never dom0. */
 static int xen_lookup(void *opaque, libdmr_ctx *ctx, const char *name_or_domid,
                       uint32_t *ret_domid)
 {
-    struct xen_backend *xb = opaque;
+    (void)opaque;
+    /* Quietly: off a dom0 there is no libxl to ask, and nothing to find. */
+    xentoollog_logger_stdiostream *quiet = xtl_createlogger_stdiostream(stderr, XTL_CRITICAL, 0);
     libxl_ctx *lx = NULL;
-    if (!host_is_xen_dom0() || libxl_open(ctx, xb->lg, LIBDMR_NO_DOMID, &lx))
+    bool opened = quiet && !libxl_ctx_alloc(&lx, LIBXL_VERSION, 0, (xentoollog_logger *)quiet);
+    if (opened)
+        libxl_childproc_setmode(lx, &selective_reap, NULL);
+    if (!opened) {
+        if (quiet)
+            xtl_logger_destroy((xentoollog_logger *)quiet);
         return LIBDMR_ERROR_NOTFOUND;
+    }
     char *end = NULL;
     unsigned long n = strtoul(name_or_domid, &end, 10);
     uint32_t domid = 0;
@@ -367,6 +383,7 @@ static int xen_lookup(void *opaque, libdmr_ctx *ctx, const char *name_or_domid,
                  ? 0 : LIBDMR_ERROR_NOTFOUND;
     libxl_dominfo_dispose(&info);
     libxl_ctx_free(lx);
+    xtl_logger_destroy((xentoollog_logger *)quiet);
     if (!rc)
         *ret_domid = domid;
     return rc;

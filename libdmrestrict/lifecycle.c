@@ -152,7 +152,7 @@ static int audit_before_start(libdmr_ctx *ctx, const struct backend_slot *b,
     int rc = lifecycle_audit(ctx, b, dm, &a);
     if (!rc && audit_log_failures(ctx, dm->s->domid, a)) {
         LOGD(ERROR, dm->s->domid, "the device model is not restricted as planned; "
-             "it is destroyed");
+             "the domain is destroyed");
         rc = LIBDMR_ERROR_PERM;
     }
     libdmr_audit_free(a);

@@ -563,7 +563,9 @@ int libdmr_pci_assignable_list(libdmr_ctx *ctx, char ***ret_bdfs, size_t *ret_n)
  * that is not viable; ...), LIBDMR_PCI_WARN (allowed, with a warning: a
  * root DM) or LIBDMR_PCI_ALLOW. *ret_message (may be NULL; free it): the
  * refusal, or the warnings, as one line; NULL when there is nothing to
- * say. Logs nothing. Does not take the lock.
+ * say. The decision itself is not logged (the caller says it in its own
+ * terms); only what keeps it from deciding is, with an error code. Does
+ * not take the lock.
  */
 enum libdmr_pci_decision { LIBDMR_PCI_ALLOW, LIBDMR_PCI_WARN, LIBDMR_PCI_REFUSE };
 int libdmr_pci_attach_decide(libdmr_ctx *ctx, uint32_t domid, const libdmr_pci_addr *dev,

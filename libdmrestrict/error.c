@@ -42,6 +42,7 @@ int libdmr_error_from_errno(int negative_errno)
     case -EACCES:
     case -EPERM:  return LIBDMR_ERROR_PERM;
     case -EBUSY:
+    case -EDEADLK:   /* the lock, taken again by its holder */
     case -EEXIST: return LIBDMR_ERROR_BUSY;
     case -ETIMEDOUT: return LIBDMR_ERROR_TIMEDOUT;
     default:      return LIBDMR_ERROR_FAIL;

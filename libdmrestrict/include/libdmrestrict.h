@@ -36,9 +36,11 @@
  *    call that would take it again on the same context fails with
  *    LIBDMR_ERROR_BUSY instead of blocking on itself (a flock belongs to
  *    the open file: a second open in the same process would wait forever).
- *    So a backend's operations (libdmr_backend_ops), which run inside
- *    such calls, must not call a lock-taking function; two contexts in one
- *    thread must not nest lock-taking calls either.
+ *    A backend's operations (libdmr_backend_ops) run inside library
+ *    calls: stop, pci_change and lookup may run while the lock is held (a
+ *    lock-taking call from them gets BUSY); start, unpause, cdrom_change
+ *    and media run with it let go. Two contexts in one thread must not
+ *    nest lock-taking calls: that would wait forever.
  *  - No signal handlers are installed and the signal mask is not changed;
  *    the library forks helpers (a reaper, the device model's logger) and
  *    waits for each by its pid or pidfd, never with wait(-1), so a
@@ -369,8 +371,8 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
  * A backend is a table of operations. The library has the qemu backend
  * (plain QEMU: qemu-system). A toolstack hands it others: xl-dmr hands it
  * the xen backend, through libxl. An operation returns 0 or a
- * LIBDMR_ERROR_* code, having logged why; it must not call a function
- * that takes the lock (see the top of this file).
+ * LIBDMR_ERROR_* code, having logged why. Which of them run with the
+ * host-wide lock held is at the top of this file.
  */
 typedef struct libdmr_dm libdmr_dm;
 
@@ -381,8 +383,8 @@ typedef struct libdmr_backend_ops {
     /* What carries it out, for messages ("libxl"); NULL: the backend's name. */
     const char *name;
     /* Start the domain and its device model as the plan says, the guest
-     * paused; tell the library the DM's pid (libdmr_dm_set_pid). Without
-     * the lock. On failure, undo what it made. */
+     * paused; tell the library the DM's pid (libdmr_dm_set_pid). Runs with
+     * the lock let go. On failure, undo what it made. */
     int (*start)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);
     /* The audit passed: let the guest run. */
     int (*unpause)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm);

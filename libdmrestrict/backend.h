@@ -20,8 +20,11 @@ struct libdmr_dm {
     int *media_fds;                /* media(): QEMU's own descriptors of them */
     size_t n_media_fds;
     bool media_known;              /* media() ran */
-    const struct pci_attach_plan *pci_attach;   /* pci_change(add): the library's plan */
-    const struct pci_detach_plan *pci_detach;   /* pci_change(remove) */
+    /* The library's pci plans for its qemu backend: pci_change(add) carries
+     * pci_attach out; pci_change(remove) carries pci_detach out or, without
+     * one, takes back pci_attach (which could not be recorded). */
+    const struct pci_attach_plan *pci_attach;
+    const struct pci_detach_plan *pci_detach;
     void *backend_data;            /* the backend's own, between operations */
     void (*backend_data_free)(void *);
 };
@@ -31,7 +34,7 @@ struct libdmr_dm {
 const struct backend_slot *backend_find(libdmr_ctx *ctx, enum libdmr_backend backend);
 const struct backend_slot *backend_get(libdmr_ctx *ctx, enum libdmr_backend backend,
                                        uint32_t domid);
-/* Call an optional operation: LIBDMR_ERROR_NI (logged) when the backend lacks it. */
+/* Does the backend have the operation (and a size that covers it)? */
 #define BACKEND_HAS(slot, op) \
     ((slot)->ops->size > offsetof(libdmr_backend_ops, op) && (slot)->ops->op)
 
@@ -52,6 +55,8 @@ bool backend_has_qmp(const struct backend_slot *b);
 /* pci_hotplug.c: the qemu backend's attach and detach (VFIO, QMP, its namespace). */
 int pci_attach_execute_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap);
 int pci_detach_execute(libdmr_ctx *ctx, struct dm_state *s, const struct pci_detach_plan *dp);
+/* Take back an attach that was carried out but could not be recorded. */
+int pci_attach_revert_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap);
 
 /* backend_qemu.c */
 extern const libdmr_backend_ops backend_qemu_ops;

@@ -263,12 +263,13 @@ static int qemu_media(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 static int qemu_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
                            const libdmr_pci_addr *dev, unsigned vslot, bool add)
 {
-    if (add ? !dm->pci_attach : !dm->pci_detach)
-        return LIBDMR_ERROR_INVAL;
     /* Its own connections: the one a start left is closed by now. */
     dm_clear(dm);
-    return add ? pci_attach_execute_qemu(ctx, dm->s, dm->pci_attach)
-               : pci_detach_execute(ctx, dm->s, dm->pci_detach);
+    if (add)
+        return pci_attach_execute_qemu(ctx, dm->s, dm->pci_attach);
+    /* A detach, or the undo of the attach that could not be recorded. */
+    return dm->pci_detach ? pci_detach_execute(ctx, dm->s, dm->pci_detach)
+                          : pci_attach_revert_qemu(ctx, dm->s, dm->pci_attach);
 }
 
 const libdmr_backend_ops backend_qemu_ops = {

@@ -95,7 +95,8 @@ int facts_users_gather(libdmr_ctx *ctx, const libdmr_config *config,
     /* Who, if anyone, already owns the uid the range would give. The sum
      * is only looked up when it is a real uid; the planner refuses others. */
     const struct libdmr_user *base = &facts->range_base;
-    if (base->present && base->uid <= (uid_t)-2 - facts->domid) {
+    if (base->present && facts->domid != LIBDMR_DOMID_NONE &&
+        base->uid <= (uid_t)-2 - facts->domid) {
         uid_t uid = base->uid + facts->domid;
         int r = user_lookup(NULL, uid, &facts->range_uid_owner);
         if (r < 0) {

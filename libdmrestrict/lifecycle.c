@@ -237,9 +237,12 @@ static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct li
     if (!rc)
         rc = record(ctx, p, dm->s, lock);
     if (rc) {
-        /* The reaper and the state directory are the lock's. */
-        run_relock(lock);
-        stop_and_remove(ctx, b, dm);
+        /* The reaper and the state directory are the lock's: without it,
+         * the backend stops what it started and the rest waits for destroy. */
+        if (run_relock(lock))
+            b->ops->stop(b->opaque, ctx, dm);
+        else
+            stop_and_remove(ctx, b, dm);
     }
     return rc;
 }
@@ -283,8 +286,6 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     int rc = lifecycle_lock(ctx, &lock);
     if (!rc)
         rc = create_locked(ctx, plan, &lock);
-    if (rc && lock.fd >= 0)
-        run_dirs_release();
     return rc;
 }
 
@@ -309,8 +310,6 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
         rc = libdmr_plan_check(ctx, plan);  /* notices and warnings, or the refusal */
     if (!rc)
         rc = create_locked(ctx, plan, &lock);
-    if (rc && lock.fd >= 0)
-        run_dirs_release();
     /* Every failure says why; one that said nothing is still one line. */
     if (rc && !ctx->last_error[0])
         LOG(ERROR, "creating the domain failed: %s", libdmr_strerror(rc));
@@ -396,6 +395,17 @@ static int check_not_starting(libdmr_ctx *ctx, const struct dm_state *s)
     return 0;
 }
 
+static int destroy_recorded(libdmr_ctx *ctx, const struct backend_slot *b, struct dm_state *s)
+{
+    struct libdmr_dm dm;
+    dm_init(&dm, ctx, NULL, s);
+    int rc = stop_and_remove(ctx, b, &dm);
+    dm_clear(&dm);
+    if (!rc && state_remove(ctx, s->domid))
+        rc = LIBDMR_ERROR_FAIL;
+    return rc;
+}
+
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
 {
     if (!ctx)
@@ -410,20 +420,13 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
         struct dm_state s;
         const struct backend_slot *b;
         rc = lifecycle_read(ctx, domid, &s, &b);
-        if (!rc)
-            rc = check_not_starting(ctx, &s);
         if (!rc) {
-            struct libdmr_dm dm;
-            dm_init(&dm, ctx, NULL, &s);
-            rc = stop_and_remove(ctx, b, &dm);
-            dm_clear(&dm);
-            if (!rc && state_remove(ctx, domid))
-                rc = LIBDMR_ERROR_FAIL;
+            rc = check_not_starting(ctx, &s);
+            if (!rc)
+                rc = destroy_recorded(ctx, b, &s);
             state_clear(&s);
         }
     }
-    if (!rc)
-        run_dirs_release();
     return rc;
 }
 
@@ -449,8 +452,6 @@ int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *p, pid_t dm_pid)
         rc = libdmr_dm_set_pid(&dm, dm_pid);
     if (!rc && (r = state_write(ctx, &s, p)))
         rc = libdmr_error_from_errno(r);
-    if (rc)
-        run_dirs_release();
     dm_clear(&dm);
     state_for_clear(&s);
     return rc;
@@ -468,9 +469,18 @@ int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid)
     int r = state_read(ctx, domid, &s);
     if (r)
         return libdmr_error_from_errno(r);
+    /* Only another toolstack's: the library's own are destroyed, not
+     * forgotten (their DM would run on unknown, its uid given again). */
+    if (!s.foreign) {
+        LOGD(ERROR, domid, "domain %u was made here, not recorded for another toolstack: "
+             "destroy it instead", domid);
+        rc = LIBDMR_ERROR_INVAL;
+    } else if (!proc_exited(&s.dm, 0)) {
+        LOGD(WARN, domid, "its device model (pid %d) still runs: forgotten all the same",
+             (int)s.dm.pid);
+    }
+    if (!rc && state_remove(ctx, domid))
+        rc = LIBDMR_ERROR_FAIL;
     state_clear(&s);
-    if (state_remove(ctx, domid))
-        return LIBDMR_ERROR_FAIL;
-    run_dirs_release();
-    return 0;
+    return rc;
 }

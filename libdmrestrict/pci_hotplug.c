@@ -281,6 +281,25 @@ int pci_attach_execute_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pc
     return pidfd < 0 ? LIBDMR_ERROR_NOTFOUND : pci_attach_execute(ctx, s, pidfd, ap);
 }
 
+int pci_attach_revert_qemu(libdmr_ctx *ctx, struct dm_state *s, const struct pci_attach_plan *ap)
+{
+    _cleanup_close_ int pidfd = dm_pidfd(ctx, s);
+    libdmr_qmp *q = NULL;
+    if (pidfd < 0 || libdmr_qmp_open(ctx, s->domid, &q)) {
+        LOGD(ERROR, s->domid, "pci %s: could not take %s out again; detach it by hand",
+             ap->dev.bdf, ap->dev.id);
+        return LIBDMR_ERROR_FAIL;
+    }
+    /* Everything the attach did, as its own undo would take it back. */
+    struct attach_done all = {
+        .memlock = ap->memlock != 0, .chroot = ap->chroot.n > 0, .device = true,
+        .iommu_named = ap->iommu_path != NULL, .object = ap->iommu_path != NULL,
+        .cdev_named = ap->dev.iommufd };
+    attach_undo(ctx, s, pidfd, q, ap, &all);
+    libdmr_qmp_close(q);
+    return 0;
+}
+
 /* What plan_pci_attach says of dev on the running domain s. */
 static int attach_plan_for(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_pci_addr *dev,
                            int vslot, int guest_unplug, libdmr_facts *facts,
@@ -332,7 +351,8 @@ static int attach_locked(libdmr_ctx *ctx, const struct backend_slot *b, struct d
     dm.pci_attach = &ap;
     if (!rc)
         rc = backend_pci_change(b, &dm, dev, ap.root_slot, true);
-    /* Attached: recorded, or taken out again. */
+    /* Attached: recorded, or taken out again (the backend is told which
+     * attach to take back: dm.pci_attach, no pci_detach). */
     if (!rc && (rc = record_attached(ctx, s, &ap)))
         backend_pci_change(b, &dm, dev, ap.root_slot, false);
     dm_clear(&dm);

@@ -105,9 +105,15 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
         return -ENOMEM;
     /* A toolstack that chooses its domids owns them: not checked, maybe
      * not chosen yet (then what depends on it is left out below). */
-    if (c->toolstack_domid)
+    if (c->toolstack_domid) {
         p->domid = c->requested_domid;
-    else if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)
+        /* Some facts are of one domid (xen-qemuuser-domidN, who owns the
+         * range uid): a plan for another would misread them. */
+        if (p->domid != LIBDMR_DOMID_NONE && p->domid != f->domid)
+            return verdict_refuse(v, LIBDMR_ERROR_INVAL, "the facts were gathered for "
+                                  "domid %u, not %u: gather them again once the domid is "
+                                  "chosen", f->domid, p->domid);
+    } else if (p->domid < LIBDMR_DOMID_MIN || p->domid > LIBDMR_DOMID_MAX)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL, "domid %u is out of range %u..%u",
                               p->domid, LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
     else if (facts_domid_in_use(f, p->domid))

@@ -144,7 +144,7 @@ static int rule_range(const libdmr_facts *f, uint32_t domid,
         /* A toolstack that has not chosen the domid yet: the rule, not the uid. */
         snprintf(reason, sizeof(reason), "%s (uid %u) + the domid, once it is chosen",
                  LIBDMR_USER_RANGE_BASE, (unsigned)base->uid);
-        r = id_set(id, LIBDMR_SOURCE_RANGE, LIBDMR_USER_RANGE_BASE "+DOMID", base->uid,
+        r = id_set(id, LIBDMR_SOURCE_RANGE, LIBDMR_USER_RANGE_BASE "+DOMID", (uid_t)-1,
                    base->gid, true, reason);
         id->uid_pending = true;
         return r ? r : 1;
@@ -186,7 +186,7 @@ static int choose_user(const libdmr_config *c, const libdmr_facts *f,
     }
     if ((r = rule_range(f, domid, id, v)))
         return r < 0 ? r : 0;
-    if (f->domid_user.present) {
+    if (f->domid_user.present && domid != LIBDMR_DOMID_NONE) {
         char reason[64];
         snprintf(reason, sizeof(reason), "the per-domain user " LIBDMR_USER_DOMID_FMT, domid);
         return id_set_user(id, LIBDMR_SOURCE_DOMID_USER, &f->domid_user, true, reason);

@@ -21,7 +21,11 @@ static void json_identity(yajl_gen g, const libdmr_plan *p)
     json_key(g, "dm");
     yajl_gen_map_open(g);
     json_kstr(g, "user", id->user);
-    json_kint(g, "uid", id->uid);
+    json_key(g, "uid");
+    if (id->uid_pending)
+        yajl_gen_null(g);  /* range-base + a domid not chosen yet */
+    else
+        yajl_gen_integer(g, id->uid);
     json_kint(g, "gid", id->gid);
     json_kstr(g, "source", plan_source_name(id->source));
     json_kstr(g, "reason", id->reason);
@@ -271,18 +275,22 @@ static void text_libxl(FILE *out, const struct plan_libxl *x)
 
 static void text_identity(FILE *out, const struct plan_identity *id)
 {
-    fprintf(out, "Device model user: %s (uid %u, gid %u), %s\n", id->user,
-            (unsigned)id->uid, (unsigned)id->gid, id->reason);
+    char uid[32] = "uid pending";  /* range-base + a domid not chosen yet */
+    if (!id->uid_pending)
+        snprintf(uid, sizeof(uid), "uid %u", (unsigned)id->uid);
+    fprintf(out, "Device model user: %s (%s, gid %u), %s\n", id->user, uid,
+            (unsigned)id->gid, id->reason);
     if (id->kill_by_uid)
         fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
     else
         fprintf(out, "Kill by uid: no\n");
+    /* "Uid N" as printed above, capitalised. */
+    uid[0] = 'U';
     if (id->uid_exclusive)
-        fprintf(out, "Uid %u: this domain's alone (create refuses it while another "
-                "domain's device model has it)\n", (unsigned)id->uid);
+        fprintf(out, "%s: this domain's alone (create refuses it while another "
+                "domain's device model has it)\n", uid);
     else
-        fprintf(out, "Uid %u: may be shared with other domains' device models\n",
-                (unsigned)id->uid);
+        fprintf(out, "%s: may be shared with other domains' device models\n", uid);
 }
 
 /* qemu backend: where plan_disks put each drive. */

@@ -172,8 +172,11 @@ static int attach_fill(const struct pci_attach_request *req, const libdmr_facts 
         return -ENOMEM;
     if (dm_pci_find(req->pci, bdf))
         return refuse(v, LIBDMR_ERROR_BUSY, bdf, "already attached to this domain");
-    if (req->backend == LIBDMR_BACKEND_XEN)
+    if (req->backend == LIBDMR_BACKEND_XEN) {
+        /* libxl places it, at @VSLOT when one was given. */
+        ret->root_slot = req->dev.has_vslot ? req->dev.vslot : 0;
         return attach_xen(req, bdf, v);
+    }
     r = attach_place(req, bdf, ret);
     if (r || v->refusal_rc)
         return r;

@@ -101,6 +101,9 @@ void run_unlock(struct held_lock *l)
 {
     if (l->fd < 0)
         return;
+    /* Nothing outlives the last domain: whatever the call did or failed
+     * to do, empty run directories go (others' records keep them). */
+    run_dirs_release();
     l->fd = safe_close(l->fd);
     l->ctx->holds_lock = false;
 }
@@ -365,7 +368,10 @@ static int expect_parse(yajl_val v, struct dm_state *s)
     s->restricted = get_bool(v, "restricted");
     s->sandbox = get_bool(v, "sandbox");
     s->chroot_tmpfs = get_bool(v, "chroot_tmpfs");
-    s->xen_interfaces = get_bool(v, "xen_interfaces");
+    /* An older state file's xen-backend DM is qemu-xen all the same. */
+    const char *xi_path[] = { "xen_interfaces", NULL };
+    s->xen_interfaces = yajl_tree_get(v, xi_path, yajl_t_any)
+                            ? get_bool(v, "xen_interfaces") : s->backend == LIBDMR_BACKEND_XEN;
     const char *limits_path[] = { "rlimits", NULL }, *res_path[] = { "resources", NULL };
     yajl_val limits = yajl_tree_get(v, limits_path, yajl_t_array);
     yajl_val res = yajl_tree_get(v, res_path, yajl_t_array);
@@ -418,8 +424,16 @@ static int state_parse(const char *text, struct dm_state *s)
     s->creator.start = get_int(root, "creator_start", &has_creator);
     s->name = get_str(root, "name");
     s->foreign = get_bool(root, "foreign");
+    /* Before the backend was the state's own, it was the PCI record's. */
+    const char *pci_backend_path[] = { "pci", "backend", NULL };
+    yajl_val old = yajl_tree_get(root, pci_backend_path, yajl_t_string);
+    const char *old_backend = old ? YAJL_GET_STRING(old) : NULL;
     _cleanup_free_ char *backend = get_str(root, "backend");
-    s->backend = backend && !strcmp(backend, "xen") ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
+    if (!backend && old_backend)
+        backend = strdup(old_backend);
+    s->backend = backend && !strcmp(backend, "xen")    ? LIBDMR_BACKEND_XEN
+               : !backend || !strcmp(backend, "qemu") ? LIBDMR_BACKEND_QEMU
+                                                      : LIBDMR_BACKEND_AUTO;
     s->qmp_path = get_str(root, "qmp");
     s->chroot = get_str(root, "chroot");
     s->log_path = get_str(root, "log");
@@ -435,7 +449,8 @@ static int state_parse(const char *text, struct dm_state *s)
         r = expect_parse(expect, s);
     s->expect_known = expect != NULL;
     yajl_tree_free(root);
-    return !r && ok && s->name && s->qmp_path && s->log_path ? 0 : -EINVAL;
+    return !r && ok && s->name && s->qmp_path && s->log_path &&
+           s->backend != LIBDMR_BACKEND_AUTO ? 0 : -EINVAL;
 }
 
 /* A root-owned regular file of the state directory, whole. */

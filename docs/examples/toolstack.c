@@ -312,7 +312,7 @@ static void scenario_pci(libdmr_ctx *ctx, const libdmr_facts *facts)
     const char *why = NULL;
     /* xl-dmr's way to a domid: ask for one, which the plan holds against
      * the domids the facts say are in use. */
-    int rc = c ? libdmr_config_set_domid(ctx, c, 7) : LIBDMR_ERROR_FAIL;
+    int rc = c ? libdmr_config_set_domid(ctx, c, DOMID) : LIBDMR_ERROR_FAIL;
     if (!rc)
         rc = libdmr_config_add_pci(ctx, c, &nic, -1, -1);
     /* A refused plan is still a plan: it says why. */
@@ -398,7 +398,9 @@ static libdmr_plan *scenario_range(libdmr_ctx *ctx, const libdmr_facts *facts)
     plan_before_domid(ctx, c, facts);
     setter_refusal(ctx, c);
     /* Now it is picked. The library never picks one, nor holds ours
-     * against the domains it knows: the domid is the toolstack's business. */
+     * against the domains it knows: the domid is the toolstack's business.
+     * The facts must be of this domid (a real toolstack gathers them once
+     * it has it): some are per domid, who owns the range uid among them. */
     int rc = libdmr_config_set_toolstack_domid(ctx, c, DOMID);
     if (!rc)
         rc = libdmr_plan_compute(ctx, c, facts, &p);

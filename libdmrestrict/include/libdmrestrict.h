@@ -206,7 +206,10 @@ int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused
  * that chooses its own (libxl): the library never picks one and does not
  * hold the given one against the domains the host has; LIBDMR_DOMID_NONE
  * means "not chosen yet", and the plan then answers only what does not
- * depend on the domid (see libdmr_plan_dm_uid).
+ * depend on the domid (see libdmr_plan_dm_uid). Some facts are of one
+ * domid (xen-qemuuser-domidN, who owns the range uid): a plan for a
+ * chosen domid is refused (INVAL) with facts gathered for another, so
+ * gather them again once the domid is chosen.
  */
 #define LIBDMR_DOMID_NONE 0u
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config, uint32_t domid);
@@ -257,8 +260,9 @@ typedef struct libdmr_plan libdmr_plan;
 
 /*
  * Pure: no syscalls, no I/O, no logging. A plan that policy refuses is
- * still a plan (it says why); check it with libdmr_plan_check(). With a
- * toolstack domid the facts' domid is not used.
+ * still a plan (it says why); check it with libdmr_plan_check(). The plan
+ * is for the facts' domid, or for a toolstack domid (which must be the
+ * one the facts were gathered for, or not chosen yet).
  */
 int libdmr_plan_compute(libdmr_ctx *ctx, const libdmr_config *config,
                         const libdmr_facts *facts, libdmr_plan **ret_plan);

@@ -28,8 +28,9 @@
 
 #include <libdmrestrict.h>
 
+/* The host as a toolstack that chose domid %u describes it. */
 static const char facts_json[] =
-    "{\"domid\":7,\"xen_dom0\":true,\"kvm_usable\":false,\"domids_in_use\":[],"
+    "{\"domid\":%u,\"xen_dom0\":true,\"kvm_usable\":false,\"domids_in_use\":[],"
     "\"users\":{},\"subuid\":[],\"subgid\":[],"
     "\"qemu\":{\"path\":\"/usr/libexec/xen-qemu-system-i386\",\"present\":true,\"runas\":true,"
     "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true,"
@@ -81,7 +82,8 @@ static pid_t spawn_sleeper(void)
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0), dup2(null, 1), dup2(null, 2);
-        close(null);
+        /* Nothing else: make's jobserver pipes are not the "DM"'s. */
+        close_range(3, ~0U, 0);
         execlp("sleep", "sleep", "60", (char *)NULL);
         _exit(127);
     }
@@ -136,18 +138,44 @@ static const libdmr_backend_ops pretend_ops = {
     .lookup = pretend_lookup,
 };
 
-static libdmr_plan *plan_for(libdmr_ctx *ctx, const libdmr_facts *f, const char *name,
-                             uint32_t domid)
+/* Facts are of one domid (some of them are per domid): made for each plan. */
+static libdmr_plan *plan_for(libdmr_ctx *ctx, const char *name, uint32_t domid)
 {
+    char json[sizeof(facts_json) + 16];
+    snprintf(json, sizeof(json), facts_json, domid);
+    libdmr_facts *f = NULL;
     libdmr_config *c = NULL;
     libdmr_plan *p = NULL;
-    if (libdmr_config_new(ctx, name, &c) ||
+    if (libdmr_facts_from_json(ctx, json, &f) ||
+        libdmr_config_new(ctx, name, &c) ||
         libdmr_config_set_backend(ctx, c, LIBDMR_BACKEND_XEN) ||
         libdmr_config_set_toolstack_domid(ctx, c, domid) ||
         libdmr_plan_compute(ctx, c, f, &p))
         p = NULL;
     libdmr_config_free(c);
+    libdmr_facts_free(f);
     return p;
+}
+
+/* Facts gathered for one domid, a plan for another: refused, not misread. */
+static bool facts_of_another_domid_refused(libdmr_ctx *ctx)
+{
+    char json[sizeof(facts_json) + 16];
+    snprintf(json, sizeof(json), facts_json, 7u);
+    libdmr_facts *f = NULL;
+    libdmr_config *c = NULL;
+    libdmr_plan *p = NULL;
+    const char *why = NULL;
+    bool refused = !libdmr_facts_from_json(ctx, json, &f) &&
+                   !libdmr_config_new(ctx, "mismatch", &c) &&
+                   !libdmr_config_set_toolstack_domid(ctx, c, 8) &&
+                   !libdmr_plan_compute(ctx, c, f, &p) &&
+                   libdmr_plan_refusal(p, &why) == LIBDMR_ERROR_INVAL &&
+                   strstr(why, "gathered for domid 7, not 8");
+    libdmr_plan_free(p);
+    libdmr_config_free(c);
+    libdmr_facts_free(f);
+    return refused;
 }
 
 static bool run_dir_gone(void)
@@ -156,14 +184,16 @@ static bool run_dir_gone(void)
     return stat("/run/xl-dmr", &st) < 0 && errno == ENOENT;
 }
 
-static void rules(libdmr_ctx *ctx, const libdmr_facts *f)
+static void rules(libdmr_ctx *ctx)
 {
     struct pretend pr = { 0 };
-    libdmr_plan *p = plan_for(ctx, f, "rules", 7);
+    libdmr_plan *p = plan_for(ctx, "rules", 7);
     check(p && !libdmr_plan_refusal(p, NULL), "an unrestricted xen-backend plan for domid 7");
     if (!p)
         return;
 
+    check(facts_of_another_domid_refused(ctx),
+          "a toolstack's domid 8 with facts gathered for domid 7: refused (INVAL)");
     check(libdmr_domain_create(ctx, p) == LIBDMR_ERROR_NI && run_dir_gone(),
           "without xen operations: create refused (NI), nothing left");
 
@@ -179,7 +209,10 @@ static void rules(libdmr_ctx *ctx, const libdmr_facts *f)
           list[0].dm_pid == pr.child, "listed, with the backend's device model");
     libdmr_dominfo_list_free(list);
 
-    libdmr_plan *other = plan_for(ctx, f, "other", 7);
+    check(libdmr_domain_forget(ctx, 7) == LIBDMR_ERROR_INVAL && !kill(pr.child, 0),
+          "forget of a domain the library made: refused (INVAL), its DM untouched");
+
+    libdmr_plan *other = plan_for(ctx, "other", 7);
     check(other && libdmr_domain_record(ctx, other, getpid()) == LIBDMR_ERROR_BUSY,
           "recording another domain with a domid in use: BUSY");
     libdmr_plan_free(other);
@@ -192,7 +225,7 @@ static void rules(libdmr_ctx *ctx, const libdmr_facts *f)
           "a lock-taking call from inside stop (under the lock): BUSY at once, not a wait "
           "for itself");
 
-    libdmr_plan *foreign = plan_for(ctx, f, "foreign", 8);
+    libdmr_plan *foreign = plan_for(ctx, "foreign", 8);
     check(foreign && !libdmr_domain_record(ctx, foreign, getpid()),
           "a foreign domain recorded (its DM: this process)");
     check(libdmr_domain_destroy(ctx, 8) == LIBDMR_ERROR_BUSY && pr.stopped == 1,
@@ -209,15 +242,12 @@ int main(void)
 {
     xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
     libdmr_ctx *ctx = NULL;
-    libdmr_facts *f = NULL;
-    if (!lg || libdmr_ctx_alloc(&ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg) ||
-        libdmr_facts_from_json(ctx, facts_json, &f)) {
-        printf("not ok 1 - set up a context and facts\n");
+    if (!lg || libdmr_ctx_alloc(&ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg)) {
+        printf("not ok 1 - set up a context\n");
         return 1;
     }
-    rules(ctx, f);
+    rules(ctx);
     printf("1..%d\n", n_tests);
-    libdmr_facts_free(f);
     libdmr_ctx_free(ctx);
     xtl_logger_destroy((xentoollog_logger *)lg);
     return n_failed ? 1 : 0;

@@ -21,8 +21,6 @@
 #include "qmp.h"
 
 #define QMP_START_TIMEOUT_MS 10000
-#define DM_QUIT_TIMEOUT_MS 5000
-#define LOGGER_DRAIN_TIMEOUT_MS 2000
 
 /* What a start has made so far: exactly what its undo takes back. */
 struct qemu_start {

@@ -251,21 +251,6 @@ static int check_let_go(libdmr_ctx *ctx, const struct dm_state *s, const struct 
     return 0;
 }
 
-/* A new medium must be something a drive can read. */
-static int check_medium(libdmr_ctx *ctx, uint32_t domid, const char *path)
-{
-    struct stat st;
-    if (path && stat(path, &st) < 0) {
-        LOGED(ERROR, domid, "cdrom: %s", path);
-        return libdmr_error_from_errno(-errno);
-    }
-    if (path && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        LOGD(ERROR, domid, "cdrom: %s is not a regular file or a block device", path);
-        return LIBDMR_ERROR_INVAL;
-    }
-    return 0;
-}
-
 /* Through the domain's backend: the change, then the medium that left must be let go. */
 static int change_by_backend(libdmr_ctx *ctx, uint32_t domid, const char *vdev, const char *path)
 {
@@ -281,8 +266,6 @@ static int change_by_backend(libdmr_ctx *ctx, uint32_t domid, const char *vdev, 
         LOGD(ERROR, domid, "the %s backend cannot change a cdrom", plan_backend_name(s.backend));
         rc = LIBDMR_ERROR_NI;
     }
-    if (!rc)
-        rc = check_medium(ctx, domid, path);
     /* The images in its drives before (a backend that tells them by path). */
     if (!rc && dm_observe_media(b, &dm) == 0)
         before = dm.media_paths, dm.media_paths = (struct strv){ 0 };

@@ -263,8 +263,7 @@ int chroot_change_in_dm(libdmr_ctx *ctx, uint32_t domid, int dm_pidfd, const cha
     ssize_t n = read(status_pipe[0], &result, sizeof(result));
     safe_close(status_pipe[0]);
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    wait_child(pid, &status);  /* its answer came through the pipe */
     if (n != sizeof(result))
         result.err = ECHILD;
     if (result.err)

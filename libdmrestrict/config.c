@@ -24,6 +24,14 @@ int config_refuse(libdmr_ctx *ctx, const char *fmt, ...)
     return LIBDMR_ERROR_INVAL;
 }
 
+/* A call the caller got wrong: INVAL, said like a refused value. */
+#define CHECK_ARGS(ok) \
+    do { \
+        if (!(ok)) \
+            return ctx ? config_refuse(ctx, "%s: invalid argument", __func__) \
+                       : LIBDMR_ERROR_INVAL; \
+    } while (0)
+
 static bool name_is_valid(const char *name)
 {
     size_t n = strlen(name);
@@ -55,8 +63,7 @@ static int set_string(libdmr_ctx *ctx, char **field, const char *value)
 
 int libdmr_config_new(libdmr_ctx *ctx, const char *name, libdmr_config **ret_config)
 {
-    if (!ctx || !name || !ret_config)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && name && ret_config);
     libdmr_config *c = calloc(1, sizeof(*c));
     if (!c) {
         LOG(ERROR, "out of memory");
@@ -100,15 +107,13 @@ void libdmr_config_free(libdmr_config *c)
 
 int libdmr_config_set_source(libdmr_ctx *ctx, libdmr_config *c, const char *source)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     return set_string(ctx, &c->source, source);
 }
 
 int libdmr_config_set_name(libdmr_ctx *ctx, libdmr_config *c, const char *name)
 {
-    if (!ctx || !c || !name)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c && name);
     if (!name_is_valid(name))
         return config_refuse(ctx, "bad domain name \"%s\": use 1-64 letters, "
                              "digits, '-', '_' or '.', not only digits", name);
@@ -117,8 +122,7 @@ int libdmr_config_set_name(libdmr_ctx *ctx, libdmr_config *c, const char *name)
 
 int libdmr_config_set_type(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_guest_type type)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (type != LIBDMR_GUEST_HVM)
         return config_refuse(ctx, "only HVM guests have a device model; "
                              "xl-dmr needs type=\"hvm\"");
@@ -127,8 +131,7 @@ int libdmr_config_set_type(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_guest_
 
 int libdmr_config_set_backend(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_backend backend)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (backend != LIBDMR_BACKEND_AUTO && backend != LIBDMR_BACKEND_XEN &&
         backend != LIBDMR_BACKEND_QEMU)
         return config_refuse(ctx, "unknown backend %d", (int)backend);
@@ -138,16 +141,14 @@ int libdmr_config_set_backend(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_bac
 
 int libdmr_config_set_dm_restrict(libdmr_ctx *ctx, libdmr_config *c, bool dm_restrict)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     c->dm_restrict = dm_restrict;
     return 0;
 }
 
 int libdmr_config_set_device_model_user(libdmr_ctx *ctx, libdmr_config *c, const char *user)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (user && !user[0])
         return config_refuse(ctx, "device_model_user must not be empty");
     return set_string(ctx, &c->device_model_user, user);
@@ -155,8 +156,7 @@ int libdmr_config_set_device_model_user(libdmr_ctx *ctx, libdmr_config *c, const
 
 int libdmr_config_set_device_model(libdmr_ctx *ctx, libdmr_config *c, const char *path)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (path && path[0] != '/')
         return config_refuse(ctx, "device_model_override must be an absolute path");
     return set_string(ctx, &c->device_model_override, path);
@@ -164,8 +164,7 @@ int libdmr_config_set_device_model(libdmr_ctx *ctx, libdmr_config *c, const char
 
 int libdmr_config_set_machine(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_machine machine)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (machine != LIBDMR_MACHINE_DEFAULT && machine != LIBDMR_MACHINE_Q35 &&
         machine != LIBDMR_MACHINE_PC)
         return config_refuse(ctx, "unknown machine %d", (int)machine);
@@ -175,8 +174,7 @@ int libdmr_config_set_machine(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_mac
 
 int libdmr_config_set_accel(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_accel accel)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (accel != LIBDMR_ACCEL_AUTO && accel != LIBDMR_ACCEL_KVM && accel != LIBDMR_ACCEL_TCG)
         return config_refuse(ctx, "unknown accel %d", (int)accel);
     c->accel = accel;
@@ -185,8 +183,7 @@ int libdmr_config_set_accel(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_accel
 
 int libdmr_config_set_memory_mb(libdmr_ctx *ctx, libdmr_config *c, long memory_mb)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (memory_mb < 1 || memory_mb > MEMORY_MB_MAX)
         return config_refuse(ctx, "memory must be a number from 1 to %ld", MEMORY_MB_MAX);
     c->memory_mb = memory_mb;
@@ -195,8 +192,7 @@ int libdmr_config_set_memory_mb(libdmr_ctx *ctx, libdmr_config *c, long memory_m
 
 int libdmr_config_set_vcpus(libdmr_ctx *ctx, libdmr_config *c, long vcpus)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (vcpus < 1 || vcpus > VCPUS_MAX)
         return config_refuse(ctx, "vcpus must be a number from 1 to %d", VCPUS_MAX);
     c->vcpus = vcpus;
@@ -206,8 +202,7 @@ int libdmr_config_set_vcpus(libdmr_ctx *ctx, libdmr_config *c, long vcpus)
 int libdmr_config_set_kernel(libdmr_ctx *ctx, libdmr_config *c, const char *kernel,
                              const char *ramdisk, const char *cmdline)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if ((kernel && kernel[0] != '/') || (ramdisk && ramdisk[0] != '/'))
         return config_refuse(ctx, "kernel and ramdisk must be absolute paths");
     if (ramdisk && !kernel)
@@ -222,15 +217,13 @@ int libdmr_config_set_kernel(libdmr_ctx *ctx, libdmr_config *c, const char *kern
 
 int libdmr_config_set_serial(libdmr_ctx *ctx, libdmr_config *c, const char *serial)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     return set_string(ctx, &c->serial, serial);
 }
 
 int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *c, const char *boot)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (boot && (!boot[0] || strspn(boot, "acdn") != strlen(boot)))
         return config_refuse(ctx, "bad boot order \"%s\": use the letters a, c, d and n", boot);
     return set_string(ctx, &c->boot, boot);
@@ -238,16 +231,14 @@ int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *c, const char *boot)
 
 int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *c, bool paused)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     c->paused = paused;
     return 0;
 }
 
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_t domid)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (domid < LIBDMR_DOMID_MIN || domid > LIBDMR_DOMID_MAX)
         return config_refuse(ctx, "domid %u is out of range %u..%u", domid,
                              LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
@@ -258,8 +249,7 @@ int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_t domid)
 
 int libdmr_config_set_toolstack_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_t domid)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (domid != LIBDMR_DOMID_NONE && (domid < LIBDMR_DOMID_MIN || domid > LIBDMR_DOMID_MAX))
         return config_refuse(ctx, "domid %u is out of range %u..%u", domid,
                              LIBDMR_DOMID_MIN, LIBDMR_DOMID_MAX);
@@ -276,9 +266,8 @@ static bool disk_format_known(enum libdmr_disk_format f)
 int libdmr_config_add_disk(libdmr_ctx *ctx, libdmr_config *c, const char *vdev,
                            const char *target, enum libdmr_disk_format format, unsigned flags)
 {
-    if (!ctx || !c || !vdev || !disk_format_known(format) ||
-        (flags & ~(LIBDMR_DISK_READWRITE | LIBDMR_DISK_CDROM)))
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c && vdev && disk_format_known(format) &&
+               !(flags & ~(LIBDMR_DISK_READWRITE | LIBDMR_DISK_CDROM)));
     bool cdrom = flags & LIBDMR_DISK_CDROM;
     bool has_target = target && target[0];
     if (!vdev[0])
@@ -311,8 +300,7 @@ int libdmr_config_add_disk(libdmr_ctx *ctx, libdmr_config *c, const char *vdev,
 int libdmr_config_add_pci(libdmr_ctx *ctx, libdmr_config *c, const libdmr_pci_addr *dev,
                           int vslot, int guest_unplug)
 {
-    if (!ctx || !c || !dev)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c && dev);
     if (dev->domain > 0xffff || dev->bus > 0xff || dev->dev > 0x1f || dev->func > 7)
         return config_refuse(ctx, "pci " LIBDMR_BDF_FMT ": not a PCI address",
                              LIBDMR_BDF_ARGS(dev));
@@ -346,8 +334,7 @@ int libdmr_config_add_pci(libdmr_ctx *ctx, libdmr_config *c, const libdmr_pci_ad
 
 int libdmr_config_set_pci_guest_unplug(libdmr_ctx *ctx, libdmr_config *c, bool allowed)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     c->pci_guest_unplug = allowed;
     /* The devices that asked for nothing follow the domain, whenever it is set. */
     for (size_t i = 0; i < c->n_pci; i++)
@@ -358,8 +345,7 @@ int libdmr_config_set_pci_guest_unplug(libdmr_ctx *ctx, libdmr_config *c, bool a
 
 int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *c, long ports)
 {
-    if (!ctx || !c)
-        return LIBDMR_ERROR_INVAL;
+    CHECK_ARGS(ctx && c);
     if (ports < -1 || ports > LIBDMR_HOTPLUG_PORTS_MAX)
         return config_refuse(ctx, "pci_hotplug_ports must be a number from 0 to %d",
                              LIBDMR_HOTPLUG_PORTS_MAX);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Which domids are taken, and whether this host is a Xen dom0. Taken are
- * those with an xl-dmr state file and, on a dom0, those libxl lists.
+ * those with a state file and, on a dom0, those xenstore lists and those
+ * libxl freed less than a minute ago (it refuses them).
  */
 #include <fcntl.h>
 #include <stdio.h>

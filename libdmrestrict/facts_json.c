@@ -396,7 +396,8 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     char err[256] = "";
     yajl_val root = yajl_tree_parse(json, err, sizeof(err));
     if (!root || !YAJL_IS_OBJECT(root)) {
-        LOG(ERROR, "facts JSON: %s", root ? "not an object" : strtok(err, "\n"));
+        err[strcspn(err, "\n")] = '\0';  /* yajl's first line */
+        LOG(ERROR, "facts JSON: %s", root ? "not an object" : err);
         yajl_tree_free(root);
         return LIBDMR_ERROR_INVAL;
     }

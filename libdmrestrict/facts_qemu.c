@@ -96,9 +96,9 @@ static int qemu_capture(libdmr_ctx *ctx, const char *qemu, const char *const arg
     safe_close(pipefd[0]);
     if (r < 0)
         kill(pid, SIGKILL);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    int status = 0;
+    if (wait_child(pid, &status) && r == 0)
+        r = -ECHILD;
     if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && optional)
         r = -ENOENT;
     else if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
@@ -206,11 +206,8 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
                       libdmr_facts *facts)
 {
     struct libdmr_qemu_caps *q = &facts->qemu;
-    /* The binary of the backend the plan will choose (facts_domains_gather
-     * ran first): on the xen backend libxl runs qemu-xen. */
-    bool xen = plan_backend_choose(config, facts->xen_dom0) == LIBDMR_BACKEND_XEN;
-    q->path = strdup(config->device_model_override ? config->device_model_override
-                     : xen ? LIBDMR_QEMU_XEN_DEFAULT : LIBDMR_QEMU_DEFAULT);
+    /* The binary the plan will be for (facts_domains_gather ran first). */
+    q->path = strdup(plan_dm_binary(config, facts->xen_dom0));
     if (!q->path)
         return LIBDMR_ERROR_NOMEM;
     facts->kvm_usable = kvm_usable(ctx);

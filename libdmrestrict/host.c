@@ -87,7 +87,7 @@ static bool namespaces_work(void)
     if (pid == 0)
         _exit(unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0);
     int status;
-    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && !WEXITSTATUS(status);
+    return pid > 0 && !wait_child(pid, &status) && WIFEXITED(status) && !WEXITSTATUS(status);
 }
 
 static void dir_check(struct host_dir *d, const char *path)
@@ -202,10 +202,8 @@ static int run_adduser(libdmr_ctx *ctx, char *const argv[], const char *user)
         LOGEV(ERROR, r, "running adduser for %s", user);
         return LIBDMR_ERROR_FAIL;
     }
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+    int status = 0;
+    if (wait_child(pid, &status) || !WIFEXITED(status) || WEXITSTATUS(status)) {
         LOG(ERROR, "adduser for %s failed (exit status %d)", user,
             WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         return LIBDMR_ERROR_FAIL;

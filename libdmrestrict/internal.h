@@ -68,6 +68,9 @@ int strv_push(struct strv *sv, const char *s);
 int strv_pushf(struct strv *sv, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void strv_clear(struct strv *sv);
+/* waitpid(pid) through EINTR: 0 and its status, or -errno (ECHILD when
+ * someone else reaped it). */
+int wait_child(pid_t pid, int *ret_status);
 /* Append copies of every string of from. */
 int strv_push_all(struct strv *sv, const struct strv *from);
 
@@ -472,6 +475,8 @@ struct libdmr_plan {
 /* The backend a config gets on this host: the cfg's, else xen on a dom0 and
  * qemu elsewhere. The facts ask it too, to probe that backend's binary. */
 enum libdmr_backend plan_backend_choose(const libdmr_config *config, bool xen_dom0);
+/* The device model binary the plan will be for: what the facts probe. */
+const char *plan_dm_binary(const libdmr_config *config, bool xen_dom0);
 
 /* The stages of libdmr_plan_compute, each pure. */
 int plan_identity(const libdmr_config *config, const libdmr_facts *facts,

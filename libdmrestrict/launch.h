@@ -54,7 +54,9 @@ int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
              int out_fd, struct proc_ref *ret);
 
-/* logger.c: the per-domain process that drains QEMU's output to its log. */
+/* logger.c: the per-domain process that drains QEMU's output to its log.
+ * It ends at EOF, after the DM's last line: waited for this long. */
+#define LOGGER_DRAIN_TIMEOUT_MS 2000
 int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
                  int *ret_write_fd, struct proc_ref *ret);
 /* The last lines of a log, for an error message. */

@@ -19,7 +19,6 @@
 #include "backend.h"
 
 #define DM_EXIT_TIMEOUT_MS 5000
-#define LOGGER_DRAIN_TIMEOUT_MS 2000
 
 /* The domid, name and an exclusive uid must still be free, under the lock. */
 static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)

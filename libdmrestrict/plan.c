@@ -19,6 +19,15 @@ enum libdmr_backend plan_backend_choose(const libdmr_config *c, bool xen_dom0)
     return xen_dom0 ? LIBDMR_BACKEND_XEN : LIBDMR_BACKEND_QEMU;
 }
 
+const char *plan_dm_binary(const libdmr_config *c, bool xen_dom0)
+{
+    if (c->device_model_override)
+        return c->device_model_override;
+    /* On the xen backend libxl runs qemu-xen. */
+    return plan_backend_choose(c, xen_dom0) == LIBDMR_BACKEND_XEN ? LIBDMR_QEMU_XEN_DEFAULT
+                                                                  : LIBDMR_QEMU_DEFAULT;
+}
+
 static bool qemu_has_machine(const struct libdmr_qemu_caps *q, const char *m)
 {
     for (size_t i = 0; i < q->machines.n; i++)

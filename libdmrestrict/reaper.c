@@ -44,9 +44,7 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
         _exit(kill(-1, SIGKILL) < 0 && errno != ESRCH ? 3 : 0);
     }
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+    if (wait_child(pid, &status) || !WIFEXITED(status) || WEXITSTATUS(status)) {
         LOGD(ERROR, domid, "the reaper for uid %u failed (status %d)", (unsigned)dm_uid, status);
         return -EIO;
     }

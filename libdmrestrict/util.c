@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/wait.h>
+
 #include "internal.h"
 
 static int strv_take(struct strv *sv, char *s)
@@ -71,5 +73,19 @@ int strv_push_all(struct strv *sv, const struct strv *from)
     for (size_t i = 0; i < from->n; i++)
         if (strv_push(sv, from->v[i]))
             return -ENOMEM;
+    return 0;
+}
+
+int wait_child(pid_t pid, int *ret_status)
+{
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ;
+    /* ECHILD: the caller reaps children it did not fork, or ignores
+     * SIGCHLD (libdmrestrict.h says not to): the status is unknown. */
+    if (r < 0)
+        return -errno;
+    *ret_status = status;
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <libxl.h>
@@ -168,7 +169,7 @@ static int domain_config(libxl_ctx *lx, const libdmr_plan *p, libxl_domain_confi
 /* libxl records the DM's pid in xenstore. */
 static int dm_pid_from_xenstore(libdmr_ctx *ctx, uint32_t domid, pid_t *ret)
 {
-    struct xs_handle *xs = xs_open(0);
+    struct xs_handle *xs = xs_open(XS_OPEN_READONLY);
     if (!xs) {
         XLOGED(ctx, ERROR, domid, "opening xenstore");
         return LIBDMR_ERROR_FAIL;
@@ -266,11 +267,28 @@ struct medium {
     const char *vdev, *path;   /* path NULL: eject */
 };
 
+/* A clear message before libxl opens it itself (libxl's open is the use). */
+static int check_medium(libdmr_ctx *ctx, uint32_t domid, const char *path)
+{
+    struct stat st;
+    if (path && stat(path, &st) < 0) {
+        XLOGED(ctx, ERROR, domid, "cdrom: %s", path);
+        return errno == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_FAIL;
+    }
+    if (path && !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+        XLOGD(ctx, ERROR, domid, "cdrom: %s is not a regular file or a block device", path);
+        return LIBDMR_ERROR_INVAL;
+    }
+    return 0;
+}
+
 static int cdrom_with(libdmr_ctx *ctx, libxl_ctx *lx, libdmr_dm *dm, uint32_t domid,
                       const void *arg)
 {
     const struct medium *m = arg;
-    int rc = check_cdrom_drive(ctx, lx, domid, m->vdev);
+    int rc = check_medium(ctx, domid, m->path);
+    if (!rc)
+        rc = check_cdrom_drive(ctx, lx, domid, m->vdev);
     if (rc)
         return rc;
     /* As xl's cd-insert/cd-eject: an empty target is an empty drive. */

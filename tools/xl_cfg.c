@@ -119,8 +119,9 @@ static int reader_nomem(struct cfg_reader *rd)
 /* A setter's answer: a refused value is reported as the key's, in the file's terms. */
 static int reader_set(struct cfg_reader *rd, const char *key, int rc)
 {
+    const char *why = libdmr_ctx_last_error(rd->ctx);
     if (rc == LIBDMR_ERROR_INVAL)
-        return reader_fail_key(rd, key, "%s", libdmr_ctx_last_error(rd->ctx));
+        return reader_fail_key(rd, key, "%s", why ? why : libdmr_strerror(rc));
     return rc;
 }
 

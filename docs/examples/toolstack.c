@@ -298,8 +298,8 @@ static void print_pci(const libdmr_plan *p)
         unsigned vslot;
         bool unplug;
         if (!libdmr_plan_pci(p, i, &d, &vslot, &unplug))
-            printf("pci: %04x:%02x:%02x.%u vslot %u guest_unplug %s\n", d.domain, d.bus,
-                   d.dev, d.func, vslot, yes(unplug));
+            printf("pci: " LIBDMR_BDF_FMT " vslot %u guest_unplug %s\n", LIBDMR_BDF_ARGS(&d),
+                   vslot, yes(unplug));
     }
 }
 

@@ -22,14 +22,18 @@
  *    code, and has logged one line saying why through the context's
  *    logger (the config setters excepted: see there).
  *  - Outputs named ret_* are written only on success. What a ret_ output
- *    points to is the caller's to free with the function named beside it;
- *    a const char * output is borrowed from the object it came from and
- *    lives as long as that object.
+ *    points to is the caller's: free it with the function named beside
+ *    it, or with free() where none is named (JSON and text, message
+ *    strings, arrays); a const char * output is borrowed from the object
+ *    it came from and lives as long as that object.
  *
  * Where calls may run:
  *  - Threads: a libdmr_ctx, and everything made with it, is used by one
  *    thread at a time. Different contexts may be used by different threads
- *    of one process at once.
+ *    of one process at once, with one exception: starting a qemu-backend
+ *    device model sets the process umask to 0177 for the moment it binds
+ *    the QMP socket (POSIX has no per-thread umask), so a file another
+ *    thread creates in that moment is made 0600 at most.
  *  - The host-wide lock (a flock on /run/xl-dmr) serialises whatever
  *    changes the host's record of domains. The calls that take it say
  *    "Takes the lock". A context knows whether it holds the lock, and a
@@ -42,9 +46,11 @@
  *    and media run with it let go. Two contexts in one thread must not
  *    nest lock-taking calls: that would wait forever.
  *  - No signal handlers are installed and the signal mask is not changed;
- *    the library forks helpers (a reaper, the device model's logger) and
- *    waits for each by its pid or pidfd, never with wait(-1), so a
- *    caller's SIGCHLD handling stays its own.
+ *    the library forks helpers (a reaper, the device model's logger, QEMU
+ *    probes) and waits for each by its pid or pidfd, never with wait(-1).
+ *    The caller must leave them to it: SIGCHLD not set to SIG_IGN, and no
+ *    reaping of children it did not fork (libxl: selective reap mode, as
+ *    xl-dmr sets it). A helper reaped by someone else is a failed call.
  */
 #ifndef LIBDMRESTRICT_H
 #define LIBDMRESTRICT_H
@@ -114,6 +120,9 @@ int libdmr_ctx_alloc(libdmr_ctx **ret_ctx, int version, unsigned flags,
                      xentoollog_logger *lg);
 void libdmr_ctx_free(libdmr_ctx *ctx);
 
+/* The root /sys and /dev are looked up under (an absolute path): a
+ * fabricated tree for tests, "/" on a real host. The getter's string is
+ * the context's. */
 int libdmr_ctx_set_sysroot(libdmr_ctx *ctx, const char *sysroot);
 const char *libdmr_ctx_get_sysroot(const libdmr_ctx *ctx);
 
@@ -159,7 +168,7 @@ typedef struct libdmr_pci_addr {
 
 /*
  * A new config for the domain called name (1-64 letters, digits, '-', '_'
- * or '.', not only digits), with xl's defaults: HVM, 128 MiB, 1 vCPU,
+ * or '.', not starting with '-' or '.', not only digits), with xl's defaults: HVM, 128 MiB, 1 vCPU,
  * dm_restrict off, backend AUTO, the lowest free domid. Free it with
  * libdmr_config_free.
  *
@@ -240,7 +249,13 @@ int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *config, 
 
 typedef struct libdmr_facts libdmr_facts;
 
-/* Look at the host, read-only, for everything the plan for config needs. */
+/*
+ * Look at the host for everything the plan for config needs. It changes
+ * nothing on the host, but it does run the device model binary to probe
+ * its options (with the caller's environment; cached, keyed by the
+ * binary, in /var/cache/xl-dmr or $XL_DMR_CACHE_DIR when root-private)
+ * and, unless the config has a toolstack domid, picks the domid.
+ */
 int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts **ret_facts);
 void libdmr_facts_free(libdmr_facts *facts);
@@ -296,9 +311,10 @@ bool libdmr_plan_restricted(const libdmr_plan *plan);
 
 /*
  * Who the device model runs as. user: a passwd name, "root", or
- * "xen-qemuuser-range-base+N"; source: which rule chose it ("range",
- * "domid_user", "device_model_user", "shared", "root"); reason: one
- * sentence. Any output may be NULL.
+ * "xen-qemuuser-range-base+N" ("...+DOMID" while the domid is not chosen);
+ * source: which rule chose it ("range", "domid_user", "device_model_user",
+ * "shared", "root"); reason: one sentence. Any output may be NULL.
+ * LIBDMR_ERROR_NOTFOUND for a refused plan, which chose nobody.
  */
 int libdmr_plan_dm_user(const libdmr_plan *plan, const char **ret_user,
                         const char **ret_source, const char **ret_reason);
@@ -384,7 +400,7 @@ typedef struct libdmr_backend_ops {
     /* sizeof(libdmr_backend_ops) the caller was built with: operations
      * added later are read only when it is large enough. */
     size_t size;
-    /* What carries it out, for messages ("libxl"); NULL: the backend's name. */
+    /* What carries it out, for messages ("libxl"); NULL: "its backend". */
     const char *name;
     /* Start the domain and its device model as the plan says, the guest
      * paused; tell the library the DM's pid (libdmr_dm_set_pid). Runs with
@@ -421,8 +437,10 @@ typedef struct libdmr_backend_ops {
 int libdmr_ctx_set_backend(libdmr_ctx *ctx, enum libdmr_backend backend,
                            const libdmr_backend_ops *ops, void *opaque);
 
-/* What an operation is working on. The plan is NULL for a domain the
- * library did not plan (a backend's lookup found it). */
+/* What an operation is working on. The plan is there for start and
+ * unpause (and stop, when a create is undone); the other operations, and
+ * stop at destroy, work on a recorded domain and get NULL: the domid is
+ * what they go by. */
 uint32_t libdmr_dm_domid(const libdmr_dm *dm);
 const libdmr_plan *libdmr_dm_plan(const libdmr_dm *dm);
 /* The device model's pid, 0 when not known. */
@@ -447,8 +465,10 @@ int libdmr_dm_add_medium_fd(libdmr_dm *dm, int dm_fd);
 int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan);
 /*
  * Gather facts, plan (logging its notices and warnings, or its refusal)
- * and create, all under the lock, so the domid the plan takes cannot be
- * taken meanwhile. *ret_plan (may be NULL) gets the plan. Takes the lock.
+ * and reserve the domain under the lock, so the domid the plan takes
+ * cannot be taken meanwhile; then create as libdmr_domain_create does (the
+ * lock let go while the device model starts). *ret_plan (may be NULL)
+ * gets the plan. Takes the lock.
  */
 int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
                                 libdmr_plan **ret_plan);
@@ -462,9 +482,20 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid);
  * A domain another toolstack created, with its plan and its running device
  * model's pid: recorded as if the library had made it, so that `list`,
  * the audit, the check that no two domains share a uid, and the reaper
- * (which never kills a recorded domain's uid) know it. Refused (BUSY) when
- * the domid, name or an exclusive uid is taken. The library never stops
- * it: forget it when the toolstack has destroyed it. Both take the lock.
+ * (which never kills a recorded domain's uid) know it. Refused: BUSY when
+ * the domid, name or an exclusive uid is taken; INVAL for a refused plan
+ * or one without a domid; NOTFOUND when dm_pid is not running.
+ *
+ * The way for a toolstack that starts its device models itself (libxl):
+ * plan; start the DM with the guest paused, as the plan says (user,
+ * chroot, argv or libxl config); give it the limits it could not get at
+ * start (libdmr_plan_libxl_fsize); record it; libdmr_dm_audit; unpause
+ * the guest only if the audit passed. The library never stops a recorded
+ * domain (destroy refuses, BUSY), and the operations below (cdrom, PCI)
+ * go through the operations of its backend as the context has them.
+ * Forget it once the toolstack has destroyed it: forget refuses (INVAL) a
+ * domain the library made itself, and warns when the DM still runs.
+ * Both take the lock.
  */
 int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *plan, pid_t dm_pid);
 int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid);

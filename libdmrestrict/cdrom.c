@@ -266,8 +266,11 @@ static int change_by_backend(libdmr_ctx *ctx, uint32_t domid, const char *vdev, 
         LOGD(ERROR, domid, "the %s backend cannot change a cdrom", plan_backend_name(s.backend));
         rc = LIBDMR_ERROR_NI;
     }
-    /* The images in its drives before (a backend that tells them by path). */
-    if (!rc && dm_observe_media(b, &dm) == 0)
+    /* The images in its drives before, from a backend that tells them by
+     * path. The library's own QEMU needs no check after: remove-fd of the
+     * old medium's fdset is part of its change. */
+    bool check = !backend_has_qmp(b);
+    if (!rc && check && dm_observe_media(b, &dm) == 0)
         before = dm.media_paths, dm.media_paths = (struct strv){ 0 };
     if (!rc)
         rc = b->ops->cdrom_change(b->opaque, ctx, &dm, vdev, path);

@@ -60,9 +60,9 @@ static int pci_hotplug(struct xl_dmr *x, const char *cmd, int argc, char **argv)
     int vslot = -1, guest_unplug = -1;
     bool attach = !strcmp(cmd, "pci-attach");
     int rc = libdmr_domain_lookup(x->ctx, argv[1], &domid);
+    /* As xl: both take a pci spec; detach goes by its address alone. */
     if (!rc)
-        rc = attach ? xl_pci_spec_parse(x->ctx, argv[2], &dev, &vslot, &guest_unplug)
-                    : xl_bdf_parse(x->ctx, argv[2], &dev);
+        rc = xl_pci_spec_parse(x->ctx, argv[2], &dev, &vslot, &guest_unplug);
     if (!rc)
         rc = attach ? libdmr_pci_attach(x->ctx, domid, &dev, vslot, guest_unplug)
                     : libdmr_pci_detach(x->ctx, domid, &dev);

@@ -46,15 +46,23 @@ const struct backend_slot *backend_get(libdmr_ctx *ctx, enum libdmr_backend back
 void dm_init(struct libdmr_dm *dm, libdmr_ctx *ctx, const libdmr_plan *plan,
              struct dm_state *s)
 {
-    *dm = (struct libdmr_dm){ .ctx = ctx, .plan = plan, .s = s };
+    *dm = (struct libdmr_dm){ .ctx = ctx, .plan = plan, .s = s, .dm_pidfd = -EBADF,
+                              .logger_pidfd = -EBADF };
 }
 
-void dm_clear(struct libdmr_dm *dm)
+void dm_drop_backend_data(struct libdmr_dm *dm)
 {
     if (dm->backend_data_free)
         dm->backend_data_free(dm->backend_data);
     dm->backend_data = NULL;
     dm->backend_data_free = NULL;
+}
+
+void dm_clear(struct libdmr_dm *dm)
+{
+    dm_drop_backend_data(dm);
+    dm->dm_pidfd = safe_close(dm->dm_pidfd);
+    dm->logger_pidfd = safe_close(dm->logger_pidfd);
     strv_clear(&dm->media_paths);
     free(dm->media_fds);
     dm->media_fds = NULL;
@@ -90,15 +98,22 @@ int libdmr_dm_set_pid(libdmr_dm *dm, pid_t pid)
 {
     if (!dm || pid <= 0)
         return LIBDMR_ERROR_INVAL;
-    struct proc_ref p = { .pid = pid };
+    struct proc_ref p;
     libdmr_ctx *ctx = dm->ctx;
-    int r = proc_start_time(pid, &p.start);
-    if (r) {
+    int pidfd = proc_open_pid(pid, &p);
+    if (pidfd < 0) {
         LOGD(ERROR, dm->s->domid, "the device model (pid %d) is gone", (int)pid);
         return LIBDMR_ERROR_NOTFOUND;
     }
+    safe_close(dm->dm_pidfd);
+    dm->dm_pidfd = pidfd;
     dm->s->dm = p;
-    return 0;
+    return lifecycle_dm_started(dm) ? LIBDMR_ERROR_FAIL : 0;
+}
+
+int dm_hold(struct libdmr_dm *dm)
+{
+    return dm->s->dm.pid > 0 ? proc_hold(&dm->s->dm, &dm->dm_pidfd) : -ESRCH;
 }
 
 int libdmr_dm_add_medium_path(libdmr_dm *dm, const char *path)

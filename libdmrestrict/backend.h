@@ -27,6 +27,11 @@ struct libdmr_dm {
     const struct pci_detach_plan *pci_detach;
     void *backend_data;            /* the backend's own, between operations */
     void (*backend_data_free)(void *);
+    /* The DM and its logger, held by pidfds from their start (or first
+     * look) to the end of the call: waited for and killed without going
+     * back to /proc. -EBADF when not held (yet). */
+    int dm_pidfd;
+    int logger_pidfd;
 };
 
 /* The operations of backend (the context's, or the library's own for
@@ -41,6 +46,10 @@ const struct backend_slot *backend_get(libdmr_ctx *ctx, enum libdmr_backend back
 void dm_init(struct libdmr_dm *dm, libdmr_ctx *ctx, const libdmr_plan *plan,
              struct dm_state *s);
 void dm_clear(struct libdmr_dm *dm);
+/* Close the backend's own (its QMP connection), keeping the rest. */
+void dm_drop_backend_data(struct libdmr_dm *dm);
+/* The DM's pidfd (held for the rest of the call), or -ESRCH when it is gone. */
+int dm_hold(struct libdmr_dm *dm);
 /* Ask the backend what the DM was handed since it started (audit). */
 int dm_observe_media(const struct backend_slot *b, struct libdmr_dm *dm);
 
@@ -74,6 +83,9 @@ int lifecycle_lock_read(libdmr_ctx *ctx, uint32_t domid, struct held_lock *lock,
                         struct dm_state *s, const struct backend_slot **ret_backend);
 int lifecycle_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *s,
                    const struct backend_slot **ret_backend);
+/* A DM of a domain being created is known (its pid in dm->s): recorded
+ * at once, so a destroy after its creator died finds it. -errno. */
+int lifecycle_dm_started(struct libdmr_dm *dm);
 /* The audit as create runs it (before the guest's first instruction) and
  * dm-audit: the media from the backend, then every check; failures logged. */
 int lifecycle_audit(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm,

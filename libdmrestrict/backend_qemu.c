@@ -26,6 +26,7 @@
 struct qemu_start {
     libdmr_ctx *ctx;
     const libdmr_plan *plan;
+    struct libdmr_dm *dm;
     struct dm_state *s;
     int *fds;                  /* one per plan resource, -1 until opened */
     bool chroot_made, qmp_bound;
@@ -101,10 +102,13 @@ static void report_dm_death(struct qemu_start *st)
 {
     libdmr_ctx *ctx = st->ctx;
     const libdmr_plan *p = st->plan;
-    if (st->s->dm.pid > 0 && !proc_exited(&st->s->dm, 200))
+    const struct libdmr_dm *dm = st->dm;
+    if (dm->dm_pidfd >= 0 && !proc_held_exited(dm->dm_pidfd, 200))
         return;  /* still alive: the failure was reported where it happened */
     /* The logger ends when QEMU's output does: then the log is complete. */
-    proc_wait_exit(ctx, &st->s->logger, LOGGER_DRAIN_TIMEOUT_MS, false);
+    if (dm->logger_pidfd >= 0)
+        proc_held_wait_exit(ctx, st->s->logger.pid, dm->logger_pidfd,
+                            LOGGER_DRAIN_TIMEOUT_MS, false);
     _cleanup_free_ char *tail = NULL;
     if (log_tail(p->log_path, 600, &tail) == 0 && tail[0])
         LOGD(ERROR, p->domid, "the device model exited at start; its log (%s) ends: %s",
@@ -113,19 +117,32 @@ static void report_dm_death(struct qemu_start *st)
         LOGD(ERROR, p->domid, "the device model exited at start (log: %s)", p->log_path);
 }
 
-/* A start that failed takes back what it made; the lifecycle kills by uid. */
+/* A start that failed takes back what it made, and returns once the DM
+ * and its logger are dead (held since their start); the lifecycle kills
+ * by uid. */
 static void start_undo(struct qemu_start *st)
 {
     libdmr_ctx *ctx = st->ctx;
+    const struct libdmr_dm *dm = st->dm;
     close_resources(st);
-    if (st->s->dm.pid > 0)
-        proc_wait_exit(ctx, &st->s->dm, 0, true);
-    if (st->s->logger.pid > 0)
-        proc_wait_exit(ctx, &st->s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    if (dm->dm_pidfd >= 0)
+        proc_held_wait_exit(ctx, st->s->dm.pid, dm->dm_pidfd, 0, true);
+    if (dm->logger_pidfd >= 0)
+        proc_held_wait_exit(ctx, st->s->logger.pid, dm->logger_pidfd,
+                            LOGGER_DRAIN_TIMEOUT_MS, true);
     if (st->qmp_bound)
         unlink(st->plan->resources[0].path);
     if (st->chroot_made)
         chroot_remove(ctx, st->plan->chroot);
+}
+
+/* Before QEMU runs anything: its pid in the domain's record (so a destroy
+ * after this create was killed finds it, whatever its user). */
+static int dm_spawned(void *arg, const struct proc_ref *child)
+{
+    struct qemu_start *st = arg;
+    st->s->dm = *child;
+    return lifecycle_dm_started(st->dm);
 }
 
 static int start_steps(struct qemu_start *st, struct libdmr_qmp **ret_qmp)
@@ -140,9 +157,11 @@ static int start_steps(struct qemu_start *st, struct libdmr_qmp **ret_qmp)
     if (!r)
         r = open_resources(st);
     if (!r)
-        r = logger_start(ctx, p->domid, p->log_path, &st->log_write, &st->s->logger);
+        r = logger_start(ctx, p->domid, p->log_path, &st->log_write, &st->s->logger,
+                         &st->dm->logger_pidfd);
+    struct spawn_go go = { dm_spawned, st };
     if (!r)
-        r = spawn_dm(ctx, p, st->fds, st->log_write, &st->s->dm);
+        r = spawn_dm(ctx, p, st->fds, st->log_write, &go, &st->s->dm, &st->dm->dm_pidfd);
     /* QEMU holds its own copies now (or failed to start). */
     close_resources(st);
     if (r == -ESRCH) {
@@ -167,7 +186,7 @@ static void qmp_free(void *q)
 static int qemu_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 {
     const libdmr_plan *p = dm->plan;
-    struct qemu_start st = { .ctx = ctx, .plan = p, .s = dm->s, .log_write = -1 };
+    struct qemu_start st = { .ctx = ctx, .plan = p, .dm = dm, .s = dm->s, .log_write = -1 };
     st.fds = malloc((p->n_resources + 1) * sizeof(*st.fds));
     if (!st.fds)
         return LIBDMR_ERROR_NOMEM;
@@ -227,9 +246,10 @@ static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 {
     const struct dm_state *s = dm->s;
     struct libdmr_qmp *q = NULL;
-    if (!proc_exited(&s->dm, 0) && dm_qmp(ctx, dm, &q) == 0)
+    int pidfd = dm_hold(dm);
+    if (pidfd >= 0 && !proc_held_exited(pidfd, 0) && dm_qmp(ctx, dm, &q) == 0)
         qmp_execute(q, "quit", NULL, QMP_OP_TIMEOUT_MS, NULL);
-    dm_clear(dm);
+    dm_drop_backend_data(dm);
     if (s->qmp_path)
         unlink(s->qmp_path);
     return 0;
@@ -262,7 +282,7 @@ static int qemu_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
                            const libdmr_pci_addr *dev, unsigned vslot, bool add)
 {
     /* Its own connections: the one a start left is closed by now. */
-    dm_clear(dm);
+    dm_drop_backend_data(dm);
     if (add)
         return pci_attach_execute_qemu(ctx, dm->s, dm->pci_attach);
     /* A detach, or the undo of the attach that could not be recorded. */

@@ -116,8 +116,11 @@ int chroot_prepare(libdmr_ctx *ctx, uint32_t domid, const char *path, mode_t mod
     _cleanup_close_ int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != 0 || fchmod(fd, mode) < 0) {
-        LOGED(ERROR, domid, "setting up %s", path);
-        return errno ? -errno : -EIO;
+        int r = errno ? -errno : -EIO;
+        LOGEVD(ERROR, -r, domid, "setting up %s", path);
+        /* Made by this call, empty: not left behind. */
+        unlinkat(parent, name, AT_REMOVEDIR);
+        return r;
     }
     return 0;
 }

@@ -30,7 +30,8 @@ struct proc_stat {
     uint64_t utime, stime;
     uint64_t start;        /* after boot */
 };
-/* -ESRCH when it is gone, -EIO when the file does not parse. */
+/* -ESRCH when it is gone, -EIO when the file does not parse, or what
+ * opening or reading it failed with. */
 int proc_stat_read(pid_t pid, struct proc_stat *ret);
 int proc_start_time(pid_t pid, uint64_t *ret);
 int proc_self(struct proc_ref *ret);
@@ -43,22 +44,47 @@ int proc_uid(pid_t pid, uid_t *ret);
 /* Every live process (not a zombie) whose real, effective or saved uid is
  * uid, from /proc: the reaper's list and the audit's. */
 int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n);
+/* Is pid, now, such a process? */
+bool proc_has_uid(pid_t pid, uid_t uid);
 int proc_open(const struct proc_ref *p);           /* pidfd, or -ESRCH */
+/* A pidfd for pid, and (once held) who it is: ret's pid and start time. */
+int proc_open_pid(pid_t pid, struct proc_ref *ret);
+/* The pidfd *held if it holds one, else proc_open(p) kept in *held for
+ * the rest of the call: one identity check per process and call. */
+int proc_hold(const struct proc_ref *p, int *held);
 /* Has it exited (a zombie counts), or does it within timeout_ms? */
 bool proc_exited(const struct proc_ref *p, int timeout_ms);
+bool proc_held_exited(int pidfd, int timeout_ms);
 /* Wait up to timeout_ms for the process to exit; SIGKILL it if kill_after. */
 int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
                    bool kill_after);
+int proc_held_wait_exit(libdmr_ctx *ctx, pid_t pid, int pidfd, int timeout_ms,
+                        bool kill_after);
 
-/* spawn.c: fork/exec QEMU with exactly the planned descriptors. */
+/* spawn.c: main(arg, report_fd) in a process that is not the caller's
+ * child, run only once the caller holds it (*ret_pidfd, and ret with its
+ * start time) and go->before (if any) returned 0 for it (-errno: it is
+ * not started). until_exec: also wait until it exec'd (the control socket
+ * is close-on-exec) or reported {step, errno} on report_fd before dying.
+ * On failure, -errno and report[0] the child's step (0: none), and only
+ * once the child is gone. */
+struct spawn_go {
+    int (*before)(void *arg, const struct proc_ref *child);
+    void *arg;
+};
+int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
+                   const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+                   int report[2]);
+/* QEMU, with exactly the planned descriptors. -ESRCH: it exec'd and died
+ * at once (ret and *ret_pidfd are set); other failures leave nothing. */
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
-             int out_fd, struct proc_ref *ret);
+             int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd);
 
 /* logger.c: the per-domain process that drains QEMU's output to its log.
  * It ends at EOF, after the DM's last line: waited for this long. */
 #define LOGGER_DRAIN_TIMEOUT_MS 2000
 int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
-                 int *ret_write_fd, struct proc_ref *ret);
+                 int *ret_write_fd, struct proc_ref *ret, int *ret_pidfd);
 /* The last lines of a log, for an error message. */
 int log_tail(const char *log_path, size_t max_bytes, char **ret);
 
@@ -132,9 +158,8 @@ int run_lock(libdmr_ctx *ctx, struct held_lock *ret);
 int run_relock(struct held_lock *l);
 void run_unlock(struct held_lock *l);
 #define _cleanup_unlock_ _cleanup_(run_unlock)
-/* /run/xl-dmr and its domains directory, root's, mode 0755. */
-int run_dirs_ensure(libdmr_ctx *ctx);
-/* Remove them when empty (under the lock): nothing outlives the last domain. */
+/* Remove /run/xl-dmr and its domains directory when empty (under the
+ * lock, which run_lock makes them for): nothing outlives the last domain. */
 void run_dirs_release(void);
 
 /* The processes that are a device model of this domain (-xen-domid N). */

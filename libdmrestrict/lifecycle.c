@@ -93,12 +93,23 @@ static int reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
     }
     s->starting = true;
     int r = proc_self(&s->creator);
-    if (!r)
+    if (r)
+        LOGEVD(ERROR, -r, p->domid, "reading this process's start time");
+    else
         r = state_write(ctx, s, p);
     if (r)
         return libdmr_error_from_errno(r);
     run_unlock(lock);
     return 0;
+}
+
+int lifecycle_dm_started(struct libdmr_dm *dm)
+{
+    /* The reservation is this create's own file: no lock needed to
+     * replace it (others only read it, whole, after a rename). */
+    if (!dm->plan || !dm->s->starting)
+        return 0;
+    return state_write(dm->ctx, dm->s, dm->plan);
 }
 
 /* The lock again, to say the domain is there. */
@@ -115,12 +126,13 @@ static int record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
 
 /* The limits the backend could not give at start (libxl fixes qemu-xen's
  * FSIZE at 256 KiB, whatever its disks need). */
-static int raise_limits(libdmr_ctx *ctx, const libdmr_plan *p, const struct dm_state *s)
+static int raise_limits(libdmr_ctx *ctx, const libdmr_plan *p, struct libdmr_dm *dm)
 {
     if (!p->libxl.fsize)
         return 0;
     /* Held by its pidfd, the pid stays the DM's while prlimit runs. */
-    _cleanup_close_ int pidfd = proc_open(&s->dm);
+    const struct dm_state *s = dm->s;
+    int pidfd = dm_hold(dm);
     rlim_t v = p->libxl.fsize == UINT64_MAX ? RLIM_INFINITY : (rlim_t)p->libxl.fsize;
     struct rlimit lim = { .rlim_cur = v, .rlim_max = v };
     if (pidfd < 0 || prlimit(s->dm.pid, RLIMIT_FSIZE, &lim, NULL) < 0) {
@@ -184,11 +196,12 @@ static int kill_domain_dms(libdmr_ctx *ctx, const struct backend_slot *b, uint32
 
 /* After the backend's stop: the DM, the domain's other DMs, its uid's
  * processes, its logger and its chroot, all gone. Under the lock. */
-static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b,
-                            const struct dm_state *s)
+static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm)
 {
+    const struct dm_state *s = dm->s;
     int rc = 0;
-    if (s->dm.pid > 0 && proc_wait_exit(ctx, &s->dm, DM_EXIT_TIMEOUT_MS, true)) {
+    int pidfd = dm_hold(dm);
+    if (pidfd >= 0 && proc_held_wait_exit(ctx, s->dm.pid, pidfd, DM_EXIT_TIMEOUT_MS, true)) {
         LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
@@ -197,8 +210,9 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b,
     if (!rc && reap_domain_uid(ctx, s))
         rc = LIBDMR_ERROR_FAIL;
     /* The logger ends at EOF, after the last line the DM wrote. */
-    if (s->logger.pid > 0)
-        proc_wait_exit(ctx, &s->logger, LOGGER_DRAIN_TIMEOUT_MS, true);
+    int logger = s->logger.pid > 0 ? proc_hold(&s->logger, &dm->logger_pidfd) : -ESRCH;
+    if (logger >= 0)
+        proc_held_wait_exit(ctx, s->logger.pid, logger, LOGGER_DRAIN_TIMEOUT_MS, true);
     if (!rc && s->chroot && chroot_remove(ctx, s->chroot))
         rc = LIBDMR_ERROR_FAIL;
     return rc;
@@ -207,7 +221,7 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b,
 static int stop_and_remove(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm)
 {
     int rc = b->ops->stop(b->opaque, ctx, dm);
-    int r = remove_leftovers(ctx, b, dm->s);
+    int r = remove_leftovers(ctx, b, dm);
     return rc ? rc : r;
 }
 
@@ -228,7 +242,7 @@ static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct li
         rc = LIBDMR_ERROR_FAIL;
     }
     if (!rc)
-        rc = raise_limits(ctx, p, dm->s);
+        rc = raise_limits(ctx, p, dm);
     if (!rc)
         rc = audit_before_start(ctx, b, dm);
     if (!rc && !p->paused)

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "launch.h"
 
@@ -83,8 +82,33 @@ static void __attribute__((noreturn)) logger_main(int in, int dirfd, const char 
     logger_loop(in, dirfd, name, log);
 }
 
+struct logger_child {
+    int in, dirfd;
+    const char *name;
+};
+
+static void __attribute__((noreturn)) logger_child_main(void *arg, int report_fd)
+{
+    const struct logger_child *c = arg;
+    (void)report_fd;  /* closed below, with everything else */
+    setsid();
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    /* Keep only the pipe's read end (3) and the log's directory (4);
+     * lift them first so no dup2 clobbers one. */
+    int in = fcntl(c->in, F_DUPFD_CLOEXEC, 100);
+    int d = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 100);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (in < 0 || d < 0 || devnull < 0 ||
+        dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
+        dup2(in, 3) < 0 || dup2(d, 4) < 0 ||
+        syscall(SYS_close_range, 5, ~0U, 0) < 0)
+        _exit(1);
+    logger_main(3, 4, c->name);
+}
+
 int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
-                 int *ret_write_fd, struct proc_ref *ret)
+                 int *ret_write_fd, struct proc_ref *ret, int *ret_pidfd)
 {
     _cleanup_free_ char *dir_copy = strdup(log_path), *name_copy = strdup(log_path);
     if (!dir_copy || !name_copy)
@@ -100,58 +124,21 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
         LOGD(ERROR, domid, "%s is not a directory private to root", dir);
         return -EPERM;
     }
-    int pipefd[2], pid_pipe[2];
+    int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
         LOGED(ERROR, domid, "starting the log process: a pipe");
         return -errno;
     }
-    if (pipe2(pid_pipe, O_CLOEXEC) < 0) {
-        LOGED(ERROR, domid, "starting the log process: a pipe");
-        safe_close(pipefd[0]);
-        safe_close(pipefd[1]);
-        return -errno;
-    }
-    pid_t middle = fork();
-    if (middle == 0) {
-        pid_t child = fork();
-        if (child == 0) {
-            setsid();
-            signal(SIGPIPE, SIG_IGN);
-            signal(SIGHUP, SIG_IGN);
-            /* Keep only the pipe's read end (3) and the log's directory
-             * (4); lift them first so no dup2 clobbers one. */
-            int in = fcntl(pipefd[0], F_DUPFD_CLOEXEC, 100);
-            int d = fcntl(dirfd, F_DUPFD_CLOEXEC, 100);
-            int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-            if (in < 0 || d < 0 || devnull < 0 ||
-                dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
-                dup2(in, 3) < 0 || dup2(d, 4) < 0 ||
-                syscall(SYS_close_range, 5, ~0U, 0) < 0)
-                _exit(1);
-            logger_main(3, 4, name);
-        }
-        (void)!write(pid_pipe[1], &child, sizeof(child));
-        /* _exit runs no cleanup: free what this copy of the parent holds. */
-        free(dir_copy);
-        free(name_copy);
-        _exit(0);
-    }
+    struct logger_child c = { pipefd[0], dirfd, name };
+    int report[2], pidfd = -EBADF;
+    int r = spawn_detached(logger_child_main, &c, false, NULL, ret, &pidfd, report);
     safe_close(pipefd[0]);
-    safe_close(pid_pipe[1]);
-    pid_t child = -1;
-    if (middle > 0) {
-        while (waitpid(middle, NULL, 0) < 0 && errno == EINTR)
-            ;
-        if (read(pid_pipe[0], &child, sizeof(child)) != sizeof(child))
-            child = -1;
-    }
-    safe_close(pid_pipe[0]);
-    if (child < 0 || proc_start_time(child, &ret->start) < 0) {
+    if (r) {
         safe_close(pipefd[1]);
-        LOGD(ERROR, domid, "cannot start the log process");
-        return -EAGAIN;
+        LOGEVD(ERROR, -r, domid, "starting the log process");
+        return r;
     }
-    ret->pid = child;
+    *ret_pidfd = pidfd;
     *ret_write_fd = pipefd[1];
     return 0;
 }

@@ -28,9 +28,11 @@ int proc_stat_read(pid_t pid, struct proc_stat *ret)
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -ESRCH;
+        return errno == ENOENT ? -ESRCH : -errno;
     ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    if (n <= 0)
+    if (n < 0)
+        return errno == ESRCH ? -ESRCH : -errno;
+    if (n == 0)
         return -ESRCH;
     buf[n] = '\0';
     /* comm may hold spaces and parentheses: count from the last ')'. */
@@ -120,15 +122,30 @@ int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
     return proc_scan("status", status_matches_uid, &uid, ret, ret_n);
 }
 
-int proc_uid(pid_t pid, uid_t *ret)
+/* /proc/<pid>/status, NUL-terminated; -ESRCH when it is gone. */
+static int status_read(pid_t pid, char *buf, size_t size)
 {
-    char path[64], status[4096];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t len = fd < 0 ? -1 : read(fd, status, sizeof(status) - 1);
+    ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
     if (len <= 0)
         return -ESRCH;
-    status[len] = '\0';
+    buf[len] = '\0';
+    return 0;
+}
+
+bool proc_has_uid(pid_t pid, uid_t uid)
+{
+    char status[4096];
+    return status_read(pid, status, sizeof(status)) == 0 && status_has_uid(status, uid);
+}
+
+int proc_uid(pid_t pid, uid_t *ret)
+{
+    char status[4096];
+    if (status_read(pid, status, sizeof(status)))
+        return -ESRCH;
     const char *u = strstr(status, "\nUid:");
     unsigned uid;
     if (!u || sscanf(u, "\nUid: %*u %u", &uid) != 1)
@@ -167,23 +184,44 @@ int proc_self(struct proc_ref *ret)
     return proc_start_time(ret->pid, &ret->start);
 }
 
-int proc_open(const struct proc_ref *p)
+int proc_open_pid(pid_t pid, struct proc_ref *ret)
 {
-    if (p->pid <= 0)
+    if (pid <= 0)
         return -ESRCH;
-    int fd = syscall(SYS_pidfd_open, p->pid, 0);
+    int fd = syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return -errno;
-    uint64_t start;
     /* Held by the pidfd now: the pid cannot be reused under us. */
-    if (proc_start_time(p->pid, &start) < 0 || start != p->start) {
+    int r = proc_start_time(pid, &ret->start);
+    if (r < 0) {
         safe_close(fd);
-        return -ESRCH;
+        return r;
     }
+    ret->pid = pid;
     return fd;
 }
 
-static bool pidfd_exited(int pidfd, int timeout_ms)
+int proc_open(const struct proc_ref *p)
+{
+    struct proc_ref now;
+    int fd = proc_open_pid(p->pid, &now);
+    if (fd >= 0 && now.start != p->start)
+        fd = safe_close(fd);
+    return fd < 0 ? -ESRCH : fd;
+}
+
+int proc_hold(const struct proc_ref *p, int *held)
+{
+    if (*held < 0) {
+        int fd = proc_open(p);
+        if (fd < 0)
+            return fd;
+        *held = fd;
+    }
+    return *held;
+}
+
+bool proc_held_exited(int pidfd, int timeout_ms)
 {
     struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
     int r;
@@ -195,7 +233,21 @@ static bool pidfd_exited(int pidfd, int timeout_ms)
 bool proc_exited(const struct proc_ref *p, int timeout_ms)
 {
     _cleanup_close_ int pidfd = proc_open(p);
-    return pidfd < 0 || pidfd_exited(pidfd, timeout_ms);
+    return pidfd < 0 || proc_held_exited(pidfd, timeout_ms);
+}
+
+int proc_held_wait_exit(libdmr_ctx *ctx, pid_t pid, int pidfd, int timeout_ms, bool kill_after)
+{
+    if (proc_held_exited(pidfd, timeout_ms)) {
+        LOG(DEBUG, "process %d exited", (int)pid);
+        return 0;
+    }
+    if (!kill_after)
+        return -ETIMEDOUT;
+    LOG(DEBUG, "process %d did not exit in %d ms: SIGKILL", (int)pid, timeout_ms);
+    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
+        return -errno;
+    return proc_held_exited(pidfd, 5000) ? 0 : -ETIMEDOUT;
 }
 
 int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
@@ -206,16 +258,7 @@ int proc_wait_exit(libdmr_ctx *ctx, const struct proc_ref *p, int timeout_ms,
         LOG(DEBUG, "process %d: already gone (%s)", (int)p->pid, strerror(-pidfd));
         return 0;
     }
-    if (pidfd_exited(pidfd, timeout_ms)) {
-        LOG(DEBUG, "process %d exited", (int)p->pid);
-        return 0;
-    }
-    if (!kill_after)
-        return -ETIMEDOUT;
-    LOG(DEBUG, "process %d did not exit in %d ms: SIGKILL", (int)p->pid, timeout_ms);
-    if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-        return -errno;
-    return pidfd_exited(pidfd, 5000) ? 0 : -ETIMEDOUT;
+    return proc_held_wait_exit(ctx, p->pid, pidfd, timeout_ms, kill_after);
 }
 
 /* Does this argv (NUL-separated) hold "-xen-domid" followed by domid?

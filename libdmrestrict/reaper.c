@@ -12,6 +12,10 @@
  * any process exists), so /proc is read first: it names the processes for
  * the log, and when there are none there is nothing to kill, and nothing
  * can appear, since only that uid or root can start a process with it.
+ * Those found are held by pidfds and waited for: SIGKILL is delivered at
+ * once, but a process takes a moment to die (QEMU unmaps its guest), and
+ * the caller's next step (a new DM with the uid, "nothing left") must not
+ * meet it. A zombie is dead enough: it holds nothing, and is not counted.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -20,21 +24,35 @@
 
 #include "launch.h"
 
-int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
-                    char *pids, size_t pids_size)
+#define REAPER_ROUNDS 5
+#define REAPER_WAIT_MS 5000
+
+/* Hold each of pids that still has uid (a pid reused meanwhile is not). */
+static size_t hold_all(const pid_t *pids, size_t n, uid_t uid, int *fds)
 {
-    if (dm_uid == 0 || reaper_uid == 0 || dm_uid == reaper_uid)
-        return -EINVAL;  /* the plan never asks this; refuse to kill root */
-    _cleanup_free_ pid_t *found = NULL;
-    size_t count;
-    int r = proc_pids_of_uid(dm_uid, &found, &count);
-    if (r < 0)
-        return r;
-    pids[0] = '\0';
-    for (size_t i = 0, len = 0; i < count && len + 16 < pids_size; i++)
-        len += snprintf(pids + len, pids_size - len, "%s%d", i ? " " : "", (int)found[i]);
-    if (!count)
-        return 0;
+    size_t held = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct proc_ref p;
+        int fd = proc_open_pid(pids[i], &p);
+        if (fd >= 0 && proc_has_uid(pids[i], uid))
+            fds[held++] = fd;
+        else
+            safe_close(fd);
+    }
+    return held;
+}
+
+/* Wait until every held process has exited, up to timeout_ms in all. */
+static bool all_exited(int *fds, size_t n, int timeout_ms)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!proc_held_exited(fds[i], timeout_ms))
+            return false;  /* the rest cannot be waited for within the limit anyway */
+    return true;
+}
+
+static int kill_all_of_uid(uid_t dm_uid, uid_t reaper_uid)
+{
     pid_t pid = fork();
     if (pid < 0)
         return -errno;
@@ -44,13 +62,51 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
         _exit(kill(-1, SIGKILL) < 0 && errno != ESRCH ? 3 : 0);
     }
     int status;
-    if (wait_child(pid, &status) || !WIFEXITED(status) || WEXITSTATUS(status)) {
-        LOGD(ERROR, domid, "the reaper for uid %u failed (status %d)", (unsigned)dm_uid, status);
+    if (wait_child(pid, &status) || !WIFEXITED(status) || WEXITSTATUS(status))
         return -EIO;
+    return 0;
+}
+
+int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
+                    char *pids, size_t pids_size)
+{
+    if (dm_uid == 0 || reaper_uid == 0 || dm_uid == reaper_uid)
+        return -EINVAL;  /* the plan never asks this; refuse to kill root */
+    pids[0] = '\0';
+    int killed = 0;
+    size_t len = 0;
+    /* Until a look finds none: what a round killed is waited for (the
+     * caller's next step must not meet it), then looked for again. */
+    for (int round = 0; round < REAPER_ROUNDS; round++) {
+        _cleanup_free_ pid_t *found = NULL;
+        size_t count;
+        int r = proc_pids_of_uid(dm_uid, &found, &count);
+        if (r < 0)
+            return r;
+        if (!count)
+            return killed;
+        _cleanup_free_ int *fds = calloc(count, sizeof(*fds));
+        if (!fds)
+            return -ENOMEM;
+        size_t held = hold_all(found, count, dm_uid, fds);
+        for (size_t i = 0; i < count && len + 16 < pids_size; i++)
+            len += snprintf(pids + len, pids_size - len, "%s%d", len ? " " : "", (int)found[i]);
+        r = kill_all_of_uid(dm_uid, reaper_uid);
+        bool gone = !r && all_exited(fds, held, REAPER_WAIT_MS);
+        for (size_t i = 0; i < held; i++)
+            safe_close(fds[i]);
+        if (r) {
+            LOGD(ERROR, domid, "the reaper for uid %u failed", (unsigned)dm_uid);
+            return r;
+        }
+        if (!gone) {
+            LOGD(ERROR, domid, "processes of uid %u do not die: %s", (unsigned)dm_uid, pids);
+            return -ETIMEDOUT;
+        }
+        killed += count;
     }
-    /* SIGKILL is delivered, but the dead may linger a moment as zombies
-     * until their parent (or pid 1) reaps them; they can do nothing. */
-    return count;
+    LOGD(ERROR, domid, "processes of uid %u keep appearing: %s", (unsigned)dm_uid, pids);
+    return -EBUSY;
 }
 
 int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s)

@@ -17,52 +17,104 @@
 
 #define STATE_MAX (1u << 20)
 
-int run_dirs_ensure(libdmr_ctx *ctx)
+static bool dir_private(int fd)
 {
-    const char *dirs[] = { LIBDMR_RUN_DIR, LIBDMR_STATE_DIR };
-    for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
-        if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) {
-            LOGE(ERROR, "creating %s", dirs[i]);
-            return -errno;
-        }
-        _cleanup_close_ int fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-            LOG(ERROR, "%s is not a directory private to root", dirs[i]);
-            return -EPERM;
-        }
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+           !(st.st_mode & 022);
+}
+
+/* /run/xl-dmr, made if missing (*made), opened; -ENOENT when the last
+ * lock holder removed it in between. */
+static int run_dir_open(libdmr_ctx *ctx, bool *made)
+{
+    *made = mkdir(LIBDMR_RUN_DIR, 0755) == 0;
+    if (!*made && errno != EEXIST) {
+        LOGE(ERROR, "creating %s", LIBDMR_RUN_DIR);
+        return -errno;
+    }
+    int fd = open(LIBDMR_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return -ENOENT;
+    if (fd < 0 && errno != ELOOP && errno != ENOTDIR) {
+        LOGE(ERROR, "opening %s", LIBDMR_RUN_DIR);
+        return -errno;
+    }
+    if (fd < 0 || !dir_private(fd)) {
+        LOG(ERROR, "%s is not a directory private to root", LIBDMR_RUN_DIR);
+        safe_close(fd);
+        return -EPERM;
+    }
+    return fd;
+}
+
+/* Take back a run directory this call made but could not lock: removed
+ * under the lock, as always (others may be on their way into it). */
+static void run_dir_unmake(void)
+{
+    _cleanup_close_ int fd = open(LIBDMR_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 && flock(fd, LOCK_EX) == 0 && fstat(fd, &st) == 0 && st.st_nlink > 0)
+        run_dirs_release();
+}
+
+/* Under the lock: the state directory in the run directory held. */
+static int state_dir_ensure(libdmr_ctx *ctx, int run_fd)
+{
+    const char *name = LIBDMR_STATE_DIR + sizeof(LIBDMR_RUN_DIR);
+    if (mkdirat(run_fd, name, 0755) < 0 && errno != EEXIST) {
+        LOGE(ERROR, "creating %s", LIBDMR_STATE_DIR);
+        return -errno;
+    }
+    _cleanup_close_ int fd = openat(run_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || !dir_private(fd)) {
+        LOG(ERROR, "%s is not a directory private to root", LIBDMR_STATE_DIR);
+        return -EPERM;
     }
     return 0;
 }
 
+/*
+ * The lock is the run directory itself, so no lock file outlives the last
+ * domain. Directories are removed only under the lock (run_unlock), so
+ * the walk down is: make and open the run directory, lock it, and check
+ * it is still linked (else it was removed while we waited: make it anew);
+ * only then is anything made inside it.
+ */
 static int lock_run_dir(libdmr_ctx *ctx)
 {
-    /* The lock is the run directory itself, so no lock file outlives the
-     * last domain; a directory removed while we waited is made anew. A
-     * failure takes back the directories this call made, never others'. */
-    for (int attempt = 0; attempt < 10; attempt++) {
-        struct stat before;
-        bool ours = lstat(LIBDMR_RUN_DIR, &before) < 0;  /* made by this call */
-        int r = run_dirs_ensure(ctx);
-        if (r) {
-            if (ours)
-                run_dirs_release();
-            return r;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        bool made;
+        int fd = run_dir_open(ctx, &made);
+        if (fd == -ENOENT)
+            continue;
+        if (fd < 0) {
+            if (made)
+                run_dir_unmake();
+            return fd;
         }
-        int fd = open(LIBDMR_RUN_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+        int r;
+        while ((r = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+            ;
+        struct stat held;
+        if (r < 0 || fstat(fd, &held) < 0) {
             LOGE(ERROR, "locking %s", LIBDMR_RUN_DIR);
             safe_close(fd);
-            if (ours)
-                run_dirs_release();
+            if (made)
+                run_dir_unmake();
             return -EIO;
         }
-        struct stat held, now;
-        if (fstat(fd, &held) == 0 && held.st_nlink > 0 &&
-            stat(LIBDMR_RUN_DIR, &now) == 0 && now.st_ino == held.st_ino &&
-            now.st_dev == held.st_dev)
-            return fd;
-        safe_close(fd);
+        if (held.st_nlink == 0) {
+            safe_close(fd);
+            continue;
+        }
+        r = state_dir_ensure(ctx, fd);
+        if (r) {
+            run_dirs_release();
+            safe_close(fd);
+            return r;
+        }
+        return fd;
     }
     LOG(ERROR, "%s keeps disappearing", LIBDMR_RUN_DIR);
     return -EAGAIN;

@@ -5,13 +5,15 @@
 # listen, connect, mkdir, mkdirat, pipe2, fork, write, read, renameat,
 # flock, send; unshare and mount in the child before exec) is made to
 # fail in turn, through an LD_PRELOAD shim
-# (tests/fault/fault.c). After each: either a clear error and nothing
-# left (no DM, no process with its uid, no /run/xl-dmr, no log process),
-# and the same create then succeeds; or, where the failure is tolerated,
-# a domain that passes dm-audit.
+# (tests/fault/fault.c). After each: either a one-line error and, as soon
+# as create returns, nothing left (no DM, no process with its uid, no
+# /run/xl-dmr, no log process; what is left is named), and the same
+# create then succeeds; or, where the failure is tolerated, a domain that
+# passes dm-audit and leaves nothing once destroyed.
 set -u
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/userns.sh"
+. "$srcdir/tests/lib/leftovers.sh"
 userns_enter "$@"
 XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 SHIM=$builddir/tests/fault/.libs/libdmrfault.so
@@ -40,9 +42,11 @@ XL_DMR_FAULT_COUNT="$work/counts" LD_PRELOAD=$SHIM "$BIN" create --domid 1 "$wor
 "$XL_DMR" destroy fault1
 MAX_PER_FUNCTION=${MAX_PER_FUNCTION:-12}
 points=0 failed_clean=0 tolerated=0
-nothing_left() {
-    [ ! -e /run/xl-dmr ] && ! ps -o stat= -u 131073 | grep -qv Z && ! pgrep -f "guest=[f]ault1" > /dev/null
-}
+# What a create of fault1 may leave: its run directory, a process of its
+# DM's uid, its QEMU, or any process still running with its cfg on the
+# command line (its logger, a child that never became QEMU). No sleep
+# first: a failed create returns only once nothing of it is left.
+left_of_fault1() { leftovers -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"; }
 # The main process's calls, then those only the forked child makes before
 # exec (it counts on from its parent's numbers): its namespace and mounts.
 {
@@ -56,25 +60,36 @@ nothing_left() {
 while read -r fn n; do
     {
         points=$((points + 1))
-        run XL_DMR_FAULT="$fn:$n" LD_PRELOAD=$SHIM 2> "$work/err" > /dev/null
+        rm -f "$work/fired"
+        run XL_DMR_FAULT="$fn:$n" XL_DMR_FAULT_LOG="$work/fired" LD_PRELOAD=$SHIM 2> "$work/err" > /dev/null
         rc=$?
+        # The call that failed, with its path where it has one.
+        what="$fn #$n"
+        [ -s "$work/fired" ] && what=$(head -1 "$work/fired" | sed 's/ in pid [0-9]*//' | cut -c1-80)
         if [ $rc = 0 ]; then
             "$XL_DMR" dm-audit fault1 > "$work/audit"
             arc=$?
-            "$XL_DMR" destroy fault1 2>/dev/null
+            "$XL_DMR" destroy fault1 2> "$work/destroy.err"
+            drc=$?
             tolerated=$((tolerated + 1))
-            tap_check "$fn #$n fails: tolerated, and the domain passes dm-audit" \
-                bash -c "[ $arc = 0 ] && $(declare -f nothing_left); nothing_left"
+            tap_check "$what fails: tolerated, the domain passes dm-audit and is destroyed" \
+                [ "$arc$drc" = 00 ]
+            tap_nothing_left "$what fails: tolerated; after destroy nothing is left" \
+                -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"
         else
-            sleep 0.2  # a killed DM is reaped by pid 1
-            tap_check "$fn #$n fails: exit $rc, said why ($(head -1 "$work/err" | cut -c1-100)), nothing left" \
-                bash -c "[ -s $work/err ] && $(declare -f nothing_left); nothing_left"
             failed_clean=$((failed_clean + 1))
+            tap_check "$what fails: exit $rc, said why in one line ($(head -1 "$work/err" | cut -c1-100))" \
+                [ "$(wc -l < "$work/err")" = 1 ]
+            tap_nothing_left "$what fails: nothing left when create returns" \
+                -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"
+            # Whatever was left must not meet the next point.
+            [ -n "$(left_of_fault1)" ] && { "$XL_DMR" destroy fault1; "$XL_DMR" destroy 1; } > /dev/null 2>&1
         fi
-    }
+    } < /dev/null
 done < "$work/points"
-run > /dev/null 2>&1
-tap_check "after $points fault points ($failed_clean refused cleanly, $tolerated tolerated), the same create succeeds" \
-    bash -c "[ $? = 0 ] && '$XL_DMR' destroy fault1 && [ ! -e /run/xl-dmr ]"
+run > /dev/null 2> "$work/last.err"
+rc=$?
+tap_check "after $points fault points ($failed_clean refused cleanly, $tolerated tolerated), the same create succeeds and says nothing" \
+    bash -c "[ $rc = 0 ] && [ ! -s '$work/last.err' ] && '$XL_DMR' destroy fault1 && [ ! -e /run/xl-dmr ]"
 tap_check "at least 20 distinct fault points were exercised ($points)" [ "$points" -ge 20 ]
 tap_done

@@ -52,7 +52,7 @@ static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, siz
     size_t n;
     *ret = NULL;
     *ret_n = 0;
-    int r = state_list(ctx, &list, &n);
+    int r = state_list(ctx, &list, &n, NULL, 0);
     if (r)
         return r;
     pid_t *pids = calloc(n + 1, sizeof(*pids));

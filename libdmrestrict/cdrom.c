@@ -88,9 +88,20 @@ static int64_t free_fdset_id(yajl_val fdsets)
     return max + 1;
 }
 
+static bool fdset_listed(yajl_val fdsets, int64_t set)
+{
+    for (size_t i = 0; YAJL_IS_ARRAY(fdsets) && i < YAJL_GET_ARRAY(fdsets)->len; i++) {
+        const char *path[] = { "fdset-id", NULL };
+        yajl_val id = yajl_tree_get(YAJL_GET_ARRAY(fdsets)->values[i], path, yajl_t_number);
+        if (id && YAJL_IS_INTEGER(id) && YAJL_GET_INTEGER(id) == set)
+            return true;
+    }
+    return false;
+}
+
 /* One round trip: the drive's current fdset, and a free fdset id. */
 static int drive_survey(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
-                        int64_t *ret_old, int64_t *ret_free)
+                        int64_t *ret_old, int64_t *ret_free, yajl_val *ret_fdsets)
 {
     yajl_val blocks = NULL, fdsets = NULL;
     struct qmp_cmd cmds[] = {
@@ -103,8 +114,42 @@ static int drive_survey(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const ch
     if (!rc)
         *ret_free = free_fdset_id(fdsets);
     yajl_tree_free(blocks);
-    yajl_tree_free(fdsets);
+    if (!rc && ret_fdsets)
+        *ret_fdsets = fdsets;
+    else
+        yajl_tree_free(fdsets);
     return rc;
+}
+
+/*
+ * The connection failed with a change sent, so what QEMU did is not
+ * known: it is found out over a new connection and made whole. A change
+ * that happened (the drive's medium is fdset set; -1: empty) is finished
+ * (the old medium's fdset removed) and counts; one that did not leaves no
+ * fdset of its own behind.
+ */
+static int settle_change(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev,
+                         int64_t set, int64_t old, int rc)
+{
+    libdmr_qmp *fresh = NULL;
+    int64_t now, unused;
+    yajl_val fdsets = NULL;
+    if (qmp_reconnect(q, QMP_OP_TIMEOUT_MS, &fresh) ||
+        drive_survey(ctx, fresh, domid, vdev, &now, &unused, &fdsets)) {
+        LOGD(ERROR, domid, "cdrom: the change of %s may or may not have happened, and QEMU "
+             "cannot be asked: see query-block and query-fdsets", vdev);
+        qmp_close(fresh);
+        return rc;
+    }
+    bool done = now == set;
+    int64_t stale = done ? old : set;
+    if (stale >= 0 && fdset_listed(fdsets, stale))
+        fdset_remove(ctx, fresh, domid, stale);
+    if (done)
+        LOGD(NOTICE, domid, "cdrom: QEMU did change %s (asked again over a new connection)", vdev);
+    yajl_tree_free(fdsets);
+    qmp_close(fresh);
+    return done ? 0 : rc;
 }
 
 /* "[raw:]PATH" -> the format and the path. */
@@ -162,7 +207,7 @@ int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vde
      * removed while in use, goes when QEMU lets that medium go.
      */
     int64_t old, set;
-    if ((rc = drive_survey(ctx, q, domid, vdev, &old, &set)))
+    if ((rc = drive_survey(ctx, q, domid, vdev, &old, &set, NULL)))
         return rc;
     char opaque[4200];
     snprintf(opaque, sizeof(opaque), "raw:%s", path);
@@ -176,21 +221,24 @@ int cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vde
         { .command = "blockdev-change-medium", .arguments = change },
         { .command = "remove-fd", .arguments = remove },
     };
-    rc = qmp_execute_batch(q, cmds, old >= 0 ? 3 : 2, fd, QMP_OP_TIMEOUT_MS);
+    size_t n = old >= 0 ? 3 : 2;
+    rc = qmp_execute_batch(q, cmds, n, fd, QMP_OP_TIMEOUT_MS);
     fd = safe_close(fd);  /* QEMU holds its own copy now */
+    if (!cmds[0].answered || !cmds[1].answered || !cmds[n - 1].answered)
+        return settle_change(ctx, q, domid, vdev, set, old, rc);
     if (cmds[0].rc == 0 && cmds[1].rc)
         fdset_remove(ctx, q, domid, set);  /* roll back what was added */
     if (cmds[0].rc || cmds[1].rc)
         return cmds[0].rc ? cmds[0].rc : cmds[1].rc;
     /* The new medium is in; QEMU refusing to drop a stale old fdset is not
-     * worth failing for (it was logged), a broken connection is. */
-    return rc == LIBDMR_ERROR_FAIL ? 0 : rc;
+     * worth failing for (it was logged). */
+    return 0;
 }
 
 int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev)
 {
     int64_t old, unused;
-    int rc = drive_survey(ctx, q, domid, vdev, &old, &unused);
+    int rc = drive_survey(ctx, q, domid, vdev, &old, &unused, NULL);
     if (rc)
         return rc;
     yajl_gen g = json_begin();
@@ -200,11 +248,19 @@ int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev
     json_kstr(g, "id", vdev);
     json_kbool(g, "force", true);
     yajl_gen_map_close(g);
-    _cleanup_free_ char *args = NULL;
-    if ((rc = json_finish(g, &args)) ||
-        (rc = qmp_execute(q, "eject", args, QMP_OP_TIMEOUT_MS, NULL)))
+    _cleanup_free_ char *args = NULL, *remove = NULL;
+    if ((rc = json_finish(g, &args)) || (old >= 0 && (rc = fdset_remove_args(old, &remove))))
         return rc;
-    return old >= 0 ? fdset_remove(ctx, q, domid, old) : 0;
+    /* One write: the eject, and the removal of the medium's fdset. */
+    struct qmp_cmd cmds[] = {
+        { .command = "eject", .arguments = args },
+        { .command = "remove-fd", .arguments = remove },
+    };
+    size_t n = old >= 0 ? 2 : 1;
+    rc = qmp_execute_batch(q, cmds, n, -1, QMP_OP_TIMEOUT_MS);
+    if (!cmds[0].answered || !cmds[n - 1].answered)
+        return settle_change(ctx, q, domid, vdev, -1, old, rc);
+    return rc;
 }
 
 struct naming {

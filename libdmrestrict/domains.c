@@ -11,7 +11,8 @@ int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *r
         return LIBDMR_ERROR_INVAL;
     struct dm_state *list;
     size_t n;
-    int r = state_list(ctx, &list, &n);
+    char skipped[512];
+    int r = state_list(ctx, &list, &n, skipped, sizeof(skipped));
     if (r)
         return libdmr_error_from_errno(r);
     unsigned long domid = 0;
@@ -28,7 +29,10 @@ int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *r
     enum libdmr_backend backend;
     if (rc)
         rc = backend_lookup(ctx, name_or_domid, ret_domid, &backend);
-    if (rc == LIBDMR_ERROR_NOTFOUND)
+    if (rc == LIBDMR_ERROR_NOTFOUND && skipped[0])
+        LOG(ERROR, "no domain %s among those whose state could be read (not %s)",
+            name_or_domid, skipped);
+    else if (rc == LIBDMR_ERROR_NOTFOUND)
         LOG(ERROR, "no domain %s", name_or_domid);
     return rc;
 }
@@ -48,7 +52,7 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
         return LIBDMR_ERROR_INVAL;
     struct dm_state *list;
     size_t n;
-    int r = state_list(ctx, &list, &n);
+    int r = state_list(ctx, &list, &n, NULL, 0);
     if (r)
         return libdmr_error_from_errno(r);
     libdmr_dominfo *out = calloc(n ? n : 1, sizeof(*out));

@@ -64,10 +64,11 @@ int proc_held_wait_exit(libdmr_ctx *ctx, pid_t pid, int pidfd, int timeout_ms,
 /* spawn.c: main(arg, report_fd) in a process that is not the caller's
  * child, run only once the caller holds it (*ret_pidfd, and ret with its
  * start time) and go->before (if any) returned 0 for it (-errno: it is
- * not started). until_exec: also wait until it exec'd (the control socket
- * is close-on-exec) or reported {step, errno} on report_fd before dying.
- * On failure, -errno and report[0] the child's step (0: none), and only
- * once the child is gone. */
+ * not started, and report[0] is SPAWN_REFUSED). until_exec: also wait
+ * until it exec'd (the control socket is close-on-exec) or reported
+ * {step, errno} on report_fd before dying. On failure, -errno and
+ * report[0] the child's step (0: none), and only once the child is gone. */
+#define SPAWN_REFUSED (-1)
 struct spawn_go {
     int (*before)(void *arg, const struct proc_ref *child);
     void *arg;
@@ -138,7 +139,10 @@ int state_remove(libdmr_ctx *ctx, uint32_t domid);
 bool state_exists(uint32_t domid);
 /* Save a domain's changed PCI record (<domid>.pci.json, read by state_read). */
 int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci);
-int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n);
+/* Every readable state file; one that is not is warned about, or, with
+ * skipped, the first is named there instead ("" when none). */
+int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n, char *skipped,
+               size_t skipped_size);
 /* each() for every <domid>.json of the state directory (dirfd, name), until
  * it returns non-zero; no directory, no domains. The one scan of it. */
 int state_dir_scan(int (*each)(uint32_t domid, int dirfd, const char *name, void *arg),

@@ -25,7 +25,7 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
 {
     struct dm_state *list;
     size_t n;
-    int r = state_list(ctx, &list, &n);
+    int r = state_list(ctx, &list, &n, NULL, 0);
     if (r)
         return libdmr_error_from_errno(r);
     int rc = 0;

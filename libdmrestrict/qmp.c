@@ -29,7 +29,9 @@ struct libdmr_qmp {
     char *buf;             /* bytes read and not yet consumed */
     size_t len, cap;
     unsigned next_id;
+    unsigned first_id;     /* replies below it answer an earlier connection */
     bool broken;           /* a protocol error: nothing more is trusted */
+    char *path;            /* the socket, when connected by path */
     struct strv events;    /* unread event names, oldest first */
     unsigned long events_dropped;
     unsigned events_this_command;
@@ -325,13 +327,20 @@ static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, l
                        yajl_val *ret_return)
 {
     libdmr_ctx *ctx = q->ctx;
-    for (;;) {
+    for (unsigned stale = 0;;) {
         yajl_val msg;
         int rc = qmp_read_message(q, deadline, true, &msg);
         if (rc)
             return rc;
         yajl_val event = member(msg, "event", yajl_t_string);
         yajl_val got_id = member(msg, "id", yajl_t_number);
+        /* QEMU answers whoever is connected now: after a reconnect, the
+         * replies to the earlier connection's last commands may come here. */
+        if (!event && got_id && YAJL_IS_INTEGER(got_id) && YAJL_GET_INTEGER(got_id) >= 1 &&
+            YAJL_GET_INTEGER(got_id) < q->first_id && ++stale <= QMP_EVENTS_MAX) {
+            yajl_tree_free(msg);
+            continue;
+        }
         if (event) {
             rc = qmp_queue_event(q, msg);
             yajl_tree_free(msg);
@@ -408,8 +417,12 @@ int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int 
     free(all);
     long deadline = now_ms() + timeout_ms;
     int first_error = rc;
+    for (size_t i = 0; i < n; i++)
+        cmds[i] = (struct qmp_cmd){ .command = cmds[i].command, .arguments = cmds[i].arguments,
+                                    .ret = cmds[i].ret, .rc = rc ? rc : LIBDMR_ERROR_QEMU_API };
     for (size_t i = 0; !rc && i < n; i++) {
         cmds[i].rc = await_reply(q, cmds[i].command, first_id + i, deadline, cmds[i].ret);
+        cmds[i].answered = !cmds[i].rc || cmds[i].rc == LIBDMR_ERROR_FAIL;
         if (cmds[i].rc && !first_error)
             first_error = cmds[i].rc;
         /* QEMU's own error replies keep the stream in step; nothing else does. */
@@ -421,12 +434,15 @@ int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int 
     return first_error;
 }
 
-int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret)
+/* A connection on fd whose command ids start at first_id. */
+static int qmp_open_fd_from(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms,
+                            unsigned first_id, struct libdmr_qmp **ret)
 {
     struct libdmr_qmp *q = calloc(1, sizeof(*q));
     if (!q)
         return LIBDMR_ERROR_NOMEM;
-    *q = (struct libdmr_qmp){ .ctx = ctx, .domid = domid, .next_id = 1, .fd = TAKE_FD(*fd) };
+    *q = (struct libdmr_qmp){ .ctx = ctx, .domid = domid, .next_id = first_id,
+                              .first_id = first_id, .fd = TAKE_FD(*fd) };
     /* The greeting may come before QEMU has chrooted and dropped its
      * user; the answer to qmp_capabilities comes from its main loop, after. */
     yajl_val greeting;
@@ -448,10 +464,15 @@ int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct
     return 0;
 }
 
-int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
-                struct libdmr_qmp **ret)
+int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    return qmp_open_fd_from(ctx, domid, fd, timeout_ms, 1, ret);
+}
+
+/* A connection to path, numbering its commands from first_id. */
+static int qmp_connect_from(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                            unsigned first_id, struct libdmr_qmp **ret)
+{    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(sa.sun_path))
         return LIBDMR_ERROR_INVAL;
     strcpy(sa.sun_path, path);
@@ -460,7 +481,29 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
         LOGED(ERROR, domid, "QMP: connecting to %s", path);
         return LIBDMR_ERROR_FAIL;
     }
-    return qmp_open_fd(ctx, domid, &fd, timeout_ms, ret);
+    int rc = qmp_open_fd_from(ctx, domid, &fd, timeout_ms, first_id, ret);
+    if (!rc && !((*ret)->path = strdup(path))) {
+        qmp_close(*ret);
+        *ret = NULL;
+        rc = LIBDMR_ERROR_NOMEM;
+    }
+    return rc;
+}
+
+int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                struct libdmr_qmp **ret)
+{
+    return qmp_connect_from(ctx, domid, path, timeout_ms, 1, ret);
+}
+
+int qmp_reconnect(struct libdmr_qmp *q, int timeout_ms, struct libdmr_qmp **ret)
+{
+    if (!q->path)
+        return LIBDMR_ERROR_INVAL;
+    /* QEMU serves one client at a time: q's connection goes first. */
+    q->fd = safe_close(q->fd);
+    q->broken = true;
+    return qmp_connect_from(q->ctx, q->domid, q->path, timeout_ms, q->next_id, ret);
 }
 
 size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret)
@@ -475,6 +518,7 @@ void qmp_close(struct libdmr_qmp *q)
     if (!q)
         return;
     safe_close(q->fd);
+    free(q->path);
     free(q->buf);
     strv_clear(&q->events);
     free(q);

@@ -9,6 +9,10 @@
 struct libdmr_qmp;
 
 /* Connect, read the greeting and negotiate capabilities, by the timeout. */
+/* A new connection to the socket q was connected to, in place of q's,
+ * which is closed (QEMU serves one client at a time; q stays to be
+ * freed). INVAL: q was made from a descriptor. */
+int qmp_reconnect(struct libdmr_qmp *q, int timeout_ms, struct libdmr_qmp **ret);
 int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
                 struct libdmr_qmp **ret);
 /* The same on a connected socket; takes *fd (sets it to -1). */
@@ -30,9 +34,11 @@ struct qmp_cmd {
     const char *arguments;     /* JSON object or NULL */
     yajl_val *ret;             /* may be NULL */
     int rc;                    /* out: this command's result */
+    bool answered;             /* out: QEMU's reply (rc 0, or FAIL for its error) came */
 };
 /* fd (or -1) rides with the batch, for its add-fd. Returns the first
- * command's error, if any; every reply is read either way. */
+ * command's error, if any; every reply is read either way. A command
+ * not answered (the connection failed) may or may not have been run. */
 int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int fd,
                       int timeout_ms);
 

@@ -191,13 +191,15 @@ static int read_child_pid(pid_t middle, int pid_read, pid_t *ret)
  * main: alive, and not anyone's to reap yet), tell before_go, then let it
  * go on. */
 static int hold_and_go(pid_t child, int ctl, const struct spawn_go *go, struct proc_ref *ret,
-                       int *ret_pidfd)
+                       int *ret_pidfd, int report[2])
 {
     struct proc_ref held;
     int pidfd = proc_open_pid(child, &held);
     if (pidfd < 0)
         return pidfd;
     int r = go && go->before ? go->before(go->arg, &held) : 0;
+    if (r)
+        report[0] = SPAWN_REFUSED;
     if (!r && send(ctl, "g", 1, MSG_NOSIGNAL) != 1)
         r = -errno;
     if (r) {
@@ -236,7 +238,7 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
         r = read_child_pid(middle, pid_pipe[0], &child);
     safe_close(pid_pipe[0]);
     if (!r)
-        r = hold_and_go(child, ctl[0], go, ret, ret_pidfd);
+        r = hold_and_go(child, ctl[0], go, ret, ret_pidfd, report);
     bool reported = false;
     if (r)
         shutdown(ctl[0], SHUT_WR);  /* no go: the child exits before main */
@@ -247,7 +249,7 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
         r = report[1] ? -report[1] : -EIO;
         *ret_pidfd = safe_close(*ret_pidfd);  /* it is gone: EOF came after its report */
     }
-    if (!reported)
+    if (!reported && report[0] != SPAWN_REFUSED)
         report[0] = 0;
     return r;
 }
@@ -258,6 +260,8 @@ int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
     struct dm_child c = { plan, resource_fds, out_fd };
     int report[2];
     int r = spawn_detached(child_exec, &c, true, go, ret, ret_pidfd, report);
+    if (r && report[0] == SPAWN_REFUSED)
+        return r;  /* go->before said why */
     if (r && report[0])
         LOGEVD(ERROR, -r, plan->domid, "device model child: %s failed", step_name(report[0]));
     else if (r)

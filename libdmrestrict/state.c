@@ -636,6 +636,8 @@ struct state_list_acc {
     libdmr_ctx *ctx;
     struct dm_state *list;
     size_t n;
+    char *skipped;         /* the first unreadable one, instead of a warning */
+    size_t skipped_size;
 };
 
 static int state_list_add(uint32_t domid, int dirfd, const char *name, void *arg)
@@ -647,18 +649,25 @@ static int state_list_add(uint32_t domid, int dirfd, const char *name, void *arg
     if (!grown)
         return -ENOMEM;
     acc->list = grown;
-    if (state_read_at(dirfd, name, &acc->list[acc->n]) == 0)
+    int r = state_read_at(dirfd, name, &acc->list[acc->n]);
+    if (!r)
         acc->n++;
-    else
+    else if (!acc->skipped)
         LOG(WARN, "%s/%s: unreadable state file, skipped", LIBDMR_STATE_DIR, name);
+    else if (!acc->skipped[0])
+        snprintf(acc->skipped, acc->skipped_size, "%s/%s: %s", LIBDMR_STATE_DIR, name,
+                 strerror(-r));
     return 0;
 }
 
-int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n)
+int state_list(libdmr_ctx *ctx, struct dm_state **ret, size_t *ret_n, char *skipped,
+               size_t skipped_size)
 {
     *ret = NULL;
     *ret_n = 0;
-    struct state_list_acc acc = { .ctx = ctx };
+    struct state_list_acc acc = { .ctx = ctx, .skipped = skipped, .skipped_size = skipped_size };
+    if (skipped)
+        skipped[0] = '\0';
     int r = state_dir_scan(state_list_add, &acc);
     if (r) {
         state_list_free(acc.list, acc.n);

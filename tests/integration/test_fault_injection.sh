@@ -23,13 +23,13 @@ trap '"$XL_DMR" destroy fault1 2>/dev/null; umount /etc 2>/dev/null; rm -rf "$DM
 [ -x /usr/bin/qemu-system-x86_64 ] || { tap_skip "fault injection" "no QEMU"; tap_done; exit; }
 userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
-truncate -s 1M "$work/disk.img"
+truncate -s 1M "$work/disk.img" "$work/a.iso" "$work/b.iso"
 cat > "$work/f.cfg" <<CFG
 name = "fault1"
 memory = 32
 dm_restrict = 1
 accel = "tcg"
-disk = [ '$work/disk.img,raw,hda,rw' ]
+disk = [ '$work/disk.img,raw,hda,rw', '$work/a.iso,raw,hdc,cdrom' ]
 CFG
 # xl-dmr is a libtool wrapper script in the build tree: preload into the binary itself.
 BIN=$builddir/tools/.libs/xl-dmr
@@ -37,10 +37,21 @@ export LD_LIBRARY_PATH=$builddir/libdmrestrict/.libs
 # In a sanitizer build the shim comes before ASan's runtime; that is fine.
 export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0
 run() { env "$@" "$BIN" create --domid 1 "$work/f.cfg"; }
+# points FILE: "FUNCTION N" for each counted call, up to MAX_PER_FUNCTION of each.
+points() {
+    while read -r fn count; do
+        for n in $(seq 1 $(( count < MAX_PER_FUNCTION ? count : MAX_PER_FUNCTION ))); do
+            echo "$fn $n"
+        done
+    done < "$1"
+}
+# fired: the call that failed in the last run, with its path where it has one.
+fired() { if [ -s "$work/fired" ]; then head -1 "$work/fired" | sed 's/ in pid [0-9]*//' | cut -c1-80; else echo "$1"; fi; }
 
 XL_DMR_FAULT_COUNT="$work/counts" LD_PRELOAD=$SHIM "$BIN" create --domid 1 "$work/f.cfg" 2>/dev/null
 "$XL_DMR" destroy fault1
 MAX_PER_FUNCTION=${MAX_PER_FUNCTION:-12}
+# --- 1. create ---------------------------------------------------------------
 points=0 failed_clean=0 tolerated=0
 # What a create of fault1 may leave: its run directory, a process of its
 # DM's uid, its QEMU, or any process still running with its cfg on the
@@ -49,23 +60,14 @@ points=0 failed_clean=0 tolerated=0
 left_of_fault1() { leftovers -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"; }
 # The main process's calls, then those only the forked child makes before
 # exec (it counts on from its parent's numbers): its namespace and mounts.
-{
-    while read -r fn count; do
-        for n in $(seq 1 $(( count < MAX_PER_FUNCTION ? count : MAX_PER_FUNCTION ))); do
-            echo "$fn $n"
-        done
-    done < "$work/counts"
-    echo "unshare 1"; echo "mount 1"; echo "mount 2"
-} > "$work/points"
+{ points "$work/counts"; echo "unshare 1"; echo "mount 1"; echo "mount 2"; } > "$work/points"
 while read -r fn n; do
     {
         points=$((points + 1))
         rm -f "$work/fired"
         run XL_DMR_FAULT="$fn:$n" XL_DMR_FAULT_LOG="$work/fired" LD_PRELOAD=$SHIM 2> "$work/err" > /dev/null
         rc=$?
-        # The call that failed, with its path where it has one.
-        what="$fn #$n"
-        [ -s "$work/fired" ] && what=$(head -1 "$work/fired" | sed 's/ in pid [0-9]*//' | cut -c1-80)
+        what=$(fired "$fn #$n")
         if [ $rc = 0 ]; then
             "$XL_DMR" dm-audit fault1 > "$work/audit"
             arc=$?
@@ -78,8 +80,7 @@ while read -r fn n; do
                 -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"
         else
             failed_clean=$((failed_clean + 1))
-            tap_check "$what fails: exit $rc, said why in one line ($(head -1 "$work/err" | cut -c1-100))" \
-                [ "$(wc -l < "$work/err")" = 1 ]
+            tap_one_line "$what fails: exit $rc, said why in one line ($(head -1 "$work/err" | cut -c1-100))" "$work/err"
             tap_nothing_left "$what fails: nothing left when create returns" \
                 -p /run/xl-dmr -u 131073 -m "guest=fault1" -m "$work/f.cfg"
             # Whatever was left must not meet the next point.
@@ -92,4 +93,54 @@ rc=$?
 tap_check "after $points fault points ($failed_clean refused cleanly, $tolerated tolerated), the same create succeeds and says nothing" \
     bash -c "[ $rc = 0 ] && [ ! -s '$work/last.err' ] && '$XL_DMR' destroy fault1 && [ ! -e /run/xl-dmr ]"
 tap_check "at least 20 distinct fault points were exercised ($points)" [ "$points" -ge 20 ]
+
+# --- 2. cdrom changes: a failed cd-insert or cd-eject leaves the medium, ---
+# the fdsets and the DM's descriptors as they were; a tolerated one has
+# made the change whole (the old medium's fdset gone).
+"$XL_DMR" create --domid 1 "$work/f.cfg"
+QMP="python3 $srcdir/tests/lib/qmp.py"
+sock=/run/xl-dmr/qmp-1.sock
+dm_pid=$("$XL_DMR" list --json | json_get /dev/stdin 'd[0]["dm_pid"]')
+fdsets() { $QMP "$sock" query-fdsets | json_get /dev/stdin 'sorted(f["opaque"] for s in d for f in s["fds"])'; }
+medium() { $QMP "$sock" query-block | json_get /dev/stdin "[b['inserted']['file'] for b in d if b.get('qdev', '').endswith('hdc') and 'inserted' in b]"; }
+dm_files() { for f in /proc/$dm_pid/fd/*; do readlink "$f"; done | grep '^/' | sort | tr '\n' ' '; }
+with_a=$(fdsets) files_a=$(dm_files)
+cd_points=0
+# cd_faults LABEL FDSETS-WHEN-DONE XL-DMR-ARGS...: every fault point of the
+# command, from a.iso in hdc; a.iso is put back after each.
+cd_faults() {
+    local label=$1 done_sets=$2; shift 2
+    XL_DMR_FAULT_COUNT="$work/cd-counts" LD_PRELOAD=$SHIM "$BIN" "$@" 2> /dev/null
+    "$XL_DMR" cd-insert fault1 hdc "$work/a.iso"
+    points "$work/cd-counts" > "$work/cd-points"
+    rm -f "$work/cd-counts"
+    local fn n rc what sets files medium_before
+    while read -r fn n; do
+        {
+            cd_points=$((cd_points + 1))
+            medium_before=$(medium)
+            rm -f "$work/fired"
+            XL_DMR_FAULT="$fn:$n" XL_DMR_FAULT_LOG="$work/fired" LD_PRELOAD=$SHIM \
+                "$BIN" "$@" 2> "$work/err" > /dev/null
+            rc=$?
+            what=$(fired "$fn #$n")
+            sets=$(fdsets) files=$(dm_files)
+            if [ $rc = 0 ]; then
+                tap_check "$label, $what fails: tolerated, the change is whole ($sets)" [ "$sets" = "$done_sets" ]
+            else
+                tap_one_line "$label, $what fails: exit $rc, one line ($(head -1 "$work/err" | cut -c1-100))" "$work/err"
+                unchanged() { [ "$sets" = "$with_a" ] && [ "$files" = "$files_a" ] && [ "$(medium)" = "$medium_before" ]; }
+                tap_check "$label, $what fails: a.iso still in, fdsets and DM descriptors as before ($sets)" unchanged
+            fi
+            "$XL_DMR" dm-audit fault1 > /dev/null
+            tap_check "$label, $what fails: the domain still passes dm-audit" [ $? = 0 ]
+            [ "$(fdsets)" = "$with_a" ] || "$XL_DMR" cd-insert fault1 hdc "$work/a.iso"
+        } < /dev/null
+    done < "$work/cd-points"
+}
+cd_faults cd-insert "$(echo "$with_a" | sed "s|a.iso|b.iso|")" cd-insert fault1 hdc "$work/b.iso"
+cd_faults cd-eject "$(echo "$with_a" | python3 -c 'import json, sys; print(json.dumps([o for o in json.load(sys.stdin) if not o.endswith("a.iso")]))')" cd-eject fault1 hdc
+"$XL_DMR" destroy fault1
+all_gone() { [ "$cd_points" -ge 20 ] && [ ! -e /run/xl-dmr ]; }
+tap_check "at least 20 distinct cd-insert and cd-eject fault points were exercised ($cd_points), then destroy leaves nothing" all_gone
 tap_done

@@ -15,6 +15,12 @@ tap_check() {
     if "$@"; then tap_ok "$name"; else tap_fail "$name" "failed: $*"; fi
 }
 
+# tap_one_line NAME FILE: ok when FILE (an error output) is one line; else
+# not ok, with its lines.
+tap_one_line() {
+    if [ "$(wc -l < "$2")" = 1 ]; then tap_ok "$1"; else local l; mapfile -t l < "$2"; tap_fail "$1" "${l[@]}"; fi
+}
+
 tap_done() { echo "1..$TAP_N"; [ "$TAP_FAILED" -eq 0 ]; }
 
 # json_get FILE EXPR: a value from a JSON file, by a python expression on d.

@@ -44,12 +44,14 @@ void libdmr_qmp_close(libdmr_qmp *qmp)
     qmp_close(qmp);
 }
 
-/* The fdset the drive's medium comes from (-1: empty, or not an fdset),
- * from a query-block answer. */
+/* The fdset the drive's medium comes from (DRIVE_EMPTY, or
+ * DRIVE_NOT_FDSET for a medium given by path), from a query-block answer. */
+#define DRIVE_EMPTY (-1)
+#define DRIVE_NOT_FDSET (-2)
 static int drive_fdset(libdmr_ctx *ctx, yajl_val blocks, uint32_t domid, const char *vdev,
                        int64_t *ret)
 {
-    *ret = -1;
+    *ret = DRIVE_EMPTY;
     bool found = false;
     for (size_t i = 0; YAJL_IS_ARRAY(blocks) && i < YAJL_GET_ARRAY(blocks)->len; i++) {
         yajl_val b = YAJL_GET_ARRAY(blocks)->values[i];
@@ -67,6 +69,8 @@ static int drive_fdset(libdmr_ctx *ctx, yajl_val blocks, uint32_t domid, const c
         const char *prefix = f ? strstr(f, "/dev/fdset/") : NULL;
         if (prefix && !parse_ulong_strict(prefix + strlen("/dev/fdset/"), 0, INT64_MAX, &set))
             *ret = set;
+        else if (f)
+            *ret = DRIVE_NOT_FDSET;
     }
     if (!found) {
         LOGD(ERROR, domid, "no drive %s in this domain", vdev);
@@ -124,7 +128,7 @@ static int drive_survey(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const ch
 /*
  * The connection failed with a change sent, so what QEMU did is not
  * known: it is found out over a new connection and made whole. A change
- * that happened (the drive's medium is fdset set; -1: empty) is finished
+ * that happened (the drive's medium is fdset set, or DRIVE_EMPTY) is finished
  * (the old medium's fdset removed) and counts; one that did not leaves no
  * fdset of its own behind.
  */
@@ -251,16 +255,17 @@ int cdrom_eject(libdmr_ctx *ctx, libdmr_qmp *q, uint32_t domid, const char *vdev
     _cleanup_free_ char *args = NULL, *remove = NULL;
     if ((rc = json_finish(g, &args)) || (old >= 0 && (rc = fdset_remove_args(old, &remove))))
         return rc;
-    /* One write: the eject, and the removal of the medium's fdset. */
-    struct qmp_cmd cmds[] = {
-        { .command = "eject", .arguments = args },
-        { .command = "remove-fd", .arguments = remove },
-    };
-    size_t n = old >= 0 ? 2 : 1;
-    rc = qmp_execute_batch(q, cmds, n, -1, QMP_OP_TIMEOUT_MS);
-    if (!cmds[0].answered || !cmds[n - 1].answered)
-        return settle_change(ctx, q, domid, vdev, -1, old, rc);
-    return rc;
+    /* The medium's fdset goes only once QEMU has let the medium go: a
+     * refused eject leaves both. */
+    struct qmp_cmd eject = { .command = "eject", .arguments = args };
+    struct qmp_cmd drop = { .command = "remove-fd", .arguments = remove };
+    rc = qmp_execute_batch(q, &eject, 1, -1, QMP_OP_TIMEOUT_MS);
+    if (!eject.answered)
+        return settle_change(ctx, q, domid, vdev, DRIVE_EMPTY, old, rc);
+    if (rc || old < 0)
+        return rc;
+    rc = qmp_execute_batch(q, &drop, 1, -1, QMP_OP_TIMEOUT_MS);
+    return drop.answered ? rc : settle_change(ctx, q, domid, vdev, DRIVE_EMPTY, old, rc);
 }
 
 struct naming {

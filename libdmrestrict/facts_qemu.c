@@ -32,13 +32,9 @@ static int read_all(int fd, char **ret)
     char *buf = malloc(cap);
     if (!buf)
         return -ENOMEM;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    long start = monotonic_ms();
     for (;;) {
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long spent = (now.tv_sec - start.tv_sec) * 1000 +
-                     (now.tv_nsec - start.tv_nsec) / 1000000;
+        long spent = monotonic_ms() - start;
         struct pollfd p = { .fd = fd, .events = POLLIN };
         int r = spent < PROBE_TIMEOUT_MS ? poll(&p, 1, PROBE_TIMEOUT_MS - spent) : 0;
         if (r < 0 && errno == EINTR)

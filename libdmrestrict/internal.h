@@ -71,6 +71,8 @@ void strv_clear(struct strv *sv);
 /* waitpid(pid) through EINTR: 0 and its status, or -errno (ECHILD when
  * someone else reaped it). */
 int wait_child(pid_t pid, int *ret_status);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+long monotonic_ms(void);
 /* Append copies of every string of from. */
 int strv_push_all(struct strv *sv, const struct strv *from);
 

@@ -77,7 +77,9 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
                    const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
                    int report[2]);
 /* QEMU, with exactly the planned descriptors. -ESRCH: it exec'd and died
- * at once (ret and *ret_pidfd are set); other failures leave nothing. */
+ * at once (ret and *ret_pidfd are set; nothing is logged: the caller says
+ * so, with its log). Other failures are logged, leave no process, and
+ * may leave ret naming the dead child (and go->before's record of it). */
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
              int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd);
 

@@ -37,13 +37,6 @@ struct libdmr_qmp {
     unsigned events_this_command;
 };
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One line (without its newline) into *ret, by the deadline; a timeout
  * is logged unless the caller says what it was waiting for itself. */
 static int qmp_read_line(struct libdmr_qmp *q, long deadline, bool log_timeout, char **ret)
@@ -70,7 +63,7 @@ static int qmp_read_line(struct libdmr_qmp *q, long deadline, bool log_timeout, 
             LOGD(ERROR, q->domid, "QMP: a line longer than %u bytes", QMP_LINE_MAX);
             return LIBDMR_ERROR_QEMU_API;
         }
-        long left = deadline - now_ms();
+        long left = deadline - monotonic_ms();
         struct pollfd p = { .fd = q->fd, .events = POLLIN };
         int r = left > 0 ? poll(&p, 1, left) : 0;
         if (r < 0 && errno == EINTR)
@@ -80,8 +73,11 @@ static int qmp_read_line(struct libdmr_qmp *q, long deadline, bool log_timeout, 
                 LOGD(ERROR, q->domid, "QMP: no answer from QEMU in time");
             return LIBDMR_ERROR_TIMEDOUT;
         }
-        if (r < 0)
-            return LIBDMR_ERROR_FAIL;
+        if (r < 0) {
+            /* Not QEMU's answer (FAIL is kept for its error replies). */
+            LOGED(ERROR, q->domid, "QMP: waiting for QEMU");
+            return LIBDMR_ERROR_QEMU_API;
+        }
         if (q->cap - q->len < 4096) {
             size_t cap = q->cap ? q->cap * 2 : 8192;
             if (cap > QMP_LINE_MAX + 4096)
@@ -216,7 +212,7 @@ int qmp_wait_event(struct libdmr_qmp *q, const char *name, const char *device, i
         return LIBDMR_ERROR_QEMU_API;
     if (event_take_queued(q, key))
         return 0;
-    long deadline = now_ms() + timeout_ms;
+    long deadline = monotonic_ms() + timeout_ms;
     q->events_this_command = 0;
     for (;;) {
         yajl_val msg = NULL;
@@ -385,7 +381,7 @@ static int qmp_run(struct libdmr_qmp *q, const char *command, const char *argume
     if (!text)
         return LIBDMR_ERROR_NOMEM;
     int rc = send_logged(q, text, fd, command);
-    return rc ? rc : await_reply(q, command, id, now_ms() + timeout_ms, ret_return);
+    return rc ? rc : await_reply(q, command, id, monotonic_ms() + timeout_ms, ret_return);
 }
 
 int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int fd,
@@ -415,7 +411,7 @@ int qmp_execute_batch(struct libdmr_qmp *q, struct qmp_cmd *cmds, size_t n, int 
     q->events_this_command = 0;
     int rc = send_logged(q, all, fd, cmds[0].command);
     free(all);
-    long deadline = now_ms() + timeout_ms;
+    long deadline = monotonic_ms() + timeout_ms;
     int first_error = rc;
     for (size_t i = 0; i < n; i++)
         cmds[i] = (struct qmp_cmd){ .command = cmds[i].command, .arguments = cmds[i].arguments,
@@ -446,7 +442,7 @@ static int qmp_open_fd_from(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeou
     /* The greeting may come before QEMU has chrooted and dropped its
      * user; the answer to qmp_capabilities comes from its main loop, after. */
     yajl_val greeting;
-    int rc = qmp_read_message(q, now_ms() + timeout_ms, true, &greeting);
+    int rc = qmp_read_message(q, monotonic_ms() + timeout_ms, true, &greeting);
     if (!rc) {
         if (!member(greeting, "QMP", yajl_t_object)) {
             LOGD(ERROR, domid, "QMP: the first message is not a greeting");
@@ -472,7 +468,8 @@ int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct
 /* A connection to path, numbering its commands from first_id. */
 static int qmp_connect_from(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
                             unsigned first_id, struct libdmr_qmp **ret)
-{    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(sa.sun_path))
         return LIBDMR_ERROR_INVAL;
     strcpy(sa.sun_path, path);

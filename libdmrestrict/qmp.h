@@ -9,12 +9,12 @@
 struct libdmr_qmp;
 
 /* Connect, read the greeting and negotiate capabilities, by the timeout. */
+int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                struct libdmr_qmp **ret);
 /* A new connection to the socket q was connected to, in place of q's,
  * which is closed (QEMU serves one client at a time; q stays to be
  * freed). INVAL: q was made from a descriptor. */
 int qmp_reconnect(struct libdmr_qmp *q, int timeout_ms, struct libdmr_qmp **ret);
-int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
-                struct libdmr_qmp **ret);
 /* The same on a connected socket; takes *fd (sets it to -1). */
 int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret);
 /*

@@ -25,7 +25,7 @@
 #include "launch.h"
 
 #define REAPER_ROUNDS 5
-#define REAPER_WAIT_MS 5000
+#define REAPER_WAIT_MS 5000    /* for all rounds together */
 
 /* Hold each of pids that still has uid (a pid reused meanwhile is not). */
 static size_t hold_all(const pid_t *pids, size_t n, uid_t uid, int *fds)
@@ -42,12 +42,14 @@ static size_t hold_all(const pid_t *pids, size_t n, uid_t uid, int *fds)
     return held;
 }
 
-/* Wait until every held process has exited, up to timeout_ms in all. */
-static bool all_exited(int *fds, size_t n, int timeout_ms)
+/* Wait until every held process has exited, by the deadline. */
+static bool all_exited(int *fds, size_t n, long deadline)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!proc_held_exited(fds[i], timeout_ms))
-            return false;  /* the rest cannot be waited for within the limit anyway */
+    for (size_t i = 0; i < n; i++) {
+        long left = deadline - monotonic_ms();
+        if (!proc_held_exited(fds[i], left > 0 ? (int)left : 0))
+            return false;
+    }
     return true;
 }
 
@@ -75,9 +77,11 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
     pids[0] = '\0';
     int killed = 0;
     size_t len = 0;
+    long deadline = monotonic_ms() + REAPER_WAIT_MS;
     /* Until a look finds none: what a round killed is waited for (the
-     * caller's next step must not meet it), then looked for again. */
-    for (int round = 0; round < REAPER_ROUNDS; round++) {
+     * caller's next step must not meet it), then looked for again; the
+     * last round only looks. */
+    for (int round = 0; round <= REAPER_ROUNDS; round++) {
         _cleanup_free_ pid_t *found = NULL;
         size_t count;
         int r = proc_pids_of_uid(dm_uid, &found, &count);
@@ -85,6 +89,8 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
             return r;
         if (!count)
             return killed;
+        if (round == REAPER_ROUNDS)
+            break;
         _cleanup_free_ int *fds = calloc(count, sizeof(*fds));
         if (!fds)
             return -ENOMEM;
@@ -92,7 +98,7 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
         for (size_t i = 0; i < count && len + 16 < pids_size; i++)
             len += snprintf(pids + len, pids_size - len, "%s%d", len ? " " : "", (int)found[i]);
         r = kill_all_of_uid(dm_uid, reaper_uid);
-        bool gone = !r && all_exited(fds, held, REAPER_WAIT_MS);
+        bool gone = !r && all_exited(fds, held, deadline);
         for (size_t i = 0; i < held; i++)
             safe_close(fds[i]);
         if (r) {

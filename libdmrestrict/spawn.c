@@ -34,6 +34,8 @@
 #endif
 
 #define SCRATCH_FD_MIN 100
+/* How long a child told no (or that failed) is waited for after EOF. */
+#define SPAWN_EXIT_TIMEOUT_MS 1000
 
 /* In the child: report the step and errno on the control socket and die. */
 static void __attribute__((noreturn)) child_fail(int report_fd, int step)
@@ -174,49 +176,35 @@ middle_main(int pid_write, int ctl_parent, int ctl_child,
     _exit(child > 0 && write(pid_write, &child, sizeof(child)) == sizeof(child) ? 0 : 1);
 }
 
-/* Its pid from the middle process, once that has exited. */
+/* The child's pid from the middle process (EOF: it died before telling;
+ * the child holds no copy of the pipe), then the middle process reaped. */
 static int read_child_pid(pid_t middle, int pid_read, pid_t *ret)
 {
+    ssize_t n;
+    while ((n = read(pid_read, ret, sizeof(*ret))) < 0 && errno == EINTR)
+        ;
+    int r = n == sizeof(*ret) && *ret > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
+    /* Best effort: a toolstack that reaps every child itself, or ignores
+     * SIGCHLD, makes this ECHILD; the pipe has said what matters. */
     int status;
-    int r = wait_child(middle, &status);
-    if (r)
-        return r;
-    if (!WIFEXITED(status) || WEXITSTATUS(status))
-        return -EAGAIN;
-    ssize_t n = read(pid_read, ret, sizeof(*ret));
-    return n == sizeof(*ret) && *ret > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
+    (void)wait_child(middle, &status);
+    return r;
 }
 
-/* Hold the child by a pidfd and its start time (it is blocked before
- * main: alive, and not anyone's to reap yet), tell before_go, then let it
- * go on. */
-static int hold_and_go(pid_t child, int ctl, const struct spawn_go *go, struct proc_ref *ret,
-                       int *ret_pidfd, int report[2])
-{
-    struct proc_ref held;
-    int pidfd = proc_open_pid(child, &held);
-    if (pidfd < 0)
-        return pidfd;
-    int r = go && go->before ? go->before(go->arg, &held) : 0;
-    if (r)
-        report[0] = SPAWN_REFUSED;
-    if (!r && send(ctl, "g", 1, MSG_NOSIGNAL) != 1)
-        r = -errno;
-    if (r) {
-        safe_close(pidfd);
-        return r;
-    }
-    *ret = held;
-    *ret_pidfd = pidfd;
-    return 0;
-}
+/* One detached start: what the caller holds of it. */
+struct spawn_run {
+    int ctl;               /* the caller's end of the control socket */
+    int pidfd;             /* the child, once held */
+    struct proc_ref child;
+    int report[2];         /* {step, errno} from the child */
+    bool reported, refused;
+};
 
-int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
-                   const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
-                   int report[2])
+/* The middle process and, through it, the child (waiting for its go). */
+static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int report_fd),
+                       void *arg, pid_t *ret_pid)
 {
     int pid_pipe[2], ctl[2];
-    report[0] = report[1] = 0;
     if (pipe2(pid_pipe, O_CLOEXEC) < 0)
         return -errno;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) < 0) {
@@ -233,25 +221,76 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
     int r = middle < 0 ? -errno : 0;
     safe_close(pid_pipe[1]);
     safe_close(ctl[1]);
-    pid_t child = -1;
+    s->ctl = ctl[0];  /* kept on failure too: a child may exist, to be waited for */
     if (!r)
-        r = read_child_pid(middle, pid_pipe[0], &child);
+        r = read_child_pid(middle, pid_pipe[0], ret_pid);
     safe_close(pid_pipe[0]);
-    if (!r)
-        r = hold_and_go(child, ctl[0], go, ret, ret_pidfd, report);
-    bool reported = false;
-    if (r)
-        shutdown(ctl[0], SHUT_WR);  /* no go: the child exits before main */
-    if (r || until_exec)
-        drain_until_closed(ctl[0], report, &reported);
-    safe_close(ctl[0]);
-    if (!r && reported) {
-        r = report[1] ? -report[1] : -EIO;
-        *ret_pidfd = safe_close(*ret_pidfd);  /* it is gone: EOF came after its report */
-    }
-    if (!reported && report[0] != SPAWN_REFUSED)
-        report[0] = 0;
     return r;
+}
+
+/* Held by a pidfd and its start time: it is blocked before main, alive
+ * and nobody's to reap, so a failure here is ours, not its death. */
+static int hold_child(struct spawn_run *s, pid_t pid)
+{
+    int fd = proc_open_pid(pid, &s->child);
+    if (fd < 0)
+        return fd == -ESRCH ? -EAGAIN : fd;
+    s->pidfd = fd;
+    return 0;
+}
+
+static int let_go(struct spawn_run *s, const struct spawn_go *go)
+{
+    int r = go && go->before ? go->before(go->arg, &s->child) : 0;
+    if (r) {
+        s->refused = true;
+        return r;
+    }
+    return send(s->ctl, "g", 1, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+}
+
+/*
+ * After a failure (no go: the child exits before main), or to see it exec:
+ * the socket read to EOF (the child exec'd, or exited), then, after a
+ * failure, the held child waited for too (EOF comes as it closes its
+ * files, a moment before it has exited).
+ */
+static int await_child(struct spawn_run *s, int r, bool until_exec)
+{
+    if (s->ctl < 0 || (!r && !until_exec))
+        return r;
+    if (r)
+        shutdown(s->ctl, SHUT_WR);
+    drain_until_closed(s->ctl, s->report, &s->reported);
+    if (!r && s->reported)
+        r = s->report[1] ? -s->report[1] : -EIO;
+    if (r && s->pidfd >= 0)
+        proc_held_exited(s->pidfd, SPAWN_EXIT_TIMEOUT_MS);
+    return r;
+}
+
+int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
+                   const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+                   int report[2])
+{
+    struct spawn_run s = { .ctl = -EBADF, .pidfd = -EBADF };
+    pid_t pid = -1;
+    int r = start_child(&s, main_fn, arg, &pid);
+    if (!r)
+        r = hold_child(&s, pid);
+    if (!r)
+        r = let_go(&s, go);
+    r = await_child(&s, r, until_exec);
+    safe_close(s.ctl);
+    report[0] = s.refused ? SPAWN_REFUSED : s.reported ? s.report[0] : 0;
+    report[1] = s.report[1];
+    if (r) {
+        safe_close(s.pidfd);
+        return r;
+    }
+    *ret = s.child;
+    *ret_pidfd = s.pidfd;
+    return 0;
 }
 
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
@@ -266,10 +305,7 @@ int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
         LOGEVD(ERROR, -r, plan->domid, "device model child: %s failed", step_name(report[0]));
     else if (r)
         LOGEVD(ERROR, -r, plan->domid, "starting the device model");
-    else if (proc_held_exited(*ret_pidfd, 0)) {
-        /* It exec'd and died at once (or died without a word). */
-        LOGD(ERROR, plan->domid, "the device model (pid %d) exited at once", (int)ret->pid);
-        return -ESRCH;
-    }
-    return r;
+    /* Exec'd and died at once (or died without a word): the caller says
+     * so, with the log's tail. */
+    return !r && proc_held_exited(*ret_pidfd, 0) ? -ESRCH : r;
 }

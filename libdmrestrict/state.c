@@ -652,6 +652,8 @@ static int state_list_add(uint32_t domid, int dirfd, const char *name, void *arg
     int r = state_read_at(dirfd, name, &acc->list[acc->n]);
     if (!r)
         acc->n++;
+    else if (r == -ENOENT)
+        ;  /* removed since the directory was read: a destroy, not a fault */
     else if (!acc->skipped)
         LOG(WARN, "%s/%s: unreadable state file, skipped", LIBDMR_STATE_DIR, name);
     else if (!acc->skipped[0])

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <sys/wait.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -88,4 +89,11 @@ int wait_child(pid_t pid, int *ret_status)
         return -errno;
     *ret_status = status;
     return 0;
+}
+
+long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

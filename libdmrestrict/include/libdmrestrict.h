@@ -446,7 +446,10 @@ const libdmr_plan *libdmr_dm_plan(const libdmr_dm *dm);
 /* The device model's pid, 0 when not known. */
 pid_t libdmr_dm_pid(const libdmr_dm *dm);
 /* start(): the DM's pid; the library holds it by its start time from now
- * on, so a reused pid is never mistaken for it. */
+ * on, so a reused pid is never mistaken for it, and (during a create)
+ * writes it into the domain's record at once, so a destroy after the
+ * creator died finds it. NOTFOUND: it is gone; FAIL: it could not be
+ * recorded (logged): the start fails. */
 int libdmr_dm_set_pid(libdmr_dm *dm, pid_t pid);
 /* media(): an image in one of its drives now, by path; or QEMU's own
  * descriptor number of a medium it holds (an fdset's). */
@@ -575,7 +578,11 @@ void libdmr_qmp_close(libdmr_qmp *qmp);
  * Put TARGET ("[raw:]PATH", a regular file or a block device) in the cdrom
  * drive VDEV: opened here, as root, and handed over as a descriptor; the
  * previous medium's fdset is removed, and the device model must hold no
- * descriptor of it after. Eject empties the drive.
+ * descriptor of it after. Eject empties the drive. A change whose QMP
+ * connection fails half way is checked over a new connection and made
+ * whole (done, or undone with no fdset left); a caller's own connection
+ * is closed for that (QEMU serves one client at a time): close it and
+ * open another.
  */
 int libdmr_cdrom_insert(libdmr_ctx *ctx, libdmr_qmp *qmp, uint32_t domid,
                         const char *vdev, const char *target);

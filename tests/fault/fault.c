@@ -24,10 +24,12 @@
 #include <unistd.h>
 
 enum { F_OPEN, F_OPENAT, F_SOCKET, F_BIND, F_LISTEN, F_CONNECT, F_MKDIR, F_MKDIRAT, F_PIPE2,
-       F_FORK, F_WRITE, F_RENAMEAT, F_FLOCK, F_UNSHARE, F_MOUNT, F_SEND, F_SENDMSG, F_READ, F_N };
+       F_FORK, F_WRITE, F_RENAMEAT, F_FLOCK, F_UNSHARE, F_MOUNT, F_SEND, F_SENDMSG, F_READ,
+       F_SOCKETPAIR, F_N };
 static const char *const names[F_N] = {
     "open", "openat", "socket", "bind", "listen", "connect", "mkdir", "mkdirat", "pipe2",
-    "fork", "write", "renameat", "flock", "unshare", "mount", "send", "sendmsg", "read" };
+    "fork", "write", "renameat", "flock", "unshare", "mount", "send", "sendmsg", "read",
+    "socketpair" };
 static unsigned long counts[F_N];
 static int fault_fn = -1;
 static unsigned long fault_at;
@@ -108,6 +110,12 @@ int socket(int domain, int type, int protocol)
 {
     REAL(socket, int, int, int, int);
     return hit(F_SOCKET) ? (errno = EMFILE, -1) : real_socket(domain, type, protocol);
+}
+
+int socketpair(int domain, int type, int protocol, int sv[2])
+{
+    REAL(socketpair, int, int, int, int, int *);
+    return hit(F_SOCKETPAIR) ? (errno = EMFILE, -1) : real_socketpair(domain, type, protocol, sv);
 }
 
 int bind(int fd, const struct sockaddr *sa, socklen_t len)

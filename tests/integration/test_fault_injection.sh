@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Fault injection: every call (up to 12 of each function) of the fallible
-# functions a restricted create makes (open, openat, socket, bind,
-# listen, connect, mkdir, mkdirat, pipe2, fork, write, read, renameat,
-# flock, send; unshare and mount in the child before exec) is made to
-# fail in turn, through an LD_PRELOAD shim
+# functions a restricted create makes (open, openat, socket, socketpair,
+# bind, listen, connect, mkdir, mkdirat, pipe2, fork, write, read,
+# renameat, flock, send, sendmsg; unshare and mount in the child before
+# exec) is made to fail in turn, through an LD_PRELOAD shim
 # (tests/fault/fault.c). After each: either a one-line error and, as soon
 # as create returns, nothing left (no DM, no process with its uid, no
 # /run/xl-dmr, no log process; what is left is named), and the same
 # create then succeeds; or, where the failure is tolerated, a domain that
-# passes dm-audit and leaves nothing once destroyed.
+# passes dm-audit and leaves nothing once destroyed. Then the same for
+# every fault point of cd-insert and cd-eject on the running guest.
 set -u
 . "$srcdir/tests/lib/tap.sh"
 . "$srcdir/tests/lib/userns.sh"
@@ -106,10 +107,15 @@ medium() { $QMP "$sock" query-block | json_get /dev/stdin "[b['inserted']['file'
 dm_files() { for f in /proc/$dm_pid/fd/*; do readlink "$f"; done | grep '^/' | sort | tr '\n' ' '; }
 with_a=$(fdsets) files_a=$(dm_files)
 cd_points=0
-# cd_faults LABEL FDSETS-WHEN-DONE XL-DMR-ARGS...: every fault point of the
-# command, from a.iso in hdc; a.iso is put back after each.
+unchanged() { [ "$sets" = "$with_a" ] && [ "$files" = "$files_a" ] && [ "$(medium)" = "$medium_before" ]; }
+whole() {  # the change made: those fdsets, and a medium from an fdset (in) or none (empty)
+    [ "$sets" = "$1" ] || return 1
+    case $2 in in) [[ "$(medium)" == *'"/dev/fdset/'* ]] ;; empty) [ "$(medium)" = "[]" ] ;; esac
+}
+# cd_faults LABEL FDSETS-WHEN-DONE in|empty XL-DMR-ARGS...: every fault point
+# of the command, from a.iso in hdc; a.iso is put back after each.
 cd_faults() {
-    local label=$1 done_sets=$2; shift 2
+    local label=$1 done_sets=$2 done_medium=$3; shift 3
     XL_DMR_FAULT_COUNT="$work/cd-counts" LD_PRELOAD=$SHIM "$BIN" "$@" 2> /dev/null
     "$XL_DMR" cd-insert fault1 hdc "$work/a.iso"
     points "$work/cd-counts" > "$work/cd-points"
@@ -126,10 +132,9 @@ cd_faults() {
             what=$(fired "$fn #$n")
             sets=$(fdsets) files=$(dm_files)
             if [ $rc = 0 ]; then
-                tap_check "$label, $what fails: tolerated, the change is whole ($sets)" [ "$sets" = "$done_sets" ]
+                tap_check "$label, $what fails: tolerated, the change is whole ($sets)" whole "$done_sets" "$done_medium"
             else
                 tap_one_line "$label, $what fails: exit $rc, one line ($(head -1 "$work/err" | cut -c1-100))" "$work/err"
-                unchanged() { [ "$sets" = "$with_a" ] && [ "$files" = "$files_a" ] && [ "$(medium)" = "$medium_before" ]; }
                 tap_check "$label, $what fails: a.iso still in, fdsets and DM descriptors as before ($sets)" unchanged
             fi
             "$XL_DMR" dm-audit fault1 > /dev/null
@@ -138,8 +143,8 @@ cd_faults() {
         } < /dev/null
     done < "$work/cd-points"
 }
-cd_faults cd-insert "$(echo "$with_a" | sed "s|a.iso|b.iso|")" cd-insert fault1 hdc "$work/b.iso"
-cd_faults cd-eject "$(echo "$with_a" | python3 -c 'import json, sys; print(json.dumps([o for o in json.load(sys.stdin) if not o.endswith("a.iso")]))')" cd-eject fault1 hdc
+cd_faults cd-insert "$(echo "$with_a" | sed "s|a.iso|b.iso|")" in cd-insert fault1 hdc "$work/b.iso"
+cd_faults cd-eject "$(echo "$with_a" | python3 -c 'import json, sys; print(json.dumps([o for o in json.load(sys.stdin) if not o.endswith("a.iso")]))')" empty cd-eject fault1 hdc
 "$XL_DMR" destroy fault1
 all_gone() { [ "$cd_points" -ge 20 ] && [ ! -e /run/xl-dmr ]; }
 tap_check "at least 20 distinct cd-insert and cd-eject fault points were exercised ($cd_points), then destroy leaves nothing" all_gone

@@ -48,6 +48,7 @@ CFG
 # A squatter: a process with the uid domain 1's DM will get.
 squat() { setpriv --reuid "$1" --regid "$2" --clear-groups sleep 600 & squatters+=($!); }
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
+dead() { ! alive "$1"; }
 live_pids_of_uid() {
     for s in /proc/[0-9]*/status; do
         awk -v u="$1" '/^Uid:/ { if ($2 == u || $3 == u || $4 == u) hit = 1 }
@@ -122,7 +123,7 @@ squat $((BASE + 1)) $BASE
 late=$!
 "$XL_DMR" destroy r1 2> "$work/destroy.err"
 tap_check "destroy: exit 0" [ $? = 0 ]
-tap_check "a process started with the DM's uid while it ran is gone" bash -c "! alive $late" 2>/dev/null || ! alive "$late"
+tap_check "a process started with the DM's uid while it ran is gone" dead "$late"
 tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
@@ -167,7 +168,8 @@ tap_check "shared: create warns" grep -q "cannot be killed by uid" "$work/s1.err
 "$XL_DMR" destroy s1
 tap_check "shared: destroying one leaves the other's DM alive" alive "$s2"
 "$XL_DMR" destroy s2
-tap_check "shared: both gone, nothing left" bash -c "! alive $s2 && [ ! -e /run/xl-dmr ]" 2>/dev/null || [ ! -e /run/xl-dmr ]
+both_gone() { dead "$s2" && [ ! -e /run/xl-dmr ]; }
+tap_check "shared: both gone, nothing left" both_gone
 
 # --- 9. faults leave nothing behind ----------------------------------------
 userns_reset

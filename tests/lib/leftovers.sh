@@ -8,10 +8,11 @@
 #   -m TEXT  a live process whose command line contains TEXT
 #   -p PATH  PATH exists: it and what it holds; and for each QMP socket
 #            in it that still answers, its fdsets
-#   -t NETNS a tap device in that network namespace
+# A bad option: a message on stderr and status 2.
 leftovers() {
     local uids=() texts=() paths=()
     while [ $# -gt 0 ]; do
+        [ $# -ge 2 ] || { echo "leftovers: $1 needs a value" >&2; return 2; }
         case $1 in
         -u) uids+=("$2") ;;
         -m) texts+=("$2") ;;
@@ -57,8 +58,9 @@ leftovers() {
 tap_nothing_left() {
     local name=$1; shift
     local left
-    left=$(leftovers "$@")
-    if [ -z "$left" ]; then
+    if ! left=$(leftovers "$@" 2>&1); then
+        tap_fail "$name" "leftovers $*: $left"
+    elif [ -z "$left" ]; then
         tap_ok "$name"
     else
         local lines=()

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -313,12 +314,85 @@ static void run_case(void **state)
     test_ctx_free(ctx, lg);
 }
 
+/*
+ * A batch whose connection fails half way, then a reconnect, as QEMU's
+ * single-client monitor behaves: the first connection answers the first
+ * of two commands and closes; the second gets, before its own replies,
+ * the reply QEMU still had for the first connection's second command.
+ * The batch says which command was answered; the new connection numbers
+ * on, skips the stale reply, and works.
+ */
+static void reconnect_server(int listener)
+{
+    alarm(10);  /* never outlive a client that failed half way */
+    int c = accept(listener, NULL, NULL);
+    srv_handshake(c);                          /* id 1 */
+    int first = srv_read(c, NULL);             /* query-status, id 2 */
+    int second = srv_read(c, NULL);            /* query-block, id 3 */
+    srv_reply(c, first, "{}");
+    close(c);
+    c = accept(listener, NULL, NULL);
+    srv_send(c, GREETING);
+    int caps = srv_read(c, NULL);
+    srv_reply(c, second, "[]");                /* meant for the first connection */
+    if (caps != second + 1)                    /* numbered on, not from 1 */
+        srv_send(c, "{\"error\": {\"desc\": \"ids start again\"}, \"id\": 4}\n");
+    srv_reply(c, caps, "{}");
+    int next = srv_read(c, NULL);
+    srv_reply(c, next, "{\"status\": \"running\"}");
+    srv_hang();
+}
+
+static void batch_answered_then_reconnect(void **state)
+{
+    (void)state;
+    xentoollog_logger_stdiostream *lg;
+    libdmr_ctx *ctx = test_ctx(&lg);
+    char dir[] = "/tmp/dmr-qmp-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/qmp.sock", dir);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_int_equal(bind(listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(listener, 2), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        reconnect_server(listener);
+        _exit(0);
+    }
+    close(listener);
+    struct libdmr_qmp *q = NULL, *fresh = NULL;
+    assert_int_equal(qmp_connect(ctx, 1, sa.sun_path, T_MS, &q), 0);
+    struct qmp_cmd cmds[] = { { .command = "query-status" }, { .command = "query-block" } };
+    assert_int_equal(qmp_execute_batch(q, cmds, 2, -1, T_MS), LIBDMR_ERROR_QEMU_API);
+    assert_true(cmds[0].answered);
+    assert_int_equal(cmds[0].rc, 0);
+    assert_false(cmds[1].answered);
+    assert_int_equal(qmp_reconnect(q, T_MS, &fresh), 0);
+    yajl_val ret = NULL;
+    assert_int_equal(qmp_execute(fresh, "query-status", NULL, T_MS, &ret), 0);
+    const char *path[] = { "status", NULL };
+    assert_string_equal(YAJL_GET_STRING(yajl_tree_get(ret, path, yajl_t_string)), "running");
+    yajl_tree_free(ret);
+    qmp_close(fresh);
+    qmp_close(q);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    unlink(sa.sun_path);
+    rmdir(dir);
+    test_ctx_free(ctx, lg);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[ELEMENTSOF(cases)];
+    struct CMUnitTest tests[ELEMENTSOF(cases) + 1];
     for (size_t i = 0; i < ELEMENTSOF(cases); i++)
         tests[i] = (struct CMUnitTest){ .name = cases[i].name, .test_func = run_case,
                                         .initial_state = (void *)&cases[i] };
+    tests[ELEMENTSOF(cases)] = (struct CMUnitTest){
+        .name = "batch-says-what-was-answered-and-a-reconnect-skips-stale-replies",
+        .test_func = batch_answered_then_reconnect };
     return _cmocka_run_group_tests("QMP client against a hostile peer", tests,
-                                   ELEMENTSOF(cases), NULL, NULL);
+                                   ELEMENTSOF(tests), NULL, NULL);
 }

@@ -32,10 +32,11 @@ leftovers() {
         [ -n "$state" ] && [ "${state:0:1}" != Z ] && [ "${state:0:1}" != X ] || continue
         hit=
         read -r -a ids <<< "$ids"
+        [ ${#ids[@]} -ge 3 ] || continue  # gone while its status was read
         for u in "${uids[@]}"; do
             [ "${ids[0]}" = "$u" ] || [ "${ids[1]}" = "$u" ] || [ "${ids[2]}" = "$u" ] && hit=1
         done
-        cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null)
+        cmd=$({ tr '\0' ' ' < "/proc/$pid/cmdline"; } 2> /dev/null)
         for t in "${texts[@]}"; do
             [[ $cmd == *"$t"* ]] && hit=1
         done

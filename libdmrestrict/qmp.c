@@ -318,6 +318,16 @@ static int send_logged(struct libdmr_qmp *q, const char *text, int fd, const cha
     return rc;
 }
 
+/* QEMU answers whoever is connected now: after a reconnect, the replies
+ * to the earlier connection's last commands may come here, even before
+ * the greeting. They carry ids below this connection's first. */
+static bool stale_reply(const struct libdmr_qmp *q, yajl_val msg)
+{
+    yajl_val got_id = member(msg, "id", yajl_t_number);
+    return !member(msg, "event", yajl_t_string) && got_id && YAJL_IS_INTEGER(got_id) &&
+           YAJL_GET_INTEGER(got_id) >= 1 && YAJL_GET_INTEGER(got_id) < q->first_id;
+}
+
 /* Read up to the reply to command id, queueing events met on the way. */
 static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, long deadline,
                        yajl_val *ret_return)
@@ -330,10 +340,7 @@ static int await_reply(struct libdmr_qmp *q, const char *command, unsigned id, l
             return rc;
         yajl_val event = member(msg, "event", yajl_t_string);
         yajl_val got_id = member(msg, "id", yajl_t_number);
-        /* QEMU answers whoever is connected now: after a reconnect, the
-         * replies to the earlier connection's last commands may come here. */
-        if (!event && got_id && YAJL_IS_INTEGER(got_id) && YAJL_GET_INTEGER(got_id) >= 1 &&
-            YAJL_GET_INTEGER(got_id) < q->first_id && ++stale <= QMP_EVENTS_MAX) {
+        if (stale_reply(q, msg) && ++stale <= QMP_EVENTS_MAX) {
             yajl_tree_free(msg);
             continue;
         }
@@ -442,7 +449,12 @@ static int qmp_open_fd_from(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeou
     /* The greeting may come before QEMU has chrooted and dropped its
      * user; the answer to qmp_capabilities comes from its main loop, after. */
     yajl_val greeting;
-    int rc = qmp_read_message(q, monotonic_ms() + timeout_ms, true, &greeting);
+    long deadline = monotonic_ms() + timeout_ms;
+    int rc = qmp_read_message(q, deadline, true, &greeting);
+    for (unsigned stale = 0; !rc && stale_reply(q, greeting) && ++stale <= QMP_EVENTS_MAX;) {
+        yajl_tree_free(greeting);
+        rc = qmp_read_message(q, deadline, true, &greeting);
+    }
     if (!rc) {
         if (!member(greeting, "QMP", yajl_t_object)) {
             LOGD(ERROR, domid, "QMP: the first message is not a greeting");

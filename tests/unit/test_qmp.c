@@ -317,10 +317,10 @@ static void run_case(void **state)
 /*
  * A batch whose connection fails half way, then a reconnect, as QEMU's
  * single-client monitor behaves: the first connection answers the first
- * of two commands and closes; the second gets, before its own replies,
- * the reply QEMU still had for the first connection's second command.
- * The batch says which command was answered; the new connection numbers
- * on, skips the stale reply, and works.
+ * of three commands and closes; the second gets the replies QEMU still
+ * had for the other two, one even before its greeting, one before its
+ * own reply. The batch says which command was answered; the new
+ * connection numbers on, skips the stale replies, and works.
  */
 static void reconnect_server(int listener)
 {
@@ -329,14 +329,16 @@ static void reconnect_server(int listener)
     srv_handshake(c);                          /* id 1 */
     int first = srv_read(c, NULL);             /* query-status, id 2 */
     int second = srv_read(c, NULL);            /* query-block, id 3 */
+    int third = srv_read(c, NULL);             /* query-fdsets, id 4 */
     srv_reply(c, first, "{}");
     close(c);
     c = accept(listener, NULL, NULL);
+    srv_reply(c, second, "[]");                /* meant for the first connection */
     srv_send(c, GREETING);
     int caps = srv_read(c, NULL);
-    srv_reply(c, second, "[]");                /* meant for the first connection */
-    if (caps != second + 1)                    /* numbered on, not from 1 */
-        srv_send(c, "{\"error\": {\"desc\": \"ids start again\"}, \"id\": 4}\n");
+    srv_reply(c, third, "[]");                 /* so is this */
+    if (caps != third + 1)                     /* numbered on, not from 1 */
+        srv_send(c, "{\"error\": {\"desc\": \"ids start again\"}, \"id\": 5}\n");
     srv_reply(c, caps, "{}");
     int next = srv_read(c, NULL);
     srv_reply(c, next, "{\"status\": \"running\"}");
@@ -364,11 +366,13 @@ static void batch_answered_then_reconnect(void **state)
     close(listener);
     struct libdmr_qmp *q = NULL, *fresh = NULL;
     assert_int_equal(qmp_connect(ctx, 1, sa.sun_path, T_MS, &q), 0);
-    struct qmp_cmd cmds[] = { { .command = "query-status" }, { .command = "query-block" } };
-    assert_int_equal(qmp_execute_batch(q, cmds, 2, -1, T_MS), LIBDMR_ERROR_QEMU_API);
+    struct qmp_cmd cmds[] = { { .command = "query-status" }, { .command = "query-block" },
+                              { .command = "query-fdsets" } };
+    assert_int_equal(qmp_execute_batch(q, cmds, 3, -1, T_MS), LIBDMR_ERROR_QEMU_API);
     assert_true(cmds[0].answered);
     assert_int_equal(cmds[0].rc, 0);
     assert_false(cmds[1].answered);
+    assert_false(cmds[2].answered);
     assert_int_equal(qmp_reconnect(q, T_MS, &fresh), 0);
     yajl_val ret = NULL;
     assert_int_equal(qmp_execute(fresh, "query-status", NULL, T_MS, &ret), 0);

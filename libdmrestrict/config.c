@@ -6,6 +6,7 @@
  * can say it in its own terms (xl-dmr's cfg reader names the file and
  * line, libxl its domain).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,6 +84,13 @@ int libdmr_config_new(libdmr_ctx *ctx, const char *name, libdmr_config **ret_con
     return 0;
 }
 
+static void nic_clear(struct libdmr_nic *nic)
+{
+    free(nic->ifname);
+    free(nic->bridge);
+    free(nic->model);
+}
+
 void libdmr_config_free(libdmr_config *c)
 {
     if (!c)
@@ -102,6 +110,10 @@ void libdmr_config_free(libdmr_config *c)
     free(c->cmdline);
     free(c->serial);
     free(c->boot);
+    for (size_t i = 0; i < c->n_nics; i++)
+        nic_clear(&c->nics[i]);
+    free(c->nics);
+    free(c->vnc.listen);
     free(c);
 }
 
@@ -350,5 +362,93 @@ int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *c, long 
         return config_refuse(ctx, "pci_hotplug_ports must be a number from 0 to %d",
                              LIBDMR_HOTPLUG_PORTS_MAX);
     c->pci_hotplug_ports = ports;
+    return 0;
+}
+
+#define IFNAME_MAX 15      /* IFNAMSIZ - 1 */
+#define NIC_MODEL_MAX 31
+
+/* 1..max letters, digits, '.', '-' or '_', not "." or "..": a name the
+ * kernel takes for an interface, and a word without the commas and '='
+ * that would add options to QEMU's. */
+static bool word_is_valid(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max || !strcmp(s, ".") || !strcmp(s, ".."))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
+            return false;
+    return true;
+}
+
+static int nic_check(libdmr_ctx *ctx, const libdmr_config *c, const char *ifname,
+                     const char *bridge, const char *model)
+{
+    if (ifname && !word_is_valid(ifname, IFNAME_MAX))
+        return config_refuse(ctx, "vif: bad vifname \"%s\": use 1-%d letters, digits, "
+                             "'.', '-' or '_'", ifname, IFNAME_MAX);
+    if (bridge && !word_is_valid(bridge, IFNAME_MAX))
+        return config_refuse(ctx, "vif: bad bridge \"%s\": use 1-%d letters, digits, "
+                             "'.', '-' or '_'", bridge, IFNAME_MAX);
+    if (model && !word_is_valid(model, NIC_MODEL_MAX))
+        return config_refuse(ctx, "vif: bad model \"%s\": use 1-%d letters, digits, "
+                             "'.', '-' or '_'", model, NIC_MODEL_MAX);
+    for (size_t i = 0; ifname && i < c->n_nics; i++)
+        if (c->nics[i].ifname && !strcmp(c->nics[i].ifname, ifname))
+            return config_refuse(ctx, "vif: vifname %s is used twice", ifname);
+    return 0;
+}
+
+int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *c, const char *ifname,
+                          const char *bridge, const char *model)
+{
+    CHECK_ARGS(ctx && c);
+    int rc = nic_check(ctx, c, ifname, bridge, model);
+    if (rc)
+        return rc;
+    struct libdmr_nic nic = { .ifname = strdup_or_null(ifname),
+                              .bridge = strdup_or_null(bridge),
+                              .model = strdup_or_null(model) };
+    struct libdmr_nic *grown = realloc(c->nics, (c->n_nics + 1) * sizeof(*grown));
+    if (grown)
+        c->nics = grown;
+    if (!grown || (ifname && !nic.ifname) || (bridge && !nic.bridge) || (model && !nic.model)) {
+        nic_clear(&nic);
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
+    c->nics[c->n_nics++] = nic;
+    return 0;
+}
+
+/* An IPv4 or IPv6 address in numbers. A host name may stand for several
+ * addresses, and QEMU would listen on each of them. */
+static bool address_is_numeric(const char *s)
+{
+    unsigned char addr[16];
+    return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+int libdmr_config_set_vnc(libdmr_ctx *ctx, libdmr_config *c, const char *listen, int display,
+                          bool find_unused)
+{
+    CHECK_ARGS(ctx && c);
+    if (listen && !address_is_numeric(listen))
+        return config_refuse(ctx, "vnclisten \"%s\" is not an IPv4 or IPv6 address (a host "
+                             "name may stand for several)", listen);
+    if (display < 0 || display > LIBDMR_VNC_DISPLAY_MAX)
+        return config_refuse(ctx, "vncdisplay must be a number from 0 to %d",
+                             LIBDMR_VNC_DISPLAY_MAX);
+    if (find_unused && display > LIBDMR_VNC_UNUSED_LAST)
+        return config_refuse(ctx, "vncunused tries displays up to %d, vncdisplay %d is past "
+                             "them", LIBDMR_VNC_UNUSED_LAST, display);
+    char *copy = NULL;
+    int rc = set_string(ctx, &copy, listen);
+    if (rc)
+        return rc;
+    free(c->vnc.listen);
+    c->vnc = (struct libdmr_vnc){ .enabled = true, .listen = copy, .display = display,
+                                  .find_unused = find_unused };
     return 0;
 }

@@ -136,6 +136,21 @@ struct libdmr_disk {
 };
 
 
+/* A NIC the device model makes itself (xen: qemu-xen's tap from libxl's vif). */
+struct libdmr_nic {
+    char *ifname;          /* the tap's name; NULL: not known */
+    char *bridge;          /* NULL: the toolstack's default */
+    char *model;           /* NULL: the device model's default */
+};
+
+/* Its VNC server (xen: qemu-xen's, from libxl's vnc keys). */
+struct libdmr_vnc {
+    bool enabled;
+    char *listen;          /* an address literal; NULL: 127.0.0.1 */
+    int display;           /* port 5900 + display */
+    bool find_unused;      /* the first free port up to 5999 */
+};
+
 struct libdmr_pci_dev {
     unsigned domain, bus, dev, func;
     bool has_vslot;        /* the user gave @VSLOT */
@@ -169,7 +184,16 @@ struct libdmr_config {
     char *serial;                  /* xen backend: the HVM serial ("pty", "file:PATH") */
     char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
+    struct libdmr_nic *nics;       /* devices the DM makes itself (libdmr_config_add_nic) */
+    size_t n_nics;
+    struct libdmr_vnc vnc;
 };
+
+/* VNC display N is TCP port 5900 + N; libxl's "to=99" has qemu-xen try
+ * displays up to 99 when asked for an unused one. */
+#define LIBDMR_VNC_PORT_BASE 5900
+#define LIBDMR_VNC_DISPLAY_MAX (65535 - LIBDMR_VNC_PORT_BASE)
+#define LIBDMR_VNC_UNUSED_LAST 99
 
 #define LIBDMR_HOTPLUG_PORTS_MAX 16
 #define LIBDMR_HOTPLUG_PORTS_DEFAULT 2

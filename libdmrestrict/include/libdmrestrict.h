@@ -245,6 +245,35 @@ int libdmr_config_set_pci_guest_unplug(libdmr_ctx *ctx, libdmr_config *config, b
 /* Spare hot-pluggable root ports (q35) for pci-attach: 0..16; -1: the default (2). */
 int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *config, long ports);
 
+/*
+ * Devices the device model makes for itself from the toolstack's config
+ * (xen backend: libxl has qemu-xen open them, from its vif and vnc keys).
+ * The plan lists them, and the audit accepts exactly their descriptors:
+ * one /dev/net/tun per NIC, and one TCP socket listening on the VNC
+ * address and port (as the device model's own network namespace shows
+ * it); any other tap or TCP socket is "not in the plan". The qemu backend
+ * does not carry them yet: its plan is refused (LIBDMR_ERROR_NI), naming
+ * them; nothing is silently dropped.
+ *
+ * A NIC: ifname, the tap's name ("vif5.0-emu"; NULL: not known); bridge,
+ * the bridge it joins (NULL: the toolstack's default); model, the card
+ * QEMU emulates ("e1000", "rtl8139"; NULL: the default). Names are 1-15
+ * letters, digits, '.', '-' or '_' (an interface name; not "." or ".."),
+ * a model 1-31 of the same; each ifname once.
+ */
+#define LIBDMR_HAVE_DM_OWN_DEVICES 1
+int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *config, const char *ifname,
+                          const char *bridge, const char *model);
+/*
+ * A VNC server listening on listen (an IPv4 or IPv6 address in numbers, no
+ * brackets, no host name: one address, one socket; NULL: 127.0.0.1) at TCP
+ * port 5900 + display (0..59635). find_unused: the first free port from
+ * there to 5999, the ports libxl's "to=99" has qemu-xen try (display
+ * 0..99 then). A second call replaces the first.
+ */
+int libdmr_config_set_vnc(libdmr_ctx *ctx, libdmr_config *config, const char *listen,
+                          int display, bool find_unused);
+
 /* ---- host facts ------------------------------------------------------- */
 
 typedef struct libdmr_facts libdmr_facts;

@@ -90,6 +90,7 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_d
         .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
         .restricted = s->restricted, .sandbox = s->sandbox,
         .chroot = chroot ? chroot : s->chroot, .xen_interfaces = s->xen_interfaces,
+        .serial_pty = s->serial_pty,
         .chroot_tmpfs = s->chroot_tmpfs, .qmp_path = s->qmp_path, .rlimits = s->rlimits,
         .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &resources,
         .other_dms = others, .n_other_dms = n_others,

@@ -31,6 +31,7 @@ struct audit_expect {
     size_t n_other_dms;
     bool xen_interfaces;           /* qemu-xen: Xen's device nodes are its own, and
                                     * other device models of the domain are looked for */
+    bool serial_pty;               /* its own pty for the guest's serial (xen: serial="pty") */
     const int *media_fds;          /* QEMU's descriptors of the media in its fdsets */
     size_t n_media_fds;
     bool media_fds_known;          /* its backend told them */
@@ -45,6 +46,7 @@ struct audit_fd {
     mode_t mode;
     dev_t dev;
     ino_t ino;
+    dev_t rdev;                    /* a device node's own number */
 };
 
 /* A file in the DM's root, as it sees it (path relative to that root). */

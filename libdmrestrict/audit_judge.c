@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "audit.h"
 
@@ -290,6 +291,36 @@ static const char *xen_kind(const struct audit_expect *e, const struct audit_fd 
     return NULL;
 }
 
+/* Linux's numbers: the pty multiplexer (/dev/ptmx, 5:2) and the Unix98
+ * pty terminals it hands out (/dev/pts/N, majors 136-143). */
+#define PTMX_MAJOR 5
+#define PTMX_MINOR 2
+#define PTS_MAJOR_FIRST 136
+#define PTS_MAJOR_LAST 143
+
+static bool pts_name(const char *target)
+{
+    const char *n = target + strlen("/dev/pts/");
+    return !strncmp(target, "/dev/pts/", strlen("/dev/pts/")) && *n &&
+           strspn(n, "0123456789") == strlen(n);
+}
+
+/* The pty QEMU opens for serial="pty" when its plan says so, and only
+ * then: the multiplexer it opened (under either of its names) and, if it
+ * keeps it open, the terminal it got; each checked to be that device. */
+static const char *pty_kind(const struct audit_expect *e, const struct audit_fd *f)
+{
+    if (!e->serial_pty || !f->stat_ok || !S_ISCHR(f->mode))
+        return NULL;
+    bool ptmx = (!strcmp(f->target, "/dev/ptmx") || !strcmp(f->target, "/dev/pts/ptmx")) &&
+                major(f->rdev) == PTMX_MAJOR && minor(f->rdev) == PTMX_MINOR;
+    if (ptmx)
+        return "serial pty (/dev/ptmx)";
+    bool pts = pts_name(f->target) && major(f->rdev) >= PTS_MAJOR_FIRST &&
+               major(f->rdev) <= PTS_MAJOR_LAST;
+    return pts ? "serial pty (/dev/pts)" : NULL;
+}
+
 static bool in_fdset(const struct audit_observed *o, const struct audit_fd *f)
 {
     for (size_t i = 0; i < o->n_fdset_fds; i++)
@@ -332,6 +363,8 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
         const char *kind = own_kind(f->target);
         if (!kind)
             kind = xen_kind(e, f);
+        if (!kind)
+            kind = pty_kind(e, f);
         if (f->socket_path && e->qmp_path && !strcmp(f->socket_path, e->qmp_path))
             qmp++;
         else if (in_fdset(o, f))

@@ -268,7 +268,8 @@ static int observe_fd(int fd, const char *target, int dirfd, const char *name, v
     *f = (struct audit_fd){ .fd = fd, .target = strdup(target) };
     if (fstatat(dirfd, name, &st, 0) == 0)
         *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
-                                .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino };
+                                .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino,
+                                .rdev = st.st_rdev };
     return f->target ? 0 : -ENOMEM;
 }
 

@@ -494,6 +494,9 @@ struct libdmr_plan {
      * device nodes are its own (qemu-xen). */
     struct strv audit_files;
     bool audit_xen_interfaces;
+    /* QEMU opens a pty of its own for the guest's serial port (xen:
+     * serial="pty"): the audit accepts /dev/ptmx and its /dev/pts/N. */
+    bool serial_pty;
     struct plan_verdict verdict;
     struct strv argv;
 };

@@ -125,6 +125,7 @@ struct dm_state {
     bool expect_known;
     bool restricted, sandbox, chroot_tmpfs;
     bool xen_interfaces;   /* qemu-xen: Xen's device nodes are its own */
+    bool serial_pty;       /* its own pty for the guest's serial (serial="pty") */
     struct plan_rlimit rlimits[8];
     size_t n_rlimits;
     struct strv resources; /* paths of the descriptors it was given */

@@ -242,6 +242,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_identity(g, p);
     json_confinement(g, p);
     json_resources(g, p);
+    json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
     json_libxl(g, p);
@@ -372,6 +373,9 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
                 r->id, r->path, r->writable ? "read-write" : "read-only");
     }
+    if (p->serial_pty)
+        fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "
+                "gives; dm-audit accepts them)\n");
     text_disks(out, p);
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];

@@ -134,13 +134,16 @@ int plan_xen(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 }
 
 /* What libxl has qemu-xen open by path: its disks, its log, a serial
- * file, libxenstat's QMP socket; and Xen's own device nodes. */
+ * file, libxenstat's QMP socket; and Xen's own device nodes. With
+ * serial="pty" qemu-xen opens a pty of its own (/dev/ptmx, before it
+ * chroots) whose name libxl reads over QMP for `xl console`. */
 int plan_xen_audit(libdmr_plan *p)
 {
     const struct plan_libxl *x = &p->libxl;
     struct strv *files = &p->audit_files;
     int r = 0;
     p->audit_xen_interfaces = true;
+    p->serial_pty = x->serial && !strcmp(x->serial, "pty");
     for (size_t i = 0; !r && i < x->n_disks; i++)
         if (x->disks[i].target)
             r = strv_push(files, x->disks[i].target);

@@ -223,6 +223,7 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
         s->rlimits[s->n_rlimits++] = (struct plan_rlimit){
             .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
     s->xen_interfaces = p->audit_xen_interfaces;
+    s->serial_pty = p->serial_pty;
     for (size_t i = 0; i < p->n_resources; i++)
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
             strv_push(&s->resources, p->resources[i].path))
@@ -241,6 +242,7 @@ static void expect_gen(yajl_gen g, const struct dm_state *s)
     json_kbool(g, "sandbox", s->sandbox);
     json_kbool(g, "chroot_tmpfs", s->chroot_tmpfs);
     json_kbool(g, "xen_interfaces", s->xen_interfaces);
+    json_kbool(g, "serial_pty", s->serial_pty);
     json_key(g, "rlimits");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < s->n_rlimits; i++) {
@@ -424,6 +426,9 @@ static int expect_parse(yajl_val v, struct dm_state *s)
     const char *xi_path[] = { "xen_interfaces", NULL };
     s->xen_interfaces = yajl_tree_get(v, xi_path, yajl_t_any)
                             ? get_bool(v, "xen_interfaces") : s->backend == LIBDMR_BACKEND_XEN;
+    /* Absent from an older state file, made when a DM with a pty of its own
+     * failed the audit at create. */
+    s->serial_pty = get_bool(v, "serial_pty");
     const char *limits_path[] = { "rlimits", NULL }, *res_path[] = { "resources", NULL };
     yajl_val limits = yajl_tree_get(v, limits_path, yajl_t_array);
     yajl_val res = yajl_tree_get(v, res_path, yajl_t_array);

@@ -189,6 +189,39 @@ static void xen_restricted_unnamed_socket(struct fixture *x)
     x->exp.xen_interfaces = true;
     x->fds[2].socket_path = NULL;
 }
+/* serial="pty": qemu-xen opens /dev/ptmx (5:2) itself, before its chroot. */
+static void xen_pty_fd(struct fixture *x, bool planned, const char *target, dev_t rdev)
+{
+    x->exp.xen_interfaces = true;
+    x->exp.serial_pty = planned;
+    x->fds[7] = (struct audit_fd){ .fd = 14, .target = (char *)target, .stat_ok = true,
+                                   .mode = S_IFCHR | 0666, .dev = 6, .ino = 88, .rdev = rdev };
+}
+static void xen_serial_pty(struct fixture *x) { xen_pty_fd(x, true, "/dev/ptmx", makedev(5, 2)); }
+static void xen_serial_pty_terminal(struct fixture *x)
+{
+    xen_pty_fd(x, true, "/dev/pts/3", makedev(136, 3));
+}
+static void xen_ptmx_unplanned(struct fixture *x) { xen_pty_fd(x, false, "/dev/ptmx", makedev(5, 2)); }
+static void xen_pts_unplanned(struct fixture *x) { xen_pty_fd(x, false, "/dev/pts/3", makedev(136, 3)); }
+static void xen_serial_pty_console(struct fixture *x)
+{
+    xen_pty_fd(x, true, "/dev/tty1", makedev(4, 1));
+}
+static void xen_serial_pty_not_ptmx(struct fixture *x)
+{
+    xen_pty_fd(x, true, "/dev/ptmx", makedev(1, 3));  /* /dev/null's numbers */
+}
+static void xen_serial_pty_odd_pts_name(struct fixture *x)
+{
+    xen_pty_fd(x, true, "/dev/pts/../mem", makedev(136, 3));
+}
+static void xen_serial_pty_a_file(struct fixture *x)
+{
+    xen_pty_fd(x, true, "/dev/ptmx", makedev(5, 2));
+    x->fds[7].mode = S_IFREG | 0644;
+}
+
 static void unrestricted_root(struct fixture *x)
 {
     x->exp.uid = x->exp.gid = 0;
@@ -249,6 +282,14 @@ static const struct row rows[] = {
     { "xen-another-dm-of-the-domain-as-root", "device_models", xen_root_dm_beside },
     { "xen-restricted-an-unnamed-socket", "descriptors", xen_restricted_unnamed_socket },
     { "xen-unrestricted-xenstore-socket-is-its-own", NULL, xen_unrestricted_xenstore },
+    { "xen-serial-pty-its-ptmx-as-planned", NULL, xen_serial_pty },
+    { "xen-serial-pty-its-terminal-as-planned", NULL, xen_serial_pty_terminal },
+    { "xen-ptmx-without-serial-pty", "descriptors", xen_ptmx_unplanned },
+    { "xen-a-pts-without-serial-pty", "descriptors", xen_pts_unplanned },
+    { "xen-serial-pty-another-terminal", "descriptors", xen_serial_pty_console },
+    { "xen-serial-pty-ptmx-not-the-multiplexer", "descriptors", xen_serial_pty_not_ptmx },
+    { "xen-serial-pty-a-pts-name-not-a-number", "descriptors", xen_serial_pty_odd_pts_name },
+    { "xen-serial-pty-ptmx-a-regular-file", "descriptors", xen_serial_pty_a_file },
 };
 
 static void run_row(void **state)

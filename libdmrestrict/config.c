@@ -270,6 +270,13 @@ int libdmr_config_set_toolstack_domid(libdmr_ctx *ctx, libdmr_config *c, uint32_
     return 0;
 }
 
+int libdmr_config_set_toolstack_limits(libdmr_ctx *ctx, libdmr_config *c, bool at_start)
+{
+    CHECK_ARGS(ctx && c);
+    c->toolstack_limits = at_start;
+    return 0;
+}
+
 static bool disk_format_known(enum libdmr_disk_format f)
 {
     return f == LIBDMR_FORMAT_RAW || f == LIBDMR_FORMAT_QCOW2 || f == LIBDMR_FORMAT_EMPTY;

@@ -175,6 +175,7 @@ struct libdmr_config {
     enum libdmr_accel accel;
     uint32_t requested_domid;      /* 0: lowest free (or, toolstack_domid, not chosen yet) */
     bool toolstack_domid;          /* the toolstack chooses it: never picked nor checked here */
+    bool toolstack_limits;         /* the toolstack sets the rlimits before exec (patched libxl) */
     struct libdmr_disk *disks;
     size_t n_disks;
     struct libdmr_pci_dev *pci;

@@ -48,7 +48,7 @@ static int plan_limits_xen(const libdmr_config *c, const libdmr_facts *f, libdmr
         { RLIMIT_LOCKS, "LOCKS", 0 },
     };
     int r = limits_set(p, libxl_set, ELEMENTSOF(libxl_set));
-    if (r || fsize == FSIZE_NO_IMAGES)
+    if (r || fsize == FSIZE_NO_IMAGES || c->toolstack_limits)
         return r;
     char value[32];
     if (fsize == UNLIMITED)

@@ -80,6 +80,7 @@ extern "C" {
 #define LIBDMR_HAVE_DOMAIN_RECORD 1
 #define LIBDMR_HAVE_PCI_ATTACH_DECIDE 1
 #define LIBDMR_HAVE_BACKEND_OPS 1
+#define LIBDMR_HAVE_TOOLSTACK_LIMITS 1
 
 /* Error codes, in the style of libxl's ERROR_*: always negative. */
 #define LIBDMR_ERROR_LIST(X)                                                  \
@@ -223,6 +224,15 @@ int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused
 #define LIBDMR_DOMID_NONE 0u
 int libdmr_config_set_domid(libdmr_ctx *ctx, libdmr_config *config, uint32_t domid);
 int libdmr_config_set_toolstack_domid(libdmr_ctx *ctx, libdmr_config *config, uint32_t domid);
+/*
+ * The toolstack gives the device model the plan's resource limits itself,
+ * before it executes it (a libxl built with libdmrestrict: its
+ * libxl__local_dm_preexec_restrict sets libdmr_plan_rlimit's list). Then
+ * nothing is left to raise after the start (libdmr_plan_libxl_fsize is 0)
+ * and the plan needs no CAP_SYS_RESOURCE for it. Default: false, the
+ * toolstack applies its own fixed set (stock libxl: FSIZE 256 KiB).
+ */
+int libdmr_config_set_toolstack_limits(libdmr_ctx *ctx, libdmr_config *config, bool at_start);
 
 /* Disks, as xl.cfg's disk= list. vdev: "hda", "xvdb", ... (each once);
  * target: an absolute path, or NULL for an empty cdrom. */

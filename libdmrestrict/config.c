@@ -110,6 +110,10 @@ void libdmr_config_free(libdmr_config *c)
     free(c->cmdline);
     free(c->serial);
     free(c->boot);
+    for (size_t i = 0; i < ELEMENTSOF(c->backend_refusal); i++) {
+        free(c->backend_refusal[i]);
+        strv_clear(&c->backend_notices[i]);
+    }
     for (size_t i = 0; i < c->n_nics; i++)
         nic_clear(&c->nics[i]);
     free(c->nics);
@@ -245,6 +249,29 @@ int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *c, bool paused)
 {
     CHECK_ARGS(ctx && c);
     c->paused = paused;
+    return 0;
+}
+
+static bool backend_is_one(enum libdmr_backend backend)
+{
+    return backend == LIBDMR_BACKEND_XEN || backend == LIBDMR_BACKEND_QEMU;
+}
+
+int libdmr_config_set_backend_refusal(libdmr_ctx *ctx, libdmr_config *c,
+                                      enum libdmr_backend backend, const char *refusal)
+{
+    CHECK_ARGS(ctx && c && backend_is_one(backend));
+    return set_string(ctx, &c->backend_refusal[backend], refusal);
+}
+
+int libdmr_config_add_backend_notice(libdmr_ctx *ctx, libdmr_config *c,
+                                     enum libdmr_backend backend, const char *notice)
+{
+    CHECK_ARGS(ctx && c && notice && backend_is_one(backend));
+    if (strv_push(&c->backend_notices[backend], notice)) {
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
     return 0;
 }
 

@@ -188,6 +188,10 @@ struct libdmr_config {
     struct libdmr_nic *nics;       /* devices the DM makes itself (libdmr_config_add_nic) */
     size_t n_nics;
     struct libdmr_vnc vnc;
+    /* What the caller says of a plan on each backend (XEN, QEMU): a
+     * refusal (NULL: none) and notices (libdmr_config_*_backend_*). */
+    char *backend_refusal[LIBDMR_BACKEND_QEMU + 1];
+    struct strv backend_notices[LIBDMR_BACKEND_QEMU + 1];
 };
 
 /* VNC display N is TCP port 5900 + N; libxl's "to=99" has qemu-xen try

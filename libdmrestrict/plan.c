@@ -103,6 +103,19 @@ static int plan_log(libdmr_plan *p)
     return 0;
 }
 
+/* What the caller said this backend cannot carry out of the config (a
+ * refusal, before anything else is decided) or ignores (notices). */
+static int plan_caller_verdict(const libdmr_config *c, libdmr_plan *p)
+{
+    const struct strv *notices = &c->backend_notices[p->backend];
+    if (c->backend_refusal[p->backend])
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_NI, "%s", c->backend_refusal[p->backend]);
+    int r = 0;
+    for (size_t i = 0; !r && i < notices->n; i++)
+        r = verdict_notice(&p->verdict, "%s", notices->v[i]);
+    return r;
+}
+
 static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     struct plan_verdict *v = &p->verdict;
@@ -131,7 +144,8 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     p->restricted = c->dm_restrict;
 
     bool domid_known = p->domid != LIBDMR_DOMID_NONE;
-    int r = plan_identity(c, f, p->backend, p->domid, &p->id, v);
+    int r = plan_caller_verdict(c, p);
+    if (!r && !v->refusal_rc) r = plan_identity(c, f, p->backend, p->domid, &p->id, v);
     if (!r && !v->refusal_rc && domid_known) r = plan_confinement(p);
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);

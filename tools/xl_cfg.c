@@ -2,9 +2,11 @@
 /*
  * xl.cfg -> a libdmr_config, through libxlutil and the library's
  * toolstack-neutral setters. Only the keys the device model's restriction
- * depends on are read; like xl, other keys are ignored. libxlutil checks
- * the syntax, the setters the values; each error is one line naming the
- * file and line, or the KEY=VALUE override that set the key.
+ * depends on are read; what each backend does with every other key a cfg
+ * sets is in the table of xl_cfg_keys.c (the xen backend refuses those it
+ * does not carry to libxl). libxlutil checks the syntax, the setters the
+ * values; each error is one line naming the file and line, or the
+ * KEY=VALUE override that set the key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,7 @@
 #include <libxlutil.h>
 
 #include "xl_cfg.h"
+#include "xl_cfg_keys.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 static inline void freep(void *p) { free(*(void **)p); }
@@ -577,6 +580,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_backend_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
+    if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, path, c);
     reader_close(&rd);
     if (rc) {
         libdmr_config_free(c);

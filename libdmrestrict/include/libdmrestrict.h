@@ -80,6 +80,7 @@ extern "C" {
 #define LIBDMR_HAVE_DOMAIN_RECORD 1
 #define LIBDMR_HAVE_PCI_ATTACH_DECIDE 1
 #define LIBDMR_HAVE_BACKEND_OPS 1
+#define LIBDMR_HAVE_CONFIG_BACKEND_VERDICT 1
 #define LIBDMR_HAVE_TOOLSTACK_LIMITS 1
 
 /* Error codes, in the style of libxl's ERROR_*: always negative. */
@@ -208,6 +209,20 @@ int libdmr_config_set_serial(libdmr_ctx *ctx, libdmr_config *config, const char 
 int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *config, const char *boot);
 /* Leave the guest paused once its device model is up (xl create -p). */
 int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused);
+
+/*
+ * What the caller knows of its own reading of the config, for a plan on
+ * one backend (XEN or QEMU; plans on the other are not affected). A
+ * refusal: the backend cannot carry part of the config out (xl-dmr: the
+ * xl.cfg keys its xen backend does not pass to libxl), so such a plan is
+ * refused with LIBDMR_ERROR_NI and this sentence, before anything else is
+ * decided; NULL withdraws it. A notice: something the config asks for
+ * means nothing there; each call adds one to such a plan's notices.
+ */
+int libdmr_config_set_backend_refusal(libdmr_ctx *ctx, libdmr_config *config,
+                                      enum libdmr_backend backend, const char *refusal);
+int libdmr_config_add_backend_notice(libdmr_ctx *ctx, libdmr_config *config,
+                                     enum libdmr_backend backend, const char *notice);
 
 /*
  * The domid. By default the library picks the lowest free one when it

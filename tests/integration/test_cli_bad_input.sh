@@ -55,6 +55,10 @@ bad "pc cannot forbid unplug for some devices only" 1 "only for the whole root b
 bad "@VSLOT contradicts guest_unplug=1" 1 "integrated endpoint the guest cannot unplug" create -n --json "$work/good.cfg" "pci=['01:00.0@4,guest_unplug=1']"
 bad "hda and xvda share an IDE position" 1 "would share one IDE position" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hda,rw', '$work/good.cfg,raw,xvda,rw']"
 bad "xen backend cannot forbid unplug" 1 "the xen backend (xenfv, i440fx) cannot stop" create -n --json "$work/good.cfg" 'dm_backend="xen"' "pci=['01:00.0,guest_unplug=0']"
+# The xen backend refuses the keys it does not carry to libxl, all of them
+# named in one line; a boolean with the value libxl gets anyway is fine.
+bad "xen backend: vif and vnc, not carried, named" 1 "good.cfg: vif, vnc: not carried by xl-dmr's xen backend; use xl create (with the libdmrestrict patches) for this config" create -n --json "$work/good.cfg" 'dm_backend="xen"' "vif=['bridge=xenbr0']" 'vnc=1' 'acpi=1'
+bad "xen backend: a start refused the same way, before anything" 1 "good.cfg: on_reboot, usbdevice: not carried by xl-dmr's xen backend" create --json "$work/good.cfg" 'dm_backend="xen"' 'on_reboot="restart"' 'usbdevice="tablet"' 'vnc=0'
 bad "missing facts file" 1 "cannot open facts file $work/none.json" create -n --json --facts "$work/none.json" "$work/good.cfg"
 bad "missing disk image" 1 "does not exist" create -n --json "$work/good.cfg" "disk=['$work/none.img,raw,hda,rw']"
 bad "disk vdev the qemu backend lacks" 1 "IDE disks" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hde,rw']"

@@ -13,6 +13,9 @@
  *    (libxl__domain_build_info_setdefault and its x86 part). The other
  *    value is refused like a REFUSED key. A default that depends on the
  *    host (hap: on where the CPU has HAP) is REFUSED whatever the value.
+ *  - ONLY_EMPTY: a list of devices (or of the device model's arguments)
+ *    honoured only empty, which asks for nothing (xl makes one device per
+ *    entry); any entry is refused.
  *  - IGNORED: means nothing for the HVM guest the xen backend makes: xl
  *    itself reads it only for PV or PVH guests, or reads it and ignores it
  *    with a warning, or it is a qemu-backend key of xl-dmr's. Named in a
@@ -50,15 +53,15 @@ static const struct xl_cfg_key keys[] = {
     { "bootloader_args", XEN_KEY_IGNORED },     /* libxl runs it for PV/PVH only */
     { "builder", XEN_KEY_CARRIED },             /* "hvm" only */
     { "cap", XEN_KEY_REFUSED },
-    { "channel", XEN_KEY_REFUSED },
+    { "channel", XEN_KEY_ONLY_EMPTY },
     { "cmdline", XEN_KEY_REFUSED },
     { "cpu_weight", XEN_KEY_REFUSED },
     { "cpuid", XEN_KEY_REFUSED },
     { "cpus", XEN_KEY_REFUSED },
     { "cpus_soft", XEN_KEY_REFUSED },
     { "device_model", XEN_KEY_IGNORED },        /* xl ignores it, with a warning */
-    { "device_model_args", XEN_KEY_REFUSED },
-    { "device_model_args_hvm", XEN_KEY_REFUSED },
+    { "device_model_args", XEN_KEY_ONLY_EMPTY },
+    { "device_model_args_hvm", XEN_KEY_ONLY_EMPTY },
     { "device_model_args_pv", XEN_KEY_IGNORED },/* a PV guest's */
     { "device_model_override", XEN_KEY_CARRIED },
     { "device_model_stubdomain_override", XEN_KEY_REFUSED },
@@ -71,7 +74,7 @@ static const struct xl_cfg_key keys[] = {
     { "dm_backend", XEN_KEY_CARRIED },
     { "dm_restrict", XEN_KEY_CARRIED },
     { "driver_domain", XEN_KEY_ONLY_0 },
-    { "dtdev", XEN_KEY_REFUSED },
+    { "dtdev", XEN_KEY_ONLY_EMPTY },
     { "e820_host", XEN_KEY_IGNORED },           /* xl reads it for PV only */
     { "extra", XEN_KEY_REFUSED },
     { "extratime", XEN_KEY_REFUSED },
@@ -114,7 +117,7 @@ static const struct xl_cfg_key keys[] = {
     { "on_watchdog", XEN_KEY_REFUSED },
     { "oos", XEN_KEY_ONLY_1 },
     { "opengl", XEN_KEY_REFUSED },
-    { "p9", XEN_KEY_REFUSED },
+    { "p9", XEN_KEY_ONLY_EMPTY },
     { "pae", XEN_KEY_ONLY_1 },
     { "passthrough", XEN_KEY_REFUSED },
     { "pci", XEN_KEY_CARRIED },
@@ -126,7 +129,7 @@ static const struct xl_cfg_key keys[] = {
     { "pci_seize", XEN_KEY_REFUSED },
     { "period", XEN_KEY_REFUSED },
     { "pool", XEN_KEY_REFUSED },
-    { "pvcalls", XEN_KEY_REFUSED },
+    { "pvcalls", XEN_KEY_ONLY_EMPTY },
     { "pvshim", XEN_KEY_IGNORED },              /* xl reads it for PVH only */
     { "pvshim_cmdline", XEN_KEY_IGNORED },      /* xl reads it for PVH only */
     { "pvshim_extra", XEN_KEY_IGNORED },        /* xl reads it for PVH only */
@@ -165,21 +168,21 @@ static const struct xl_cfg_key keys[] = {
     { "tsc_mode", XEN_KEY_REFUSED },
     { "type", XEN_KEY_CARRIED },                /* "hvm" only */
     { "usb", XEN_KEY_ONLY_0 },
-    { "usbctrl", XEN_KEY_REFUSED },
-    { "usbdev", XEN_KEY_REFUSED },
+    { "usbctrl", XEN_KEY_ONLY_EMPTY },
+    { "usbdev", XEN_KEY_ONLY_EMPTY },
     { "usbdevice", XEN_KEY_REFUSED },
     { "usbversion", XEN_KEY_REFUSED },
     { "uuid", XEN_KEY_REFUSED },
     { "vcpus", XEN_KEY_CARRIED },
-    { "vdispl", XEN_KEY_REFUSED },
+    { "vdispl", XEN_KEY_ONLY_EMPTY },
     { "vendor_device", XEN_KEY_REFUSED },
-    { "vfb", XEN_KEY_REFUSED },
+    { "vfb", XEN_KEY_ONLY_EMPTY },
     { "vga", XEN_KEY_REFUSED },
     { "videoram", XEN_KEY_REFUSED },
-    { "vif", XEN_KEY_REFUSED },
+    { "vif", XEN_KEY_ONLY_EMPTY },
     { "vif2", XEN_KEY_IGNORED },                /* xl ignores it, with a warning */
     { "viridian", XEN_KEY_ONLY_0 },
-    { "vkb", XEN_KEY_REFUSED },
+    { "vkb", XEN_KEY_ONLY_EMPTY },
     { "vkb_device", XEN_KEY_ONLY_1 },
     { "vmtrace_buf_kb", XEN_KEY_REFUSED },
     { "vnc", XEN_KEY_ONLY_0 },                  /* the backend sets it */
@@ -191,8 +194,8 @@ static const struct xl_cfg_key keys[] = {
     { "vnuma", XEN_KEY_REFUSED },
     { "vpmu", XEN_KEY_ONLY_0 },
     { "vpt_align", XEN_KEY_ONLY_1 },
-    { "vsnd", XEN_KEY_REFUSED },
-    { "vtpm", XEN_KEY_REFUSED },
+    { "vsnd", XEN_KEY_ONLY_EMPTY },
+    { "vtpm", XEN_KEY_ONLY_EMPTY },
     { "vuart", XEN_KEY_REFUSED },
     { "xauthority", XEN_KEY_REFUSED },
     { "xen_platform_pci", XEN_KEY_ONLY_1 },
@@ -224,13 +227,29 @@ static bool key_is_bool(const XLU_Config *xlu, const char *key, bool want)
     return !xlu_cfg_get_long(xlu, key, &value, 1) && (value != 0) == want;
 }
 
+/* Is key a list with no entry? */
+static bool key_is_empty_list(const XLU_Config *xlu, const char *key)
+{
+    int entries = -1;
+    return !xlu_cfg_get_list(xlu, key, NULL, &entries, 1) && entries == 0;
+}
+
 /* How the xen backend takes a key the cfg sets: carried, ignored or refused. */
 static enum xen_key_use xen_use_of(const XLU_Config *xlu, const struct xl_cfg_key *k)
 {
-    if (k->xen == XEN_KEY_ONLY_0 || k->xen == XEN_KEY_ONLY_1)
-        return key_is_bool(xlu, k->name, k->xen == XEN_KEY_ONLY_1) ? XEN_KEY_CARRIED
-                                                                  : XEN_KEY_REFUSED;
-    return k->xen;
+    bool honoured;
+    switch (k->xen) {
+    case XEN_KEY_ONLY_0:
+    case XEN_KEY_ONLY_1:
+        honoured = key_is_bool(xlu, k->name, k->xen == XEN_KEY_ONLY_1);
+        break;
+    case XEN_KEY_ONLY_EMPTY:
+        honoured = key_is_empty_list(xlu, k->name);
+        break;
+    default:
+        return k->xen;
+    }
+    return honoured ? XEN_KEY_CARRIED : XEN_KEY_REFUSED;
 }
 
 /* "a, b, c": the keys the cfg sets that the xen backend takes as use;

@@ -16,6 +16,7 @@ enum xen_key_use {
     XEN_KEY_CARRIED,     /* read by xl-dmr and carried to libxl (or planned) */
     XEN_KEY_ONLY_0,      /* a boolean honoured as 0 only: what libxl gets anyway */
     XEN_KEY_ONLY_1,      /* ... as 1 only */
+    XEN_KEY_ONLY_EMPTY,  /* a list of devices (or arguments) honoured empty only */
     XEN_KEY_IGNORED,     /* means nothing for an HVM guest there: a notice */
 };
 

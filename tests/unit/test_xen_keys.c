@@ -78,6 +78,8 @@ static const char *unhonoured_value(const struct xl_cfg_key *k)
         return "1";
     if (k->xen == XEN_KEY_ONLY_1)
         return "0";
+    if (k->xen == XEN_KEY_ONLY_EMPTY)
+        return "[ \"x\" ]";
     if (!strcmp(k->name, "kernel") || !strcmp(k->name, "ramdisk"))
         return "\"/boot/x\"";  /* xl-dmr checks these: absolute paths */
     return "\"x\"";
@@ -85,7 +87,8 @@ static const char *unhonoured_value(const struct xl_cfg_key *k)
 
 static bool refused_on_xen(const struct xl_cfg_key *k)
 {
-    return k->xen == XEN_KEY_REFUSED || k->xen == XEN_KEY_ONLY_0 || k->xen == XEN_KEY_ONLY_1;
+    return k->xen == XEN_KEY_REFUSED || k->xen == XEN_KEY_ONLY_0 || k->xen == XEN_KEY_ONLY_1 ||
+           k->xen == XEN_KEY_ONLY_EMPTY;
 }
 
 /* "name=...\n" for every key of the table that pick() chooses, and the
@@ -148,6 +151,7 @@ static void test_man_page_lists_the_table(void **state)
         { ".B Carried to libxl (or planned)\n", XEN_KEY_CARRIED },
         { ".B Accepted as 0 only\n", XEN_KEY_ONLY_0 },
         { ".B Accepted as 1 only\n", XEN_KEY_ONLY_1 },
+        { ".B Accepted as an empty list only\n", XEN_KEY_ONLY_EMPTY },
         { ".B Ignored, with a notice\n", XEN_KEY_IGNORED },
         { ".B Refused\n", XEN_KEY_REFUSED },
     };
@@ -207,7 +211,8 @@ static void test_one_key_named_alone(void **state)
     libdmr_plan_free(plan);
 }
 
-/* Every key it carries, and every boolean with the value libxl gets anyway. */
+/* Every key it carries, every boolean with the value libxl gets anyway,
+ * every list of devices empty. */
 static void test_carried_and_honoured_values_plan(void **state)
 {
     struct env *e = *state;
@@ -223,6 +228,8 @@ static void test_carried_and_honoured_values_plan(void **state)
         const struct xl_cfg_key *k = xl_cfg_key_at(i);
         if (k->xen == XEN_KEY_ONLY_0 || k->xen == XEN_KEY_ONLY_1)
             fprintf(c, "%s = %d\n", k->name, k->xen == XEN_KEY_ONLY_1);
+        if (k->xen == XEN_KEY_ONLY_EMPTY)
+            fprintf(c, "%s = []\n", k->name);
     }
     fclose(c);
     libdmr_plan *plan = plan_of(e, cfg, "xen-range");

@@ -88,3 +88,27 @@ void libdmr_dominfo_list_free(libdmr_dominfo *list)
 {
     free(list);
 }
+
+/* A create of the library's, still starting, in this very process. */
+static bool starting_here(const struct dm_state *s, const struct proc_ref *self)
+{
+    return s->starting && s->creator.pid == self->pid && s->creator.start == self->start;
+}
+
+bool libdmr_domain_made_by_library(libdmr_ctx *ctx, const char *name, uint32_t domid)
+{
+    struct dm_state *list;
+    size_t n;
+    struct proc_ref self;
+    if (!ctx || proc_self(&self) || state_list(ctx, &list, &n, NULL, 0))
+        return false;
+    bool made = false;
+    for (size_t i = 0; i < n && !made; i++) {
+        const struct dm_state *s = &list[i];
+        if (s->foreign)
+            continue;
+        made = name ? !strcmp(s->name, name) && starting_here(s, &self) : s->domid == domid;
+    }
+    state_list_free(list, n);
+    return made;
+}

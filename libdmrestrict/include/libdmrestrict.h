@@ -82,6 +82,7 @@ extern "C" {
 #define LIBDMR_HAVE_BACKEND_OPS 1
 #define LIBDMR_HAVE_CONFIG_BACKEND_VERDICT 1
 #define LIBDMR_HAVE_TOOLSTACK_LIMITS 1
+#define LIBDMR_HAVE_MADE_BY_LIBRARY 1
 
 /* Error codes, in the style of libxl's ERROR_*: always negative. */
 #define LIBDMR_ERROR_LIST(X)                                                  \
@@ -556,6 +557,17 @@ int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid);
  */
 int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *plan, pid_t dm_pid);
 int libdmr_domain_forget(libdmr_ctx *ctx, uint32_t domid);
+/*
+ * Is the domain one the library makes and removes itself, through a
+ * backend (libdmr_domain_create*), rather than one a toolstack recorded?
+ * A toolstack that a backend of the library's calls into (libxl under
+ * xl-dmr's xen backend) leaves such a domain alone, so that it is
+ * planned, recorded, audited and removed once, and no lock is taken
+ * twice. By name (a create still starting in this very process), or by
+ * domid when name is NULL. Quiet: false when there is no such record.
+ * Does not take the lock.
+ */
+bool libdmr_domain_made_by_library(libdmr_ctx *ctx, const char *name, uint32_t domid);
 
 /* A domain by name or domid, as xl takes it (the backends' too). */
 int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid,

@@ -14,6 +14,10 @@
  *   destroy runs stop and removes the record; the child is gone.
  * - A recorded foreign domain is never destroyed by the library, and a
  *   second domain with its domid is refused; forget drops it.
+ * - libdmr_domain_made_by_library, as a toolstack the backend calls into
+ *   (libxl under xl-dmr) asks it from a context of its own: yes in start
+ *   (by name) and in stop (by domid); no for a foreign recorded domain,
+ *   for an unknown name, and by name once the create has finished.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +54,9 @@ struct pretend {
     pid_t child;
     int started, unpaused, stopped;
     int nested_in_start, nested_in_stop;   /* return codes */
+    /* What a toolstack the backend calls into (libxl) is told, from a
+     * context of its own: by name in start, by domid in stop. */
+    bool made_in_start, made_in_stop;
     double nested_seconds;                 /* the longest nested call */
 };
 
@@ -69,6 +76,19 @@ static int nested(struct pretend *pr, int (*call)(libdmr_ctx *, uint32_t), libdm
     if (took > pr->nested_seconds)
         pr->nested_seconds = took;
     return rc;
+}
+
+/* Asked from a context of its own, as libxl would. */
+static bool made_by_library_from_elsewhere(const char *name, uint32_t domid)
+{
+    xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
+    libdmr_ctx *ctx = NULL;
+    bool made = lg && !libdmr_ctx_alloc(&ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg) &&
+                libdmr_domain_made_by_library(ctx, name, domid);
+    libdmr_ctx_free(ctx);
+    if (lg)
+        xtl_logger_destroy((xentoollog_logger *)lg);
+    return made;
 }
 
 /* sleep 60 with /dev/null for its stdio; returns once it has exec'd (the
@@ -101,6 +121,7 @@ static int pretend_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     struct pretend *pr = opaque;
     pr->started++;
     pr->nested_in_start = nested(pr, libdmr_domain_forget, ctx);
+    pr->made_in_start = made_by_library_from_elsewhere("rules", 0);
     pr->child = spawn_sleeper();
     return pr->child > 0 ? libdmr_dm_set_pid(dm, pr->child) : LIBDMR_ERROR_FAIL;
 }
@@ -116,6 +137,7 @@ static int pretend_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     struct pretend *pr = opaque;
     pr->stopped++;
     pr->nested_in_stop = nested(pr, libdmr_domain_destroy, ctx);
+    pr->made_in_stop = made_by_library_from_elsewhere(NULL, libdmr_dm_domid(dm));
     if (pr->child > 0) {
         kill(pr->child, SIGKILL);
         waitpid(pr->child, NULL, 0);
@@ -208,6 +230,10 @@ static void rules(libdmr_ctx *ctx)
     check(!libdmr_domain_list(ctx, &list, &n) && n == 1 && list[0].domid == 7 &&
           list[0].dm_pid == pr.child, "listed, with the backend's device model");
     libdmr_dominfo_list_free(list);
+    check(pr.made_in_start && !made_by_library_from_elsewhere("rules", 0) &&
+          !made_by_library_from_elsewhere("nosuch", 0) && made_by_library_from_elsewhere(NULL, 7),
+          "made by the library: yes by name while it starts, not once created, not an unknown "
+          "name; yes by domid");
 
     check(libdmr_domain_forget(ctx, 7) == LIBDMR_ERROR_INVAL && !kill(pr.child, 0),
           "forget of a domain the library made: refused (INVAL), its DM untouched");
@@ -221,6 +247,7 @@ static void rules(libdmr_ctx *ctx)
     rc = libdmr_domain_destroy(ctx, 7);
     check(rc == 0 && pr.stopped == 1 && kill(child, 0) < 0 && run_dir_gone(),
           "destroy: stop, the device model gone, no record, no /run/xl-dmr");
+    check(pr.made_in_stop, "made by the library: yes by domid while it stops it");
     check(pr.nested_in_stop == LIBDMR_ERROR_BUSY && pr.nested_seconds < 2,
           "a lock-taking call from inside stop (under the lock): BUSY at once, not a wait "
           "for itself");
@@ -228,6 +255,8 @@ static void rules(libdmr_ctx *ctx)
     libdmr_plan *foreign = plan_for(ctx, "foreign", 8);
     check(foreign && !libdmr_domain_record(ctx, foreign, getpid()),
           "a foreign domain recorded (its DM: this process)");
+    check(!made_by_library_from_elsewhere(NULL, 8) && !made_by_library_from_elsewhere("foreign", 0),
+          "made by the library: no for a foreign recorded domain");
     check(libdmr_domain_destroy(ctx, 8) == LIBDMR_ERROR_BUSY && pr.stopped == 1,
           "destroy of a recorded foreign domain: refused (BUSY), its backend not asked");
     check(!libdmr_domain_forget(ctx, 8) && run_dir_gone(), "forgotten: nothing left");

@@ -16,7 +16,11 @@
 #  6. destroy: no domain, no process of the uid, no chroot, no state;
 #  7. the legacy-PCI rule: dm_restrict off with pci= plans root with a
 #     warning, dm_restrict on is refused; the real assignment is tried and
-#     libxl refuses it here (nested Xen has no IOMMU), leaving nothing.
+#     libxl refuses it here (nested Xen has no IOMMU), leaving nothing;
+#  8. serial = "pty": qemu-xen's own pty is planned, the guest is created
+#     and audited clean, libxl records the pty for xl console;
+#  9. a cfg with keys the xen backend does not carry to libxl (vif, vnc):
+#     refused, both named, and nothing of the domain made.
 
 XD_BASE=131072
 XD_DISK=/tmp/xd-disk.img
@@ -157,6 +161,8 @@ xd_section() {
     check_eq "... no process given -xen-domid $domid" "$(pgrep -f -- "-xen-domid $domid\$" | tr '\n' ' ')" ""
 
     xd_audit_refuses_wrong_identity
+    xd_serial_pty
+    xd_keys_not_carried
     xd_root_dm_pci_attach
     xd_legacy_pci
     xd_pv_vfb
@@ -228,6 +234,58 @@ WRAP
         sh -c "[ $rc = 1 ] && grep -q 'audit: uid: real, effective, saved, fs: 0 0 0 0' $XD_ERR && grep -q 'not restricted as planned; the domain is destroyed' $XD_ERR"
     check "... the domain is destroyed, nothing of it left (domain, DM, state, chroot)" \
         sh -c "! xl domid dmr-wrap > /dev/null 2>&1 && [ -z \"\$(pgrep -f -- '-xen-domid $domid\$')\" ] && [ ! -e /run/xl-dmr/domains/$domid.json ] && [ ! -e /var/run/xen/qemu-root-$domid ]"
+}
+
+# serial = "pty": qemu-xen opens /dev/ptmx itself (before it chroots) and
+# libxl reads the pty's name over QMP for xl console. Before it was
+# planned, create failed the audit on that descriptor.
+xd_serial_pty() {
+    mark "serial = \"pty\""
+    local rc domid pid tty
+    xd_disk /tmp/xd-pty.img
+    xd_cfg dmr-pty /tmp/xd-pty.img /dev/null | grep -v '^serial' > /tmp/dmr-pty.cfg
+    echo 'serial = "pty"' >> /tmp/dmr-pty.cfg
+    "$XL_DMR" create -n /tmp/dmr-pty.cfg > /tmp/xd.plan 2>&1; rc=$?
+    check "serial=\"pty\", create -n: qemu-xen's own pty is planned" \
+        sh -c "[ $rc = 0 ] && grep -q '^Serial: a pty QEMU opens itself (/dev/ptmx' /tmp/xd.plan"
+    "$XL_DMR" create /tmp/dmr-pty.cfg > /tmp/xd.out 2> "$XD_ERR"; rc=$?
+    check_eq "xl-dmr create of an HVM guest with serial=\"pty\", dm_restrict=1: exit 0 (the audit at create passes)" "$rc" 0
+    if [ "$rc" != 0 ]; then
+        diag_file "$XD_ERR"
+        diag_file /var/log/xen/qemu-dm-dmr-pty.log
+        xl destroy dmr-pty > /dev/null 2>&1
+        return 0
+    fi
+    domid=$(xl domid dmr-pty)
+    pid=$(xenstore-read "/local/domain/$domid/image/device-model-pid" 2>/dev/null)
+    check "... its DM holds the pty it opened (/dev/ptmx)" [ "$(xd_fds_naming "$pid" /dev/ptmx)" -ge 1 ]
+    tty=$(xenstore-read "/local/domain/$domid/serial/0/tty" 2>/dev/null)
+    check "... and libxl recorded its terminal for xl console ($tty)" \
+        sh -c "case '$tty' in /dev/pts/[0-9]*) exit 0;; *) exit 1;; esac"
+    "$XL_DMR" dm-audit dmr-pty > /tmp/xd.audit 2>&1; rc=$?
+    check "... dm-audit passes, counting the pty as planned" \
+        sh -c "[ $rc = 0 ] && grep -q 'serial pty (/dev/ptmx) 1' /tmp/xd.audit"
+    diag_file /tmp/xd.audit
+    "$XL_DMR" destroy dmr-pty 2> "$XD_ERR"; rc=$?
+    check "... destroy: exit 0, the domain and its DM gone" \
+        sh -c "[ $rc = 0 ] && ! xl domid dmr-pty > /dev/null 2>&1 && [ -z \"\$(pgrep -f -- '-xen-domid $domid\$')\" ]"
+}
+
+# A cfg with keys the xen backend does not pass to libxl: refused before
+# anything is made, naming each, pointing at the patched xl create.
+xd_keys_not_carried() {
+    mark "keys the xen backend does not carry"
+    local rc
+    xd_cfg dmr-keys /tmp/xd-stock.img /tmp/xd-keys.serial "vif = [ 'bridge=xenbr0' ]" 'vnc = 1' \
+        > /tmp/dmr-keys.cfg
+    "$XL_DMR" create /tmp/dmr-keys.cfg > /tmp/xd.out 2> "$XD_ERR"; rc=$?
+    diag_file "$XD_ERR"
+    check "a cfg with vif and vnc: refused, exit 1, one line naming both, pointing at the patched xl create" \
+        sh -c "[ $rc = 1 ] && [ \$(wc -l < $XD_ERR) = 1 ] && grep -q \"/tmp/dmr-keys.cfg: vif, vnc: not carried by xl-dmr's xen backend; use xl create (with the libdmrestrict patches) for this config\" $XD_ERR"
+    check "... nothing of it made: no domain, no state, no device model, no log" \
+        sh -c "! xl domid dmr-keys > /dev/null 2>&1 && ! grep -qs '\"name\":\"dmr-keys\"' /run/xl-dmr/domains/*.json && [ -z \"\$(pgrep -f -- '-name [d]mr-keys')\" ] && [ ! -e /var/log/xen/qemu-dm-dmr-keys.log ]"
+    "$XL_DMR" create -n /tmp/dmr-keys.cfg 'vif=[]' 'vnc=0' > /dev/null 2> "$XD_ERR"; rc=$?
+    check_eq "... the same cfg without them (vif=[], vnc=0 overrides) plans" "$rc" 0
 }
 
 # pci-attach to a root DM (dm_restrict=0): warned, then libxl tries and,

@@ -32,10 +32,28 @@ struct audit_expect {
     bool xen_interfaces;           /* qemu-xen: Xen's device nodes are its own, and
                                     * other device models of the domain are looked for */
     bool serial_pty;               /* its own pty for the guest's serial (xen: serial="pty") */
+    size_t taps;                   /* /dev/net/tun it may hold: one per planned NIC */
+    const char *vnc_address;       /* where its VNC server may listen; NULL: none */
+    unsigned vnc_port_min, vnc_port_max;
     const int *media_fds;          /* QEMU's descriptors of the media in its fdsets */
     size_t n_media_fds;
     bool media_fds_known;          /* its backend told them */
 };
+
+/* A TCP socket as its network namespace's /proc/net/tcp or tcp6 shows it. */
+struct audit_tcp {
+    bool found;
+    bool v6;                       /* in tcp6 */
+    uint8_t addr[16];              /* local address, an IPv4 one as ::ffff:a.b.c.d */
+    unsigned port;                 /* local port */
+    unsigned state;                /* the kernel's TCP_* number */
+};
+#define AUDIT_TCP_LISTEN 0x0a      /* TCP_LISTEN */
+
+/* One row of /proc/PID/net/tcp (v6: tcp6), and its socket's inode;
+ * -EINVAL for the header or a row that does not parse. */
+int audit_tcp_row_parse(const char *line, bool v6, struct audit_tcp *ret,
+                        unsigned long *ret_inode);
 
 /* One descriptor of the DM, as /proc/PID/fd shows it. */
 struct audit_fd {
@@ -47,6 +65,7 @@ struct audit_fd {
     dev_t dev;
     ino_t ino;
     dev_t rdev;                    /* a device node's own number */
+    struct audit_tcp tcp;          /* an unnamed socket that is TCP's */
 };
 
 /* A file in the DM's root, as it sees it (path relative to that root). */

@@ -4,6 +4,7 @@
  * what its plan said, one named check per property, each with a detail
  * that says what was seen. Pure: no system calls.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -286,7 +287,8 @@ static const char *xen_kind(const struct audit_expect *e, const struct audit_fd 
     for (size_t i = 0; e->xen_interfaces && i < ELEMENTSOF(nodes); i++)
         if (!strcmp(f->target, nodes[i]))
             return nodes[i];
-    if (e->xen_interfaces && !e->restricted && !f->socket_path && !strncmp(f->target, "socket:", 7))
+    if (e->xen_interfaces && !e->restricted && !f->socket_path && !f->tcp.found &&
+        !strncmp(f->target, "socket:", 7))
         return "socket (unrestricted: xenstore)";
     return NULL;
 }
@@ -319,6 +321,94 @@ static const char *pty_kind(const struct audit_expect *e, const struct audit_fd 
     bool pts = pts_name(f->target) && major(f->rdev) >= PTS_MAJOR_FIRST &&
                major(f->rdev) <= PTS_MAJOR_LAST;
     return pts ? "serial pty (/dev/pts)" : NULL;
+}
+
+#define TUN_MAJOR 10
+#define TUN_MINOR 200
+
+/* The tun device (10:200) under its name: a tap the DM made itself. */
+static bool tun_device(const struct audit_fd *f)
+{
+    return !strcmp(f->target, "/dev/net/tun") && f->stat_ok && S_ISCHR(f->mode) &&
+           major(f->rdev) == TUN_MAJOR && minor(f->rdev) == TUN_MINOR;
+}
+
+/* Its VNC server's socket: TCP, listening, on the planned address (an
+ * IPv4 one in either form) at a planned port. */
+static bool vnc_listener(const struct audit_expect *e, const struct audit_fd *f)
+{
+    uint8_t want[16];
+    return e->vnc_address && f->tcp.found && f->tcp.state == AUDIT_TCP_LISTEN &&
+           !inet_addr_mapped(e->vnc_address, want) && !memcmp(want, f->tcp.addr, sizeof(want)) &&
+           f->tcp.port >= e->vnc_port_min && f->tcp.port <= e->vnc_port_max;
+}
+
+/* What the DM makes itself from the toolstack's config, up to what was
+ * planned: a tap per NIC, one VNC socket. */
+struct dm_devices_seen {
+    size_t taps;
+    const struct audit_fd *vnc;
+};
+
+static bool dm_device(const struct audit_expect *e, const struct audit_fd *f,
+                      struct dm_devices_seen *seen)
+{
+    if (seen->taps < e->taps && tun_device(f)) {
+        seen->taps++;
+        return true;
+    }
+    if (!seen->vnc && vnc_listener(e, f)) {
+        seen->vnc = f;
+        return true;
+    }
+    return false;
+}
+
+/* "127.0.0.1:5900 listening"; an address from tcp6 as IPv6 ("[::1]:5900"). */
+static void tcp_text(const struct audit_tcp *t, char *buf, size_t size)
+{
+    char addr[INET6_ADDRSTRLEN] = "?";
+    inet_ntop(t->v6 ? AF_INET6 : AF_INET, t->v6 ? t->addr : t->addr + 12, addr, sizeof(addr));
+    char state[16];
+    snprintf(state, sizeof(state), "state %u", t->state);
+    snprintf(buf, size, t->v6 ? "[%s]:%u %s" : "%s:%u %s", addr, t->port,
+             t->state == AUDIT_TCP_LISTEN ? "listening" : t->state == 1 ? "connected" : state);
+}
+
+static void note_not_planned(const struct audit_expect *e, const struct audit_fd *f, char *bad,
+                             size_t size, size_t *n_bad)
+{
+    char what[128] = "";
+    if (f->tcp.found) {
+        char tcp[96];
+        tcp_text(&f->tcp, tcp, sizeof(tcp));
+        snprintf(what, sizeof(what), " (tcp %s)", tcp);
+    } else if (tun_device(f)) {
+        snprintf(what, sizeof(what), " (a tap beyond the %zu planned)", e->taps);
+    }
+    note(bad, size, n_bad, "fd %d -> %s%s%s%s is not in the plan", f->fd, f->target,
+         f->socket_path ? " " : "", f->socket_path ? f->socket_path : "", what);
+}
+
+/* "; tap 1; vnc 127.0.0.1:5900 listening", for what was planned. */
+static void dm_devices_text(const struct audit_expect *e, const struct dm_devices_seen *seen,
+                            char *buf, size_t size)
+{
+    int off = 0;
+    buf[0] = '\0';
+    if (e->taps)
+        off = snprintf(buf, size, seen->taps < e->taps ? "; tap %zu of %zu planned" : "; tap %zu",
+                       seen->taps, e->taps);
+    if (!e->vnc_address || off < 0 || (size_t)off >= size)
+        return;
+    char tcp[96], ports[16];
+    snprintf(ports, sizeof(ports), e->vnc_port_min == e->vnc_port_max ? "%u" : "%u-%u",
+             e->vnc_port_min, e->vnc_port_max);
+    if (seen->vnc)
+        tcp_text(&seen->vnc->tcp, tcp, sizeof(tcp));
+    else
+        snprintf(tcp, sizeof(tcp), "on %s port %s planned, not listening", e->vnc_address, ports);
+    snprintf(buf + off, size - off, "; vnc %s", tcp);
 }
 
 static bool in_fdset(const struct audit_observed *o, const struct audit_fd *f)
@@ -357,6 +447,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
     const char *own_names[16] = { 0 };
     size_t n_own = 0;
     struct want w = { .n = 0 };
+    struct dm_devices_seen seen = { 0 };
     want_from_pci(e, &w);
     for (size_t i = 0; i < o->n_fds; i++) {
         const struct audit_fd *f = &o->fds[i];
@@ -373,6 +464,8 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
             planned++;
         else if (vfio_node(&w, f))
             vfio++;
+        else if (dm_device(e, f, &seen))
+            continue;   /* counted in seen */
         else if (kind) {
             size_t k = 0;
             while (k < n_own && strcmp(own_names[k], kind))
@@ -382,8 +475,7 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
             if (k < ELEMENTSOF(own_counts))
                 own_counts[k]++;
         } else {
-            note(bad, sizeof(bad), &n_bad, "fd %d -> %s%s%s is not in the plan", f->fd, f->target,
-                 f->socket_path ? " " : "", f->socket_path ? f->socket_path : "");
+            note_not_planned(e, f, bad, sizeof(bad), &n_bad);
         }
     }
     for (size_t k = 0, off = 0; k < n_own && off < sizeof(own); k++)
@@ -393,9 +485,11 @@ static int judge_fds(const struct audit_expect *e, const struct audit_observed *
         return check_add(a, "descriptors", false, "%s", bad);
     const char *fdsets_note = o->fdsets_read ? "" : e->xen_interfaces ? " (libxl's media are resources)"
                                                            : " (not asked)";
+    char devices[192];
+    dm_devices_text(e, &seen, devices, sizeof(devices));
     return check_add(a, "descriptors", true, "%zu: QMP %zu, fdsets %zu%s, resources %zu, vfio %zu; "
-                     "QEMU's own: %s", o->n_fds, qmp, fdset, fdsets_note, planned, vfio,
-                     n_own ? own : "none");
+                     "QEMU's own: %s%s", o->n_fds, qmp, fdset, fdsets_note, planned, vfio,
+                     n_own ? own : "none", devices);
 }
 
 static int judge_others(const struct audit_expect *e, const struct audit_observed *o,

@@ -256,6 +256,90 @@ static int socket_paths(pid_t pid, struct audit_observed *obs)
     return r;
 }
 
+/* An unnamed socket's inode (socket:[N]), or 0. */
+static unsigned long unnamed_socket_inode(const struct audit_fd *fd)
+{
+    unsigned long ino;
+    if (fd->socket_path || sscanf(fd->target, "socket:[%lu]", &ino) != 1)
+        return 0;
+    return ino;
+}
+
+/* The kernel prints an address as its 32-bit words, each as a number in
+ * the machine's byte order: copied back, they are the address's bytes. */
+static void tcp_words_to_bytes(const char *hex, size_t n_words, uint8_t *bytes)
+{
+    for (size_t i = 0; i < n_words; i++) {
+        char word[9];
+        memcpy(word, hex + 8 * i, 8);
+        word[8] = '\0';
+        uint32_t w = strtoul(word, NULL, 16);
+        memcpy(bytes + 4 * i, &w, 4);
+    }
+}
+
+int audit_tcp_row_parse(const char *line, bool v6, struct audit_tcp *ret, unsigned long *ret_inode)
+{
+    /* "sl local_address rem_address st tx_queue:rx_queue tr:tm->when
+     *  retrnsmt uid timeout inode ...", e.g.
+     * "   0: 0100007F:170C 00000000:0000 0A 00000000:00000000 00:00000000
+     *  00000000     0        0 4711 1 ..." */
+    char local[33];
+    unsigned port, state;
+    unsigned long inode;
+    if (sscanf(line, " %*d: %32[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*x:%*x %*x:%*x %*x %*u %*d %lu",
+               local, &port, &state, &inode) != 4 ||
+        strlen(local) != (v6 ? 32 : 8) || port > 0xffff || state > 0xff)
+        return -EINVAL;
+    struct audit_tcp t = { .found = true, .v6 = v6, .port = port, .state = state };
+    if (v6) {
+        tcp_words_to_bytes(local, 4, t.addr);
+    } else {
+        t.addr[10] = t.addr[11] = 0xff;   /* IPv4-mapped, as inet_addr_mapped */
+        tcp_words_to_bytes(local, 1, t.addr + 12);
+    }
+    *ret = t;
+    *ret_inode = inode;
+    return 0;
+}
+
+/*
+ * Which of the DM's unnamed sockets are TCP's, with their local address,
+ * port and state: its network namespace's table (its /proc/PID/net/tcp,
+ * or tcp6), matched by inode. A socket that closes between the two reads
+ * is not found, and stays an unnamed socket (not in the plan).
+ */
+static int tcp_sockets(pid_t pid, bool v6, struct audit_observed *obs)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, v6 ? "tcp6" : "tcp");
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : -errno;   /* no IPv6: no such socket */
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        struct audit_tcp row;
+        unsigned long inode;
+        if (audit_tcp_row_parse(line, v6, &row, &inode) || !inode)
+            continue;   /* the header; a TIME_WAIT row, no socket's */
+        for (size_t i = 0; i < obs->n_fds; i++)
+            if (unnamed_socket_inode(&obs->fds[i]) == inode)
+                obs->fds[i].tcp = row;
+    }
+    free(line);
+    fclose(f);
+    return 0;
+}
+
+static bool has_unnamed_socket(const struct audit_observed *obs)
+{
+    for (size_t i = 0; i < obs->n_fds; i++)
+        if (unnamed_socket_inode(&obs->fds[i]))
+            return true;
+    return false;
+}
+
 static int observe_fd(int fd, const char *target, int dirfd, const char *name, void *arg)
 {
     struct audit_observed *obs = arg;
@@ -278,6 +362,11 @@ static int observe_fds(pid_t pid, struct audit_observed *obs)
     int r = proc_fds_each(pid, observe_fd, obs);
     if (!r)
         r = socket_paths(pid, obs);
+    bool unnamed = !r && has_unnamed_socket(obs);
+    if (unnamed)
+        r = tcp_sockets(pid, false, obs);
+    if (unnamed && !r)
+        r = tcp_sockets(pid, true, obs);
     /* In fd order, for a report that reads like ls. */
     for (size_t i = 1; i < obs->n_fds; i++)
         for (size_t j = i; j > 0 && obs->fds[j - 1].fd > obs->fds[j].fd; j--) {

@@ -447,6 +447,21 @@ struct plan_xen_disk {
     bool readwrite, cdrom;
 };
 
+/* xen backend: a NIC qemu-xen makes itself (libxl has it open a tap). */
+struct plan_nic {
+    char *ifname;          /* the tap's name; NULL: libxl's */
+    char *bridge;          /* NULL: libxl's default */
+    char *model;           /* NULL: qemu-xen's default */
+};
+
+/* xen backend: the VNC server qemu-xen listens with. */
+struct plan_vnc {
+    char *listen;          /* the address; NULL: no VNC */
+    unsigned display;
+    bool find_unused;
+    unsigned port_min, port_max;   /* the TCP ports it may listen on */
+};
+
 /* xen backend: what xl-dmr puts in libxl's domain config, so that libxl
  * (which builds qemu-xen's argv and picks its user) carries the plan out. */
 struct plan_libxl {
@@ -457,6 +472,9 @@ struct plan_libxl {
     char *serial, *boot;
     struct strv dm_args;           /* device_model_args, appended to qemu-xen's argv */
     uint64_t fsize;                /* RLIMIT_FSIZE to give qemu-xen after create; 0: libxl's */
+    struct plan_nic *nics;         /* devices qemu-xen makes itself (plan_dm_devices.c) */
+    size_t n_nics;
+    struct plan_vnc vnc;
 };
 void plan_libxl_clear(struct plan_libxl *x);
 
@@ -555,6 +573,13 @@ int argv_qemu_xen(libdmr_plan *plan);
 int plan_xen(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
 /* What libxl has qemu-xen hold by path, for the audit (once the log is planned). */
 int plan_xen_audit(libdmr_plan *plan);
+/* plan_dm_devices.c: the NICs and VNC server the device model makes itself
+ * (xen: libxl has qemu-xen open them), or the refusal (qemu: not carried). */
+int plan_dm_devices(const libdmr_config *config, libdmr_plan *plan);
+void plan_dm_devices_clear(struct plan_libxl *x);
+/* An IPv4 or IPv6 address in numbers as 16 bytes, an IPv4 one as
+ * IPv4-mapped (::ffff:a.b.c.d), so that both forms compare equal; -EINVAL. */
+int inet_addr_mapped(const char *text, uint8_t ret[16]);
 /* The backend's per-domain chroot: the one place its path is made. */
 int plan_chroot_path(enum libdmr_backend backend, uint32_t domid, char **ret);
 /* libxl's fixed RLIMIT_FSIZE for a restricted qemu-xen (256 KiB). */

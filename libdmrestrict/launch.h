@@ -126,6 +126,9 @@ struct dm_state {
     bool restricted, sandbox, chroot_tmpfs;
     bool xen_interfaces;   /* qemu-xen: Xen's device nodes are its own */
     bool serial_pty;       /* its own pty for the guest's serial (serial="pty") */
+    size_t taps;           /* NICs whose /dev/net/tun it opens itself */
+    char *vnc_address;     /* where its own VNC server listens; NULL: none */
+    unsigned vnc_port_min, vnc_port_max;
     struct plan_rlimit rlimits[8];
     size_t n_rlimits;
     struct strv resources; /* paths of the descriptors it was given */

@@ -4,7 +4,7 @@
  * audit and destroy will do. Pure: no syscalls, no I/O, no logging (the
  * caller logs the verdict with libdmr_plan_check). Each decision lives in
  * the stage named for it: plan_identity.c, plan_pci.c, plan_limits.c,
- * plan_resources.c, plan_disks.c, argv_qemu_*.c.
+ * plan_resources.c, plan_dm_devices.c, plan_disks.c, argv_qemu_*.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -149,6 +149,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc && domid_known) r = plan_confinement(p);
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_dm_devices(c, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
     if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);

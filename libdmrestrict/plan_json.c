@@ -102,6 +102,36 @@ static const char *disk_format_name(enum libdmr_disk_format f)
     return f == LIBDMR_FORMAT_QCOW2 ? "qcow2" : f == LIBDMR_FORMAT_EMPTY ? "empty" : "raw";
 }
 
+/* xen backend: what qemu-xen makes itself, the audit accepting exactly that. */
+static void json_dm_devices(yajl_gen g, const struct plan_libxl *x)
+{
+    json_key(g, "nics");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < x->n_nics; i++) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "ifname", x->nics[i].ifname);
+        json_kstr(g, "bridge", x->nics[i].bridge);
+        json_kstr(g, "model", x->nics[i].model);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+    json_key(g, "vnc");
+    if (!x->vnc.listen) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    json_kstr(g, "listen", x->vnc.listen);
+    json_kint(g, "display", x->vnc.display);
+    json_kbool(g, "find_unused", x->vnc.find_unused);
+    json_key(g, "ports");
+    yajl_gen_array_open(g);
+    yajl_gen_integer(g, x->vnc.port_min);
+    yajl_gen_integer(g, x->vnc.port_max);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+}
+
 /* xen backend: what libxl is given (null on the qemu backend). */
 static void json_libxl(yajl_gen g, const libdmr_plan *p)
 {
@@ -127,6 +157,7 @@ static void json_libxl(yajl_gen g, const libdmr_plan *p)
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+    json_dm_devices(g, x);
     json_kstr(g, "serial", x->serial);
     json_kstr(g, "boot", x->boot);
     json_key(g, "raise_fsize");
@@ -263,6 +294,25 @@ int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
     return json_finish(g, ret_json);
 }
 
+/* xen backend: what qemu-xen opens itself, and dm-audit accepts. */
+static void text_dm_devices(FILE *out, const struct plan_libxl *x)
+{
+    for (size_t i = 0; i < x->n_nics; i++) {
+        const struct plan_nic *n = &x->nics[i];
+        fprintf(out, "libxl: vif %s (bridge %s, model %s): qemu-xen opens a tap, "
+                "/dev/net/tun\n", n->ifname ? n->ifname : "named by libxl",
+                n->bridge ? n->bridge : "libxl's default", n->model ? n->model : "the default");
+    }
+    if (!x->vnc.listen)
+        return;
+    bool v6 = strchr(x->vnc.listen, ':') != NULL;
+    fprintf(out, "libxl: vnc: qemu-xen listens on %s%s%s port %u", v6 ? "[" : "",
+            x->vnc.listen, v6 ? "]" : "", x->vnc.port_min);
+    if (x->vnc.port_max != x->vnc.port_min)
+        fprintf(out, "-%u (the first free one)", x->vnc.port_max);
+    fprintf(out, ", display %u\n", x->vnc.display);
+}
+
 static void text_libxl(FILE *out, const struct plan_libxl *x)
 {
     fprintf(out, "libxl: device_model_user %s\n",
@@ -272,6 +322,7 @@ static void text_libxl(FILE *out, const struct plan_libxl *x)
                 x->disks[i].target ? x->disks[i].target : "(empty)",
                 disk_format_name(x->disks[i].format), x->disks[i].readwrite ? "read-write" : "read-only",
                 x->disks[i].cdrom ? ", cdrom" : "");
+    text_dm_devices(out, x);
 }
 
 static void text_identity(FILE *out, const struct plan_identity *id)

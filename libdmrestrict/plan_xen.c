@@ -33,6 +33,7 @@ void plan_libxl_clear(struct plan_libxl *x)
     free(x->serial);
     free(x->boot);
     strv_clear(&x->dm_args);
+    plan_dm_devices_clear(x);
     *x = (struct plan_libxl){ 0 };
 }
 

@@ -224,6 +224,12 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
             .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
     s->xen_interfaces = p->audit_xen_interfaces;
     s->serial_pty = p->serial_pty;
+    /* What qemu-xen makes itself: its address borrowed, as state_for
+     * borrows the plan's strings. */
+    s->taps = p->libxl.n_nics;
+    s->vnc_address = p->libxl.vnc.listen;
+    s->vnc_port_min = p->libxl.vnc.port_min;
+    s->vnc_port_max = p->libxl.vnc.port_max;
     for (size_t i = 0; i < p->n_resources; i++)
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
             strv_push(&s->resources, p->resources[i].path))
@@ -243,6 +249,20 @@ static void expect_gen(yajl_gen g, const struct dm_state *s)
     json_kbool(g, "chroot_tmpfs", s->chroot_tmpfs);
     json_kbool(g, "xen_interfaces", s->xen_interfaces);
     json_kbool(g, "serial_pty", s->serial_pty);
+    json_kint(g, "taps", (long long)s->taps);
+    json_key(g, "vnc");
+    if (s->vnc_address) {
+        yajl_gen_map_open(g);
+        json_kstr(g, "address", s->vnc_address);
+        json_key(g, "ports");
+        yajl_gen_array_open(g);
+        yajl_gen_integer(g, s->vnc_port_min);
+        yajl_gen_integer(g, s->vnc_port_max);
+        yajl_gen_array_close(g);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
     json_key(g, "rlimits");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < s->n_rlimits; i++) {
@@ -415,6 +435,50 @@ static int pci_parse(yajl_val v, struct dm_pci *ret)
     return 0;
 }
 
+#define TAPS_MAX 4096
+
+/* A TCP port range [min, max] as the state writes it. */
+static int ports_parse(yajl_val v, unsigned *ret_min, unsigned *ret_max)
+{
+    const char *path[] = { "ports", NULL };
+    yajl_val ports = yajl_tree_get(v, path, yajl_t_array);
+    if (!ports || YAJL_GET_ARRAY(ports)->len != 2 ||
+        !YAJL_IS_INTEGER(YAJL_GET_ARRAY(ports)->values[0]) ||
+        !YAJL_IS_INTEGER(YAJL_GET_ARRAY(ports)->values[1]))
+        return -EINVAL;
+    long long min = YAJL_GET_INTEGER(YAJL_GET_ARRAY(ports)->values[0]);
+    long long max = YAJL_GET_INTEGER(YAJL_GET_ARRAY(ports)->values[1]);
+    if (min < 1 || max > 65535 || min > max)
+        return -EINVAL;
+    *ret_min = min;
+    *ret_max = max;
+    return 0;
+}
+
+/* What qemu-xen makes itself: its taps and its VNC socket. Absent from an
+ * older state file, made when a DM with either failed the audit at create. */
+static int dm_devices_parse(yajl_val v, struct dm_state *s)
+{
+    const char *taps_path[] = { "taps", NULL }, *vnc_path[] = { "vnc", NULL };
+    yajl_val taps = yajl_tree_get(v, taps_path, yajl_t_any);
+    yajl_val vnc = yajl_tree_get(v, vnc_path, yajl_t_any);
+    if (taps && (!YAJL_IS_INTEGER(taps) || YAJL_GET_INTEGER(taps) < 0 ||
+                 YAJL_GET_INTEGER(taps) > TAPS_MAX))
+        return -EINVAL;
+    s->taps = taps ? (size_t)YAJL_GET_INTEGER(taps) : 0;
+    if (!vnc || YAJL_IS_NULL(vnc))
+        return 0;
+    uint8_t addr[16];
+    char *address = YAJL_IS_OBJECT(vnc) ? get_str(vnc, "address") : NULL;
+    if (!address || inet_addr_mapped(address, addr) ||
+        ports_parse(vnc, &s->vnc_port_min, &s->vnc_port_max)) {
+        free(address);
+        return -EINVAL;
+    }
+    s->vnc_address = address;
+    return 0;
+}
+
 static int expect_parse(yajl_val v, struct dm_state *s)
 {
     if (!YAJL_IS_OBJECT(v))
@@ -429,6 +493,9 @@ static int expect_parse(yajl_val v, struct dm_state *s)
     /* Absent from an older state file, made when a DM with a pty of its own
      * failed the audit at create. */
     s->serial_pty = get_bool(v, "serial_pty");
+    int r = dm_devices_parse(v, s);
+    if (r)
+        return r;
     const char *limits_path[] = { "rlimits", NULL }, *res_path[] = { "resources", NULL };
     yajl_val limits = yajl_tree_get(v, limits_path, yajl_t_array);
     yajl_val res = yajl_tree_get(v, res_path, yajl_t_array);
@@ -693,6 +760,7 @@ void state_clear(struct dm_state *s)
     free(s->log_path);
     free(s->dm_user);
     free(s->source);
+    free(s->vnc_address);
     dm_pci_clear(&s->pci);
     strv_clear(&s->resources);
     memset(s, 0, sizeof(*s));

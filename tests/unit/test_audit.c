@@ -5,6 +5,7 @@
  * the check named for it must fail. Pure; tests/integration/test_dm_audit.sh
  * breaks the properties of a real DM.
  */
+#include <arpa/inet.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,10 +27,11 @@ struct fixture {
     struct strv resources;
     struct audit_expect exp;
     struct audit_observed obs;
-    struct audit_fd fds[8];
+    struct audit_fd fds[12];
     struct audit_entry entries[8];
     pid_t others[2];
     int fdset_fds[1];
+    const char *descriptors_say;   /* in the descriptors check's detail; NULL: anything */
 };
 
 static void fd_set_to(struct audit_fd *f, int fd, const char *target, const char *socket_path,
@@ -222,6 +224,133 @@ static void xen_serial_pty_a_file(struct fixture *x)
     x->fds[7].mode = S_IFREG | 0644;
 }
 
+/* libxl's vif and vnc: qemu-xen's own tap through /dev/net/tun (10:200)
+ * and its VNC socket, as its network namespace's tcp table shows them. */
+static void xen_dm_devices_planned(struct fixture *x, size_t taps, const char *vnc_address,
+                                   unsigned port_min, unsigned port_max)
+{
+    x->exp.xen_interfaces = true;
+    x->exp.taps = taps;
+    x->exp.vnc_address = vnc_address;
+    x->exp.vnc_port_min = port_min;
+    x->exp.vnc_port_max = port_max;
+}
+static void add_tap(struct fixture *x, int fd, dev_t rdev)
+{
+    assert_true(x->obs.n_fds < ELEMENTSOF(x->fds));
+    x->fds[x->obs.n_fds++] = (struct audit_fd){
+        .fd = fd, .target = "/dev/net/tun", .stat_ok = true, .mode = S_IFCHR | 0666,
+        .dev = 6, .ino = 500 + fd, .rdev = rdev };
+}
+/* An unnamed socket found in tcp (v6: tcp6) bound to address:port. */
+static void add_tcp(struct fixture *x, int fd, bool v6, const char *address, unsigned port,
+                    unsigned state)
+{
+    assert_true(x->obs.n_fds < ELEMENTSOF(x->fds));
+    struct audit_fd *f = &x->fds[x->obs.n_fds++];
+    *f = (struct audit_fd){ .fd = fd, .target = "socket:[600]", .stat_ok = true,
+                            .mode = S_IFSOCK | 0777, .dev = 8, .ino = 600 + fd,
+                            .tcp = { .found = true, .v6 = v6, .port = port, .state = state } };
+    if (v6) {
+        assert_int_equal(inet_pton(AF_INET6, address, f->tcp.addr), 1);
+    } else {
+        f->tcp.addr[10] = f->tcp.addr[11] = 0xff;
+        assert_int_equal(inet_pton(AF_INET, address, f->tcp.addr + 12), 1);
+    }
+}
+#define TCP_ESTABLISHED_STATE 0x01
+static void xen_tap_and_vnc(struct fixture *x)
+{
+    x->descriptors_say = "; tap 2; vnc 127.0.0.1:5900 listening";
+    xen_dm_devices_planned(x, 2, "127.0.0.1", 5900, 5900);
+    add_tap(x, 20, makedev(10, 200));
+    add_tap(x, 21, makedev(10, 200));
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_ipv4_mapped_in_tcp6(struct fixture *x)
+{
+    x->descriptors_say = "vnc [::ffff:127.0.0.1]:5900 listening";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5900, 5900);
+    add_tcp(x, 22, true, "::ffff:127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_planned_mapped_seen_ipv4(struct fixture *x)
+{
+    x->descriptors_say = "vnc 127.0.0.1:5900 listening";
+    xen_dm_devices_planned(x, 0, "::ffff:127.0.0.1", 5900, 5900);
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_ipv6(struct fixture *x)
+{
+    x->descriptors_say = "vnc [::1]:5901 listening";
+    xen_dm_devices_planned(x, 0, "::1", 5901, 5901);
+    add_tcp(x, 22, true, "::1", 5901, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_unused_port_found(struct fixture *x)
+{
+    x->descriptors_say = "vnc 0.0.0.0:5903 listening";
+    xen_dm_devices_planned(x, 0, "0.0.0.0", 5900, 5999);
+    add_tcp(x, 22, false, "0.0.0.0", 5903, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_planned_not_listening(struct fixture *x)
+{
+    x->descriptors_say = "; tap 0 of 1 planned; vnc on 127.0.0.1 port 5900 planned, not listening";
+    xen_dm_devices_planned(x, 1, "127.0.0.1", 5900, 5900);
+}
+static void xen_tap_beyond_the_planned(struct fixture *x)
+{
+    x->descriptors_say = "fd 21 -> /dev/net/tun (a tap beyond the 1 planned) is not in the plan";
+    xen_dm_devices_planned(x, 1, NULL, 0, 0);
+    add_tap(x, 20, makedev(10, 200));
+    add_tap(x, 21, makedev(10, 200));
+}
+static void xen_tap_not_planned(struct fixture *x)
+{
+    xen_dm_devices_planned(x, 0, NULL, 0, 0);
+    add_tap(x, 20, makedev(10, 200));
+}
+static void tap_on_the_qemu_backend(struct fixture *x) { add_tap(x, 20, makedev(10, 200)); }
+static void xen_tun_name_another_device(struct fixture *x)
+{
+    xen_dm_devices_planned(x, 1, NULL, 0, 0);
+    add_tap(x, 20, makedev(1, 3));  /* /dev/null's numbers */
+}
+static void xen_vnc_on_another_port(struct fixture *x)
+{
+    x->descriptors_say = "fd 22 -> socket:[600] (tcp 127.0.0.1:5901 listening) is not in the plan";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5900, 5900);
+    add_tcp(x, 22, false, "127.0.0.1", 5901, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_on_another_address(struct fixture *x)
+{
+    x->descriptors_say = "(tcp 0.0.0.0:5900 listening)";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5900, 5900);
+    add_tcp(x, 22, false, "0.0.0.0", 5900, AUDIT_TCP_LISTEN);
+}
+static void xen_vnc_ipv6_any_is_not_ipv4_any(struct fixture *x)
+{
+    x->descriptors_say = "(tcp [::]:5900 listening)";
+    xen_dm_devices_planned(x, 0, "0.0.0.0", 5900, 5900);
+    add_tcp(x, 22, true, "::", 5900, AUDIT_TCP_LISTEN);
+}
+static void xen_a_second_listener(struct fixture *x)
+{
+    x->descriptors_say = "fd 23 -> socket:[600] (tcp 127.0.0.1:5901 listening) is not in the plan";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5900, 5999);
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+    add_tcp(x, 23, false, "127.0.0.1", 5901, AUDIT_TCP_LISTEN);
+}
+static void xen_a_connected_socket(struct fixture *x)
+{
+    x->descriptors_say = "(tcp 10.0.0.5:43210 connected)";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5900, 5900);
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+    add_tcp(x, 23, false, "10.0.0.5", 43210, TCP_ESTABLISHED_STATE);
+}
+static void listener_not_planned(struct fixture *x)
+{
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
+}
+
 static void unrestricted_root(struct fixture *x)
 {
     x->exp.uid = x->exp.gid = 0;
@@ -245,6 +374,14 @@ static void xen_unrestricted_xenstore(struct fixture *x)
     unrestricted_root(x);
     x->exp.xen_interfaces = true;
     x->fds[2].socket_path = NULL;
+}
+/* An unrestricted qemu-xen's unnamed sockets are its own (xenstore), but
+ * one its tcp table shows is TCP's: not in the plan. */
+static void xen_unrestricted_tcp_not_xenstore(struct fixture *x)
+{
+    unrestricted_root(x);
+    x->exp.xen_interfaces = true;
+    add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
 }
 
 static const struct row rows[] = {
@@ -282,6 +419,24 @@ static const struct row rows[] = {
     { "xen-another-dm-of-the-domain-as-root", "device_models", xen_root_dm_beside },
     { "xen-restricted-an-unnamed-socket", "descriptors", xen_restricted_unnamed_socket },
     { "xen-unrestricted-xenstore-socket-is-its-own", NULL, xen_unrestricted_xenstore },
+    { "xen-planned-taps-and-vnc-pass", NULL, xen_tap_and_vnc },
+    { "xen-vnc-ipv4-mapped-in-tcp6-passes", NULL, xen_vnc_ipv4_mapped_in_tcp6 },
+    { "xen-vnc-planned-mapped-seen-ipv4-passes", NULL, xen_vnc_planned_mapped_seen_ipv4 },
+    { "xen-vnc-ipv6-passes", NULL, xen_vnc_ipv6 },
+    { "xen-vnc-unused-port-in-range-passes", NULL, xen_vnc_unused_port_found },
+    { "xen-vnc-not-listening-is-said", NULL, xen_vnc_planned_not_listening },
+    { "xen-a-tap-beyond-the-planned", "descriptors", xen_tap_beyond_the_planned },
+    { "xen-a-tap-not-planned", "descriptors", xen_tap_not_planned },
+    { "a-tap-on-the-qemu-backend", "descriptors", tap_on_the_qemu_backend },
+    { "xen-tun-name-on-another-device", "descriptors", xen_tun_name_another_device },
+    { "xen-vnc-on-another-port", "descriptors", xen_vnc_on_another_port },
+    { "xen-vnc-on-another-address", "descriptors", xen_vnc_on_another_address },
+    { "xen-vnc-ipv6-any-is-not-ipv4-any", "descriptors", xen_vnc_ipv6_any_is_not_ipv4_any },
+    { "xen-a-second-vnc-listener", "descriptors", xen_a_second_listener },
+    { "xen-a-connected-socket", "descriptors", xen_a_connected_socket },
+    { "a-listening-socket-not-planned", "descriptors", listener_not_planned },
+    { "xen-unrestricted-tcp-socket-is-not-xenstore", "descriptors",
+      xen_unrestricted_tcp_not_xenstore },
     { "xen-serial-pty-its-ptmx-as-planned", NULL, xen_serial_pty },
     { "xen-serial-pty-its-terminal-as-planned", NULL, xen_serial_pty_terminal },
     { "xen-ptmx-without-serial-pty", "descriptors", xen_ptmx_unplanned },
@@ -314,6 +469,14 @@ static void run_row(void **state)
         assert_string_equal(a.checks[i].name, r->fails);
     }
     assert_int_equal(failed, r->fails ? 1 : 0);
+    for (size_t i = 0; x.descriptors_say && i < a.n; i++) {
+        if (strcmp(a.checks[i].name, "descriptors"))
+            continue;
+        if (!strstr(a.checks[i].detail, x.descriptors_say))
+            print_message("descriptors: \"%s\" lacks \"%s\"\n", a.checks[i].detail,
+                          x.descriptors_say);
+        assert_non_null(strstr(a.checks[i].detail, x.descriptors_say));
+    }
     for (size_t i = 0; i < a.n; i++)
         free(a.checks[i].detail);
     free(a.checks);

@@ -184,15 +184,28 @@ xd_pv_vfb() {
         'memory = 128' 'vcpus = 1' 'dm_restrict = 1' 'extra = "console=hvc0"' \
         'vfb = [ "vnc=1,vnclisten=127.0.0.1" ]' 'on_crash = "preserve"' \
         'on_poweroff = "preserve"' 'on_reboot = "preserve"' > /tmp/dmr-pv.cfg
-    if ! xl create /tmp/dmr-pv.cfg > /tmp/xd.out 2>&1; then
-        not_ok "PV guest with a vfb: stock xl create"
+    # The patched libxl (tools/xen-patches, 0007) refuses it.
+    if ldd /usr/lib/xen-4.17/bin/xl 2>/dev/null | grep -q libdmrestrict; then
+        local before
+        before=$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')
+        xl create /tmp/dmr-pv.cfg > /tmp/xd.out 2>&1; rc=$?
+        diag_file /tmp/xd.out 5
+        check "PV guest with a vfb, dm_restrict=1: the patched xl refuses it (its xenpv QEMU would run as root)" \
+            sh -c "[ $rc != 0 ] && grep -q 'needs a QEMU in dom0 (for its vfb, qdisk disks, 9pfs or channels), which libxl cannot run restricted' /tmp/xd.out"
+        wait_for 10 sh -c "[ \"\$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')\" = '$before' ]"
+        check_eq "... and destroys what it had made: no domain left, no QEMU" \
+            "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')$(pgrep -f -- '-name dmr-pv')" "$before"
+    fi
+    # Debian's libxl runs it, its xenpv QEMU as root: what xl-dmr destroy meets.
+    if ! xl_debian create /tmp/dmr-pv.cfg > /tmp/xd.out 2>&1; then
+        not_ok "PV guest with a vfb: xl create with Debian's libxl"
         diag_file /tmp/xd.out
         return 0
     fi
     domid=$(xl domid dmr-pv)
     dms=$(pgrep -f -- "-xen-domid $domid " | while read -r p; do
               echo "pid $p uid $(awk '$1 == "Uid:" { print $3 }' /proc/$p/status)"; done)
-    check "PV guest with a vfb, dm_restrict=1: libxl runs its xenpv QEMU as root ($dms)" \
+    check "PV guest with a vfb, dm_restrict=1, Debian's libxl: its xenpv QEMU runs as root ($dms)" \
         grep -q "uid 0\$" <<< "$dms"
     "$XL_DMR" destroy dmr-pv 2> "$XD_ERR"; rc=$?
     diag_file "$XD_ERR"
@@ -318,14 +331,21 @@ xd_root_dm_pci_attach() {
     check "... destroy of the root-DM domain: gone" sh -c "! xl domid dmr-root > /dev/null 2>&1"
 }
 
-# The control: stock xl, whose qemu-xen keeps libxl's 256 KiB FSIZE.
+# Debian's own libxl, where make install-xen-tools overlaid the patched
+# one (build-dom0 keeps Debian's in /opt/xl-dmr-tests/debian-libxl).
+xl_debian() { LD_LIBRARY_PATH=$TESTDIR/debian-libxl xl "$@"; }
+
+# The control: stock xl with Debian's libxl, whose qemu-xen keeps libxl's
+# 256 KiB FSIZE.
 xd_control_stock_xl() {
-    mark "control: stock xl, libxl's FSIZE"
+    mark "control: stock xl, Debian's libxl's FSIZE"
+    check "control: xl runs Debian's libxl ($TESTDIR/debian-libxl), not the patched one" \
+        sh -c "LD_LIBRARY_PATH=$TESTDIR/debian-libxl ldd /usr/lib/xen-4.17/bin/xl | grep -q '$TESTDIR/debian-libxl/libxenlight' && ! LD_LIBRARY_PATH=$TESTDIR/debian-libxl ldd /usr/lib/xen-4.17/bin/xl | grep -q libdmrestrict"
     xd_disk /tmp/xd-stock.img
     rm -f /tmp/xd-stock.serial
     xd_cfg dmr-stock /tmp/xd-stock.img /tmp/xd-stock.serial 'device_model_version = "qemu-xen"' \
         > /tmp/dmr-stock.cfg
-    if ! xl create /tmp/dmr-stock.cfg > /tmp/xd.out 2>&1; then
+    if ! xl_debian create /tmp/dmr-stock.cfg > /tmp/xd.out 2>&1; then
         not_ok "control: stock xl create of the same guest"
         diag_file /tmp/xd.out
         return 0
@@ -335,7 +355,7 @@ xd_control_stock_xl() {
         "$(grep -ao 'XLDMR-DISK-WRITE [a-z]*' /tmp/xd-stock.serial)" "XLDMR-DISK-WRITE fail"
     check "... and is not in the image" xd_not_written /tmp/xd-stock.img
     diag "$(grep -i 'too large\|error' /var/log/xen/qemu-dm-dmr-stock.log | head -n 3)"
-    xl destroy dmr-stock > /dev/null 2>&1
+    xl_debian destroy dmr-stock > /dev/null 2>&1
 }
 
 # QEMU's Xen PCI passthrough needs root: dm_restrict off plans root and

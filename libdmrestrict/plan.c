@@ -190,7 +190,9 @@ int libdmr_plan_refusal(const libdmr_plan *plan, const char **ret_reason)
 
 int libdmr_plan_check(libdmr_ctx *ctx, const libdmr_plan *plan)
 {
-    return verdict_log(ctx, plan->domid, &plan->verdict);
+    /* A plan whose domid is not chosen yet is of no "Domain 0". */
+    uint32_t domid = plan->domid == LIBDMR_DOMID_NONE ? LIBDMR_NO_DOMID : plan->domid;
+    return verdict_log(ctx, domid, &plan->verdict);
 }
 
 uint32_t libdmr_plan_domid(const libdmr_plan *plan)

@@ -145,13 +145,19 @@ xp_section() {
     mark "a second guest"
     local domid2 pid2 uid2
     dd if=/dev/zero of=/tmp/xp2.img bs=1M count=1 status=none
-    xp_cfg xp2 /tmp/xp2.img 'serial = "file:/tmp/xp2.serial"' 'vnc = 0' > /tmp/xp2.cfg
+    # No vnc= line: libxl's default display (VNC on 127.0.0.1, the first
+    # free port: 5901 here, xp1 has 5900), before libxl's setdefault ran.
+    xp_cfg xp2 /tmp/xp2.img 'serial = "file:/tmp/xp2.serial"' > /tmp/xp2.cfg
     if xl create -p /tmp/xp2.cfg > /dev/null 2> "$XP_ERR"; then
         domid2=$(xl domid xp2)
         pid2=$(xp_dm_pid "$domid2")
         uid2=$((XP_BASE + domid2))
-        check "a second guest at the same time gets its own uid ($uid2, not $uid)" \
+        check "a second guest at the same time (no vnc= line) gets its own uid ($uid2, not $uid)" \
             sh -c "[ $uid2 != $uid ] && [ \"\$(awk '\$1 == \"Uid:\" { print \$3 }' /proc/$pid2/status)\" = $uid2 ]"
+        "$XL_DMR" dm-audit xp2 > /tmp/xp.audit 2>&1; rc=$?
+        check "... audited clean, its VNC on the next free port" \
+            sh -c "[ $rc = 0 ] && grep -q 'vnc 127.0.0.1:59[0-9][0-9] listening' /tmp/xp.audit"
+        [ "$rc" = 0 ] || diag_file /tmp/xp.audit
     else
         not_ok "a second guest at the same time: xl create"
         diag_file "$XP_ERR"

@@ -190,8 +190,8 @@ xd_pv_vfb() {
         before=$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')
         xl create /tmp/dmr-pv.cfg > /tmp/xd.out 2>&1; rc=$?
         diag_file /tmp/xd.out 5
-        check "PV guest with a vfb, dm_restrict=1: the patched xl refuses it (its xenpv QEMU would run as root)" \
-            sh -c "[ $rc != 0 ] && grep -q 'needs a QEMU in dom0 (for its vfb, qdisk disks, 9pfs or channels), which libxl cannot run restricted' /tmp/xd.out"
+        check "PV guest with a vfb, dm_restrict=1: the patched xl refuses it before the domain exists (its xenpv QEMU would run as root)" \
+            sh -c "[ $rc != 0 ] && grep -q 'needs a QEMU in dom0 (for its vfb, qdisk disks, 9pfs or channels), which libxl cannot run restricted' /tmp/xd.out && grep -q 'libxl__domain_config_setdefault' /tmp/xd.out"
         wait_for 10 sh -c "[ \"\$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')\" = '$before' ]"
         check_eq "... and destroys what it had made: no domain left, no QEMU" \
             "$(xenstore-list /local/domain 2>/dev/null | tr '\n' ' ')$(pgrep -f -- '-name dmr-pv')" "$before"

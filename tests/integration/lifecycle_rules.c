@@ -104,7 +104,11 @@ static pid_t spawn_sleeper(void)
         dup2(null, 0), dup2(null, 1), dup2(null, 2);
         /* Nothing else: make's jobserver pipes are not the "DM"'s. */
         close_range(3, ~0U, 0);
-        execlp("sleep", "sleep", "60", (char *)NULL);
+        /* The C locale: under C.UTF-8, sleep's setlocale opens locale
+         * files, which the audit may catch open (seen: LC_MEASUREMENT). */
+        char *const argv[] = { "sleep", "60", NULL };
+        char *const envp[] = { "LC_ALL=C", NULL };
+        execvpe("sleep", argv, envp);
         _exit(127);
     }
     close(ready[1]);

@@ -111,7 +111,10 @@ static int qcow2_header_read(int fd, struct libdmr_qcow2_header *h)
 }
 
 /* Opened, not stat()ed by name: what is described is what was opened.
- * O_NONBLOCK: a FIFO named as an image must not hang the gatherer. */
+ * O_NONBLOCK: a FIFO named as an image must not hang the gatherer. Not
+ * O_NOFOLLOW: a layer is found as QEMU finds it, symlinks and all (the
+ * cfg's images are often links); whoever wrote a header could as well
+ * have named the link's target, and every layer is shown in the plan. */
 static int image_look(struct libdmr_image *img, bool qcow2)
 {
     _cleanup_close_ int fd = open(img->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);

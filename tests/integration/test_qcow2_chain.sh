@@ -4,7 +4,7 @@
 # (raw base <- qcow2, named relatively from another directory <- qcow2
 # overlay), every layer root-only, reaches the device model as three
 # fdsets and blockdev nodes: the guest boots from the overlay (a boot
-# sector in the base that writes its second sector and says so on COM1),
+# sector in the base that writes itself 2 MiB in and says so on COM1),
 # dm-audit passes, and QEMU wrote only to the overlay: the base and the
 # middle layer keep their checksums. The same with dm_restrict=0, and a
 # qcow2 overlay straight on a raw base. A missing layer, a loop and a
@@ -25,42 +25,9 @@ domid=41 uid=$((131072 + 41))
 command -v qemu-img > /dev/null || { tap_skip "qcow2 chains" "no qemu-img (qemu-utils)"; tap_done; exit; }
 [ -x /usr/bin/qemu-system-x86_64 ] || { tap_skip "qcow2 chains" "no qemu-system-x86_64"; tap_done; exit; }
 
-# The boot sector: writes itself to the disk's second sector (int 13h),
-# then says whether that worked.
-cat > "$work/boot.S" <<'ASM'
-.code16
-.globl _start
-_start:
-    cli
-    xor %ax, %ax
-    mov %ax, %ds
-    mov %ax, %es
-    mov %ax, %ss
-    mov $0x7c00, %sp
-    sti
-    mov $0x0301, %ax
-    mov $0x0002, %cx
-    xor %dh, %dh
-    mov $0x7c00, %bx
-    int $0x13
-    mov $ok, %si
-    jnc 1f
-    mov $bad, %si
-1:  mov $0x3f8, %dx
-2:  lodsb
-    test %al, %al
-    jz 3f
-    out %al, (%dx)
-    jmp 2b
-3:  cli
-4:  hlt
-    jmp 4b
-ok: .asciz "XLDMR-CHAIN-BOOT wrote\r\n"
-bad: .asciz "XLDMR-CHAIN-BOOT write failed\r\n"
-. = _start + 510
-.byte 0x55, 0xaa
-ASM
-if ! as --32 -o "$work/boot.o" "$work/boot.S" ||
+# The boot sector (tests/xen/diskwrite.S) writes itself to LBA 4096,
+# 2 MiB into its disk, and says so on COM1.
+if ! as --32 -o "$work/boot.o" "$srcdir/tests/xen/diskwrite.S" ||
    ! ld -m elf_i386 -Ttext 0x7c00 --oformat binary -o "$work/boot.bin" "$work/boot.o"; then
     tap_skip "qcow2 chains" "cannot assemble the boot sector (binutils)"
     tap_done; exit
@@ -74,7 +41,7 @@ userns_add_user xen-qemuuser-range-base 131072 131072
 make_chain() {
     mkdir -p "$1/layers" "$1/vm"
     cp "$work/boot.bin" "$1/layers/base.raw"
-    truncate -s 1M "$1/layers/base.raw"
+    truncate -s 4M "$1/layers/base.raw"
     qemu-img create -q -f qcow2 -b base.raw -F raw "$1/layers/mid.qcow2" &&
     qemu-img create -q -f qcow2 -b ../layers/mid.qcow2 -F qcow2 "$1/vm/top.qcow2" &&
     chmod 0600 "$1"/layers/* "$1"/vm/*
@@ -92,14 +59,14 @@ CFG
 }
 
 booted() {
-    for _ in $(seq 80); do grep -q XLDMR-CHAIN-BOOT "$log" 2>/dev/null && break; sleep 0.25; done
-    grep -q "XLDMR-CHAIN-BOOT wrote" "$log"
+    for _ in $(seq 80); do grep -q XLDMR-DISK-WRITE "$log" 2>/dev/null && break; sleep 0.25; done
+    grep -q "XLDMR-DISK-WRITE ok" "$log"
 }
 
 # What the guest wrote, read back through the whole chain.
-second_sector_is_boot() {
+write_is_there() {
     qemu-img convert -O raw "$1" "$work/flat.raw" &&
-    cmp -s <(dd if="$work/flat.raw" bs=512 skip=1 count=1 2>/dev/null) "$work/boot.bin"
+    cmp -s <(dd if="$work/flat.raw" bs=512 skip=4096 count=1 2>/dev/null) "$work/boot.bin"
 }
 
 nothing_left() {
@@ -137,7 +104,7 @@ run_chain() {
     "$XL_DMR" destroy chain1
     tap_check "$label: destroy: nothing left" nothing_left
     tap_check "$label: the layers below the top are unchanged" bash -c "[ \"\$1\" = \"\$(sha256sum \"\${@:2}\")\" ]" _ "$sums" "$@"
-    tap_check "$label: the write is in the overlay" second_sector_is_boot "$top"
+    tap_check "$label: the write (2 MiB in: FSIZE lifted) is in the overlay" write_is_there "$top"
 }
 
 make_chain "$work/r"
@@ -150,7 +117,7 @@ run_chain "dm_restrict=0, three layers" 0 "$work/u" "$work/u/vm/top.qcow2" "$wor
 
 mkdir -p "$work/two"
 cp "$work/boot.bin" "$work/two/base.raw"
-truncate -s 1M "$work/two/base.raw"
+truncate -s 4M "$work/two/base.raw"
 qemu-img create -q -f qcow2 -b "$work/two/base.raw" -F raw "$work/two/overlay.qcow2"
 chmod 0600 "$work/two"/*
 run_chain "a qcow2 overlay on a raw base" 1 "$work/two" "$work/two/overlay.qcow2" "$work/two/base.raw"

@@ -105,6 +105,18 @@ static void facts_fill(const struct chain_case *t, libdmr_facts *f, struct libdm
     }
 }
 
+/* What plan_resources put in the plan. */
+static void plan_drop(libdmr_plan *p)
+{
+    for (size_t i = 0; i < p->n_resources; i++) {
+        free(p->resources[i].id);
+        free(p->resources[i].path);
+    }
+    free(p->resources);
+    free(p->qmp_path);
+    verdict_clear(&p->verdict);
+}
+
 static void run_chain_case(void **state)
 {
     const struct chain_case *t = *state;
@@ -139,13 +151,7 @@ static void run_chain_case(void **state)
         }
         assert_int_equal(r, -1);
     }
-    for (size_t i = 0; i < p.n_resources; i++) {
-        free(p.resources[i].id);
-        free(p.resources[i].path);
-    }
-    free(p.resources);
-    free(p.qmp_path);
-    verdict_clear(&p.verdict);
+    plan_drop(&p);
     libdmr_config_free(c);
     test_ctx_free(ctx, lg);
 }
@@ -173,15 +179,38 @@ static void test_writable_layer_refused(void **state)
     assert_int_equal(p.verdict.refusal_rc, LIBDMR_ERROR_INVAL);
     assert_non_null(strstr(p.verdict.refusal, "backing layer /srv/vm/base.raw is disk hdb's "
                                               "writable image"));
-    for (size_t i = 0; i < p.n_resources; i++) {
-        free(p.resources[i].id);
-        free(p.resources[i].path);
-    }
-    free(p.resources);
-    free(p.qmp_path);
-    verdict_clear(&p.verdict);
+    plan_drop(&p);
     libdmr_config_free(c);
     test_ctx_free(ctx, lg);
+}
+
+/* RLIMIT_FSIZE of a restricted DM: the writable top of a chain lifts it
+ * (qcow2 grows); a read-only chain, whose layers are never written,
+ * leaves libxl's 256 KiB. */
+static void test_chain_fsize(void **state)
+{
+    (void)state;
+    for (int rw = 0; rw < 2; rw++) {
+        xentoollog_logger_stdiostream *lg;
+        libdmr_ctx *ctx = test_ctx(&lg);
+        libdmr_config *c = NULL;
+        assert_int_equal(libdmr_config_new(ctx, "chain3", &c), 0);
+        assert_int_equal(libdmr_config_add_disk(ctx, c, "hda", "/srv/vm/top.qcow2", LIBDMR_FORMAT_QCOW2,
+                                                rw ? LIBDMR_DISK_READWRITE : 0), 0);
+        const struct chain_case t = { .layers = { Q("/srv/vm/top.qcow2", "base.raw", "raw"),
+                                                  R("/srv/vm/base.raw") } };
+        struct libdmr_image imgs[4];
+        libdmr_facts f;
+        facts_fill(&t, &f, imgs);
+        libdmr_plan p = { .domid = 1, .backend = LIBDMR_BACKEND_QEMU, .restricted = true };
+        assert_int_equal(plan_limits(c, &f, &p), 0);
+        assert_string_equal(p.rlimits[0].name, "FSIZE");
+        assert_true(p.rlimits[0].value == (rw ? UINT64_MAX : LIBDMR_LIBXL_FSIZE));
+        free(p.rlimits);
+        verdict_clear(&p.verdict);
+        libdmr_config_free(c);
+        test_ctx_free(ctx, lg);
+    }
 }
 
 static void test_backing_path(void **state)
@@ -212,11 +241,12 @@ static void test_backing_path(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[ELEMENTSOF(cases) + 2];
+    struct CMUnitTest tests[ELEMENTSOF(cases) + 3];
     for (size_t i = 0; i < ELEMENTSOF(cases); i++)
         tests[i] = (struct CMUnitTest){ .name = cases[i].name, .test_func = run_chain_case,
                                         .initial_state = (void *)&cases[i] };
     tests[ELEMENTSOF(cases)] = (struct CMUnitTest)cmocka_unit_test(test_backing_path);
     tests[ELEMENTSOF(cases) + 1] = (struct CMUnitTest)cmocka_unit_test(test_writable_layer_refused);
+    tests[ELEMENTSOF(cases) + 2] = (struct CMUnitTest)cmocka_unit_test(test_chain_fsize);
     return _cmocka_run_group_tests("qcow2 chains", tests, ELEMENTSOF(tests), NULL, NULL);
 }

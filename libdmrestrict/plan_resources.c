@@ -89,32 +89,34 @@ static int layer_below(const struct libdmr_disk *d, const struct libdmr_image *i
 }
 
 /* Refuses layer path of disk d (named by the layer above) when it is a
- * loop, missing, too deep or another disk's writable image; else its image. */
-static const struct libdmr_image *layer_check(const libdmr_config *c, const libdmr_facts *f,
-                                              libdmr_plan *p, size_t top,
-                                              const struct libdmr_disk *d, const char *path,
-                                              unsigned depth)
+ * loop, missing, too deep or another disk's writable image (then
+ * *ret_img is NULL); else its image in *ret_img. */
+static int layer_check(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p,
+                       size_t top, const struct libdmr_disk *d, const char *path,
+                       unsigned depth, const struct libdmr_image **ret_img)
 {
     const char *above = p->resources[p->n_resources - 1].path;
     struct plan_verdict *v = &p->verdict;
     const struct libdmr_image *img = facts_image_find(f, path);
+    *ret_img = NULL;
     for (size_t i = top; i < p->n_resources; i++)
         if (!strcmp(p->resources[i].path, path))
             return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: the backing chain loops: "
-                                  "%s names %s, which is above it", d->vdev, above, path), NULL;
+                                  "%s names %s, which is above it", d->vdev, above, path);
     if (depth >= LIBDMR_CHAIN_MAX)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: the backing chain is deeper "
                               "than %u layers (%s names %s)", d->vdev, LIBDMR_CHAIN_MAX,
-                              above, path), NULL;
+                              above, path);
     if (!img || !img->present)
         return verdict_refuse(v, LIBDMR_ERROR_NOTFOUND, "disk %s: backing layer %s (named "
                               "by %s) does not exist (or is not a file or block device)",
-                              d->vdev, path, above), NULL;
+                              d->vdev, path, above);
     for (size_t i = 0; i < c->n_disks; i++)
         if (c->disks[i].readwrite && c->disks[i].target && !strcmp(c->disks[i].target, path))
             return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: backing layer %s is disk "
-                                  "%s's writable image", d->vdev, path, c->disks[i].vdev), NULL;
-    return img;
+                                  "%s's writable image", d->vdev, path, c->disks[i].vdev);
+    *ret_img = img;
+    return 0;
 }
 
 /* The layers below a disk's image, each a read-only resource (an fdset)
@@ -131,7 +133,9 @@ static int resource_add_chain(const libdmr_config *c, const libdmr_facts *f, lib
         _cleanup_free_ char *path = NULL;
         const char *fmt = NULL;
         r = layer_below(d, img, qcow2, &p->verdict, &path, &fmt);
-        if (r || !path || !(img = layer_check(c, f, p, top, d, path, depth)))
+        if (!r && path)
+            r = layer_check(c, f, p, top, d, path, depth, &img);
+        if (r || !path || !img)
             return r;
         char id[64];
         snprintf(id, sizeof(id), "%s-backing%u", d->vdev, depth);

@@ -79,6 +79,37 @@ tap_check "... it reuses the VARS copy (same inode)" [ "$(stat -c %i "$vars")" =
 tap_check "... dm-audit passes" [ $? = 0 ]
 "$XL_DMR" destroy ovmf1
 
+# Every machine key at once, on SeaBIOS: QEMU 7.2 takes the command line
+# restricted, and the audit passes.
+cat > "$work/keys.cfg" <<CFG
+name = "ovmf1"
+type = "hvm"
+memory = 128
+vcpus = 1
+maxvcpus = 2
+dm_restrict = 1
+accel = "tcg"
+boot = "dc"
+uuid = "6F9C1A52-8e0b-4c5e-9d3a-1b2c3d4e5f60"
+localtime = 1
+rtc_timeoffset = "-3600"
+acpi = 0
+soundhw = "hda"
+device_model_args = [ "-global", "ICH9-LPC.disable_s3=1" ]
+CFG
+"$XL_DMR" create --domid 1 "$work/keys.cfg" 2> "$work/keys.err"
+tap_check "machine keys (maxvcpus, uuid, boot, rtc, acpi, soundhw, device_model_args): create exit 0" [ $? = 0 ]
+"$XL_DMR" dm-audit ovmf1 > /dev/null
+tap_check "... dm-audit passes" [ $? = 0 ]
+pid=$(json_get /run/xl-dmr/domains/1.json 'd["dm_pid"]')
+tap_check "... QEMU runs them" bash -c "tr '\\0' ' ' < /proc/$pid/cmdline | grep -q -- '-smp 1,maxcpus=2 -uuid 6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5f60.*-boot order=dc -rtc base=.*-audiodev none,id=audio0 -device intel-hda'"
+"$XL_DMR" destroy ovmf1
+"$XL_DMR" create --domid 1 "$work/keys.cfg" device_model_args='[ "-device", "e1000,romfile=/etc/shadow" ]' 2> "$work/keys2.err"
+rc=$?
+left=$(leftovers -u 131073 -m qemu-root-1 -p /run/xl-dmr)
+tap_check "device_model_args naming a path property: refused by name, nothing left" \
+    bash -c "[ $rc != 0 ] && grep -q 'romfile= is the plan' $work/keys2.err && [ -z '$left' ]"
+
 rm -f "$vars"
 echo "not firmware" > "$work/target"
 chmod 0644 "$work/target"

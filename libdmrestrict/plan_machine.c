@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Firmware and machine on the qemu backend: which firmware (SeaBIOS, or
- * OVMF through QEMU's firmware descriptors, picked as libvirt's
- * qemuFirmwareMatchDomain does), the files QEMU reads by path before it
+ * OVMF through QEMU's firmware descriptors, with libvirt's
+ * qemuFirmwareMatchDomain tests, but never a secure-boot or SMM one: libvirt
+ * takes the first even then and turns SMM on; nothing asks for it here), the files QEMU reads by path before it
  * chroots, and the machine keys (boot order, maxvcpus, uuid, RTC, ACPI,
  * sound card, device_model_args). Pure: facts in, choices out.
  *
@@ -92,7 +93,9 @@ static bool raw_file(const struct libdmr_fw_file *f)
 }
 
 /* Why a descriptor does not fit, NULL: it does. Secure boot and SMM are
- * never asked for here (libvirt: only when the domain asks). */
+ * never asked for here, so such descriptors are passed over (libvirt only
+ * passes them over when the domain refuses them). Raw only: the pflash
+ * nodes are raw (libvirt also takes qcow2). */
 static const char *descriptor_misfit(const struct libdmr_fw_descriptor *d, const libdmr_plan *p,
                                      const struct libdmr_qemu_caps *q)
 {

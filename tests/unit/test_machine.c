@@ -8,6 +8,8 @@
  * (libxl does not get them). Golden plans: tests/unit/plans/ovmf-*,
  * dm-args-*; a real QEMU: tests/integration/test_ovmf.sh.
  */
+#include <sys/stat.h>
+
 #include "testutil.h"
 
 static const char xen_facts[] =
@@ -265,6 +267,69 @@ static void test_xen_plan_refuses_them(void **state)
                         "uuid, soundhw: the qemu backend's");
 }
 
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "we");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+#define ONE_DESC(CODE) \
+    "{\"interface-types\":[\"uefi\"],\"mapping\":{\"device\":\"flash\"," \
+    "\"executable\":{\"filename\":\"" CODE "\",\"format\":\"raw\"}," \
+    "\"nvram-template\":{\"filename\":\"/fw/vars\",\"format\":\"raw\"}}," \
+    "\"targets\":[{\"architecture\":\"x86_64\",\"machines\":[\"pc-q35-*\"]}],\"features\":[]}"
+
+/* Gathering under a sysroot: by file name across both directories, /etc
+ * hiding /usr/share, an empty file masking, a broken one skipped; the
+ * files stat'ed; the VARS copy's fact by lstat (a link is not present). */
+static void test_facts_gather_descriptors(void **state)
+{
+    struct env *e = *state;
+    char root[] = "/tmp/dmr-fw-XXXXXX", etc[128], usr[128], fw[128], nv[160];
+    assert_non_null(mkdtemp(root));
+    snprintf(etc, sizeof(etc), "%s/etc/qemu/firmware", root);
+    snprintf(usr, sizeof(usr), "%s/usr/share/qemu/firmware", root);
+    snprintf(fw, sizeof(fw), "%s/fw", root);
+    snprintf(nv, sizeof(nv), "%s/var/lib/xl-dmr/nvram", root);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s %s %s %s", etc, usr, fw, nv);
+    assert_int_equal(system(cmd), 0);
+    write_file(fw, "code", "CODE");
+    write_file(fw, "vars", "VARS-TEMPLATE");
+    write_file(usr, "10-masked.json", ONE_DESC("/fw/masked"));
+    write_file(etc, "10-masked.json", "");
+    write_file(usr, "20-hidden.json", ONE_DESC("/fw/hidden"));
+    write_file(etc, "20-hidden.json", ONE_DESC("/fw/code"));
+    write_file(usr, "30-broken.json", "{\"mapping\":");
+    write_file(usr, "40-usr.json", ONE_DESC("/fw/missing"));
+    write_file(usr, "50-not-json.txt", ONE_DESC("/fw/code"));
+    snprintf(cmd, sizeof(cmd), "ln -s /etc/passwd %s/m1_VARS.fd", nv);
+    assert_int_equal(system(cmd), 0);
+
+    assert_int_equal(libdmr_ctx_set_sysroot(e->ctx, root), 0);
+    assert_int_equal(libdmr_config_set_firmware(e->ctx, e->config, LIBDMR_FIRMWARE_OVMF), 0);
+    libdmr_facts f = { 0 };
+    assert_int_equal(facts_firmware_gather(e->ctx, e->config, &f), 0);
+    assert_int_equal(f.fw.n_descriptors, 2);
+    assert_string_equal(f.fw.descriptors[0].path, "/etc/qemu/firmware/20-hidden.json");
+    assert_string_equal(f.fw.descriptors[0].executable.filename, "/fw/code");
+    assert_true(f.fw.descriptors[0].executable.present);
+    assert_int_equal(f.fw.descriptors[0].executable.size, 4);
+    assert_int_equal(f.fw.descriptors[0].nvram_template.size, 13);
+    assert_string_equal(f.fw.descriptors[1].path, "/usr/share/qemu/firmware/40-usr.json");
+    assert_false(f.fw.descriptors[1].executable.present);
+    assert_string_equal(f.fw.nvram.filename, "/var/lib/xl-dmr/nvram/m1_VARS.fd");
+    assert_false(f.fw.nvram.present);  /* a link is not a copy */
+    assert_false(f.fw.clock_known);    /* no rtc_timeoffset */
+    facts_clear(&f);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_facts_firmware_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_machine_keys_planned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_refuses_them, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_facts_gather_descriptors, setup, teardown),
     };
     return cmocka_run_group_tests_name("firmware and machine keys", tests, NULL, NULL);
 }

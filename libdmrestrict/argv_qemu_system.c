@@ -141,6 +141,81 @@ static int argv_boot(libdmr_plan *p, const libdmr_config *c)
     return 0;
 }
 
+/* OVMF's CODE and VARS as pflash blockdevs over their fdsets. */
+static int argv_pflash(libdmr_plan *p, int res_index)
+{
+    const struct plan_resource *res = &p->resources[res_index];
+    const char *ro = res->writable ? "off" : "on";
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=raw:%s", res->child_fd, res->fdset, path);
+    PUSH("-blockdev");
+    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
+         res->id, res->fdset, ro);
+    PUSH("-blockdev");
+    PUSH("driver=raw,node-name=%s,file=%s-file,read-only=%s", res->id, res->id, ro);
+    return 0;
+}
+
+static int argv_machine(libdmr_plan *p, const libdmr_config *c)
+{
+    const struct plan_machine *m = &p->mach;
+    char pflash[128] = "";
+    if (m->code_res >= 0)
+        snprintf(pflash, sizeof(pflash), ",pflash0=%s,pflash1=%s",
+                 p->resources[m->code_res].id, p->resources[m->vars_res].id);
+    PUSH("-machine");
+    PUSH("%s%s%s", plan_machine_name(p->machine), pflash, m->acpi_off ? ",acpi=off" : "");
+    PUSH("-accel");
+    PUSH("%s", plan_accel_name(p->accel));
+    PUSH("-m");
+    PUSH("%ldM", c->memory_mb);
+    PUSH("-smp");
+    if (m->maxvcpus)
+        PUSH("%ld,maxcpus=%ld", c->vcpus, m->maxvcpus);
+    else
+        PUSH("%ld", c->vcpus);
+    if (m->uuid) {
+        PUSH("-uuid");
+        PUSH("%s", m->uuid);
+    }
+    return 0;
+}
+
+/* Boot order, clock, sound card: after the devices. */
+static int argv_machine_devices(libdmr_plan *p)
+{
+    const struct plan_machine *m = &p->mach;
+    int r = 0;
+    for (int i = 0; !r && i < 2; i++)
+        r = (i ? m->vars_res : m->code_res) >= 0 ? argv_pflash(p, i ? m->vars_res : m->code_res) : 0;
+    if (r)
+        return r;
+    if (m->boot) {
+        PUSH("-boot");
+        PUSH("order=%s", m->boot);
+    }
+    if (m->rtc_base) {
+        PUSH("-rtc");
+        PUSH("base=%s", m->rtc_base);
+    }
+    if (!m->sound_model)
+        return 0;
+    PUSH("-audiodev");
+    PUSH("none,id=audio0");
+    PUSH("-device");
+    if (strcmp(m->sound_model, "intel-hda")) {
+        PUSH("%s,id=sound0,audiodev=audio0", m->sound_model);
+        return 0;
+    }
+    PUSH("intel-hda,id=sound0");
+    PUSH("-device");
+    PUSH("hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=audio0");
+    return 0;
+}
+
 /* -chroot/-runas or -run-with, as the binary was probed to accept. */
 static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
 {
@@ -175,14 +250,9 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("%s", p->qemu_path);
     PUSH("-name");
     PUSH("guest=%s", p->name);
-    PUSH("-machine");
-    PUSH("%s", plan_machine_name(p->machine));
-    PUSH("-accel");
-    PUSH("%s", plan_accel_name(p->accel));
-    PUSH("-m");
-    PUSH("%ldM", c->memory_mb);
-    PUSH("-smp");
-    PUSH("%ld", c->vcpus);
+    int r = argv_machine(p, c);
+    if (r)
+        return r;
     PUSH("-nodefaults");
     PUSH("-no-user-config");
     PUSH("-display");
@@ -199,7 +269,7 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("stdio,id=console,signal=off");
     PUSH("-serial");
     PUSH("chardev:console");
-    int r = argv_boot(p, c);
+    r = argv_boot(p, c);
     if (r)
         return r;
     for (size_t i = 0; i < p->n_disks; i++) {
@@ -226,5 +296,11 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x", port->id,
              port->chassis, port->root_slot);
     }
-    return argv_identity(p, &f->qemu);
+    r = argv_machine_devices(p);
+    if (!r)
+        r = argv_identity(p, &f->qemu);
+    /* device_model_args last, as given (plan_machine.c checked them). */
+    for (size_t i = 0; !r && i < p->mach.dm_args.n; i++)
+        r = strv_push(&p->argv, p->mach.dm_args.v[i]);
+    return r;
 }

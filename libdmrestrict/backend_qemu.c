@@ -82,6 +82,8 @@ static int open_resources(struct qemu_start *st)
     for (size_t i = 0; i < st->plan->n_resources; i++) {
         const struct plan_resource *res = &st->plan->resources[i];
         st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(st, res)
+                   : res->kind == PLAN_RES_NVRAM
+                       ? nvram_open(st->ctx, st->plan->domid, res->path, res->template_path)
                    : open_file(st, res, res->kind == PLAN_RES_IOMMUFD ||
                                         res->kind == PLAN_RES_VFIO_DEVICE);
         if (st->fds[i] < 0)

@@ -152,6 +152,36 @@ static void json_pci(yajl_gen g, const libdmr_facts *f)
     yajl_gen_array_close(g);
 }
 
+/* "firmware": only when gathered (bios = "ovmf", rtc_timeoffset). */
+static void json_firmware(yajl_gen g, const struct libdmr_fw_facts *fw)
+{
+    if (!fw->n_descriptors && !fw->nvram.filename && !fw->clock_known)
+        return;
+    json_key(g, "firmware");
+    yajl_gen_map_open(g);
+    json_key(g, "descriptors");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < fw->n_descriptors; i++)
+        fw_descriptor_gen(g, &fw->descriptors[i]);
+    yajl_gen_array_close(g);
+    if (fw->nvram.filename) {
+        json_key(g, "nvram");
+        yajl_gen_map_open(g);
+        json_kstr(g, "filename", fw->nvram.filename);
+        json_kbool(g, "present", fw->nvram.present);
+        json_kint(g, "size", (long long)fw->nvram.size);
+        yajl_gen_map_close(g);
+    }
+    if (fw->clock_known) {
+        json_key(g, "clock");
+        yajl_gen_map_open(g);
+        json_kint(g, "now", (long long)fw->now);
+        json_kint(g, "local_offset", fw->local_offset);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_map_close(g);
+}
+
 int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json)
 {
     if (!ctx || !f || !ret_json)
@@ -183,6 +213,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     facts_json_qemu(g, &f->qemu);
     json_images(g, f);
     json_pci(g, f);
+    json_firmware(g, &f->fw);
     yajl_gen_map_close(g);
     return json_finish(g, ret_json);
 }
@@ -430,6 +461,43 @@ int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps
     return rd.rc;
 }
 
+static long long get_int(struct reader *rd, yajl_val obj, const char *key)
+{
+    yajl_val v = member(obj, key);
+    if (v && !YAJL_IS_INTEGER(v))
+        bad(rd, key);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static void read_firmware(struct reader *rd, yajl_val root, struct libdmr_fw_facts *fw)
+{
+    yajl_val v = member(root, "firmware");
+    if (!v || !YAJL_IS_OBJECT(v))
+        return (void)(v && bad(rd, "firmware"));
+    yajl_val a = get_array(rd, v, "descriptors");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (n && !(fw->descriptors = calloc(n, sizeof(*fw->descriptors))))
+        return (void)(rd->rc = LIBDMR_ERROR_NOMEM);
+    for (size_t i = 0; i < n && !rd->rc; i++, fw->n_descriptors++)
+        if (fw_descriptor_parse(YAJL_GET_ARRAY(a)->values[i], &fw->descriptors[i]) ||
+            !fw->descriptors[i].path)
+            bad(rd, "firmware.descriptors");
+    yajl_val nv = member(v, "nvram");
+    if (nv && YAJL_IS_OBJECT(nv)) {
+        fw->nvram.filename = get_str(rd, nv, "filename");
+        fw->nvram.present = get_bool(rd, nv, "present");
+        fw->nvram.size = get_uint(rd, nv, "size", UINT64_MAX >> 1);
+        if (!fw->nvram.filename)
+            bad(rd, "firmware.nvram.filename");
+    }
+    yajl_val clock = member(v, "clock");
+    if (clock && YAJL_IS_OBJECT(clock)) {
+        fw->clock_known = true;
+        fw->now = get_int(rd, clock, "now");
+        fw->local_offset = get_int(rd, clock, "local_offset");
+    }
+}
+
 int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret_facts)
 {
     if (!ctx || !json || !ret_facts)
@@ -470,6 +538,7 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
         bad(&rd, "qemu.path");
     read_images(&rd, root, f);
     read_pci(&rd, root, f);
+    read_firmware(&rd, root, &f->fw);
     yajl_tree_free(root);
     if (rd.rc) {
         libdmr_facts_free(f);

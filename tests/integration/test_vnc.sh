@@ -89,6 +89,12 @@ tap_check "no authentication at all is not offered" bash -c '[[ $0 == refused\ *
 
 "$XL_DMR" dm-audit vnc1 > "$work/audit.out" 2>&1
 tap_check "dm-audit passes with VNC on" [ $? = 0 ]
+VNC_PASSWORD=$secret VNC_HOLD=30 $VNC 127.0.0.1 5901 > "$work/viewer.out" 2>&1 &
+viewer=$!
+for _ in $(seq 100); do grep -q "^ok" "$work/viewer.out" && break; sleep 0.1; done
+"$XL_DMR" dm-audit vnc1 >> "$work/audit.out" 2>&1
+tap_check "dm-audit passes while a viewer is connected (its socket is the server's)" [ $? = 0 ]
+kill "$viewer" 2>/dev/null; wait "$viewer" 2>/dev/null
 read -r domid pid < <("$XL_DMR" list --json | python3 -c 'import json,sys
 d = [d for d in json.load(sys.stdin) if d["name"] == "vnc1"][0]; print(d["domid"], d["dm_pid"])')
 tap_check "the state holds the audit to the one port QEMU took" \

@@ -3,7 +3,9 @@
 
 Usage: vnc_client.py HOST PORT [PASSWORD]
 The password is read from the environment variable VNC_PASSWORD when not
-given (so that it appears in no command line). Prints one line:
+given (so that it appears in no command line). With VNC_HOLD=SECONDS the
+connection stays open that long after ServerInit (a viewer looking on).
+Prints one line:
   "ok WIDTHxHEIGHT NAME"          authenticated, ServerInit read
   "refused REASON"                the server's SecurityResult said failed
 and exits 0; anything else (a protocol error) exits 1 with a message.
@@ -17,6 +19,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 
 def des_cipher(key8):
@@ -88,7 +91,8 @@ def main():
     password = sys.argv[3] if len(sys.argv) == 4 else os.environ.get("VNC_PASSWORD")
     try:
         with socket.create_connection((host, port), timeout=10) as sock:
-            print(handshake(sock, password))
+            print(handshake(sock, password), flush=True)
+            time.sleep(float(os.environ.get("VNC_HOLD", "0")))
     except (OSError, EOFError, ValueError) as e:
         print(f"vnc_client: {e}", file=sys.stderr)
         return 1

@@ -117,6 +117,9 @@ int plan_display(const libdmr_config *c, libdmr_plan *p)
     int r = plan_usb(in, p);
     if (!r)
         r = plan_vnc_fill(c, &d->vnc, &p->verdict);
+    if (!r && d->vnc.listen && d->vga == LIBDMR_VGA_NONE)
+        r = verdict_notice(&p->verdict, "vnc with vga=\"none\": the VNC server has no "
+                           "display card to show");
     if (!r)
         r = plan_password(in, p);
     return r;

@@ -321,6 +321,19 @@ static void test_display_devices_in_argv(void **state)
     libdmr_plan_free(plan);
 }
 
+/* VNC without a card is allowed, and said. */
+static void test_vnc_without_a_card_is_said(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_set_vga(e->ctx, e->config, LIBDMR_VGA_NONE, 0), 0);
+    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 0, false), 0);
+    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    assert_int_equal(libdmr_plan_notice_count(plan), 1);
+    assert_has(libdmr_plan_notice(plan, 0), "no display card to show");
+    libdmr_plan_free(plan);
+}
+
 /* The xen backend does not carry them: refused by name, never dropped. */
 static void test_xen_plan_refuses_display(void **state)
 {
@@ -423,6 +436,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vnc_password_only_said_to_be_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_display_devices_in_argv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_refuses_display, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vnc_without_a_card_is_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_without_them_stands, setup, teardown),
         cmocka_unit_test(test_tcp_rows_parse),
         cmocka_unit_test(test_inet_addr_mapped),

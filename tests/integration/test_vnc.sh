@@ -108,6 +108,17 @@ leaks=$(grep -rl -- "$secret" /run/xl-dmr /var/log/xl-dmr/qemu-dm-vnc1.log "$wor
         "$work/plan.json" "$work/create.out" "$work/audit.out" "$work/list.out" "$work/list.json" 2>/dev/null)
 tap_check "the password is in no plan, state file, log or list output${leaks:+ (in: $leaks)}" [ -z "$leaks" ]
 
+# vncunused=0 on the held port: QEMU cannot bind it and exits; create
+# says why (QEMU's log) and leaves nothing. A keymap QEMU lacks: the same.
+"$XL_DMR" create "$work/vnc.cfg" 'name="vnc2"' 'vncunused=0' > "$work/held.err" 2>&1
+tap_check "vncunused=0 on a held port: create fails, quoting QEMU's bind error" \
+    bash -c '[ "$1" != 0 ] && grep -q "Address already in use" "$0"' "$work/held.err" $?
+"$XL_DMR" create "$work/vnc.cfg" 'name="vnc3"' 'keymap="xx-nowhere"' > "$work/keymap.err" 2>&1
+tap_check "a keymap QEMU lacks: create fails, quoting QEMU" \
+    bash -c '[ "$1" != 0 ] && grep -q "keymap" "$0"' "$work/keymap.err" $?
+tap_check "the failed creates left no domain" \
+    bash -c '! "$0" list | grep -qE "^vnc[23] "' "$XL_DMR"
+
 "$XL_DMR" destroy vnc1
 tap_check "destroy: nothing listens on 5901 any more" \
     bash -c '! python3 -W ignore "$0" 127.0.0.1 5901 x >/dev/null 2>&1' "$srcdir/tests/lib/vnc_client.py"

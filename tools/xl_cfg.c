@@ -2,7 +2,8 @@
 /*
  * xl.cfg -> a libdmr_config, through libxlutil and the library's
  * toolstack-neutral setters. Only the keys the device model's restriction
- * depends on are read; what each backend does with every other key a cfg
+ * depends on, and the display's (vnc*, vga, videoram, usb, usbdevice,
+ * keymap, sdl, nographic), are read; what each backend does with every other key a cfg
  * sets is in the table of xl_cfg_keys.c (the xen backend refuses those it
  * does not carry to libxl). libxlutil checks the syntax, the setters the
  * values; each error is one line naming the file and line, or the

@@ -216,6 +216,40 @@ static int argv_machine_devices(libdmr_plan *p)
     return 0;
 }
 
+/* The display card, USB input, keymap and VNC server. After every device
+ * with a fixed PCI address, so that QEMU's own placement (the first free
+ * slot) never takes one of theirs. The VNC password is not here:
+ * password=on, and QMP set_password gives it. */
+static int argv_display(libdmr_plan *p)
+{
+    const struct plan_display *d = &p->display;
+    if (d->vga != LIBDMR_VGA_NONE) {
+        PUSH("-device");
+        PUSH("%s,id=video0,vgamem_mb=%u", d->vga == LIBDMR_VGA_STD ? "VGA" : "cirrus-vga",
+             d->videoram_mb);
+    }
+    if (d->usb_controller) {
+        PUSH("-device");
+        PUSH("%s,id=usb", d->usb_controller);
+    }
+    for (size_t i = 0; i < d->usb_devices.n; i++) {
+        PUSH("-device");
+        PUSH("%s,id=input%zu,bus=usb.0", d->usb_devices.v[i], i);
+    }
+    if (d->keymap) {
+        PUSH("-k");
+        PUSH("%s", d->keymap);
+    }
+    if (!d->vnc.listen)
+        return 0;
+    bool v6 = strchr(d->vnc.listen, ':') != NULL;
+    PUSH("-vnc");
+    /* to=: QEMU tries displays up to it, one bind each, and keeps the first. */
+    PUSH("%s%s%s:%u%s%s", v6 ? "[" : "", d->vnc.listen, v6 ? "]" : "", d->vnc.display,
+         d->vnc_password ? ",password=on" : "", d->vnc.find_unused ? ",to=99" : "");
+    return 0;
+}
+
 /* -chroot/-runas or -run-with, as the binary was probed to accept. */
 static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
 {
@@ -296,7 +330,9 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x", port->id,
              port->chassis, port->root_slot);
     }
-    r = argv_machine_devices(p);
+    r = argv_display(p);
+    if (!r)
+        r = argv_machine_devices(p);
     if (!r)
         r = argv_identity(p, &f->qemu);
     /* device_model_args last, as given (plan_machine.c checked them). */

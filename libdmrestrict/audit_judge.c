@@ -343,8 +343,25 @@ static bool vnc_listener(const struct audit_expect *e, const struct audit_fd *f)
            f->tcp.port >= e->vnc_port_min && f->tcp.port <= e->vnc_port_max;
 }
 
+/* A VNC viewer connected to that server: TCP, not listening, its local
+ * end at the planned port and address (any, for a server listening on
+ * every address: the local end is then the one the viewer reached). An
+ * outgoing connection's local port would be an ephemeral one, above. */
+static bool vnc_client(const struct audit_expect *e, const struct audit_fd *f)
+{
+    static const uint8_t any6[16], any4[16] = { [10] = 0xff, [11] = 0xff };
+    uint8_t want[16];
+    if (!e->vnc_address || !f->tcp.found || f->tcp.state == AUDIT_TCP_LISTEN ||
+        inet_addr_mapped(e->vnc_address, want) ||
+        f->tcp.port < e->vnc_port_min || f->tcp.port > e->vnc_port_max)
+        return false;
+    bool v4_mapped = !memcmp(f->tcp.addr, any4, 12);
+    return !memcmp(want, f->tcp.addr, sizeof(want)) || !memcmp(want, any6, sizeof(want)) ||
+           (!memcmp(want, any4, sizeof(want)) && v4_mapped);
+}
+
 /* What the DM makes itself from the toolstack's config, up to what was
- * planned: a tap per NIC, one VNC socket. */
+ * planned: a tap per NIC, one VNC socket (and its viewers' connections). */
 struct dm_devices_seen {
     size_t taps;
     const struct audit_fd *vnc;
@@ -361,7 +378,7 @@ static bool dm_device(const struct audit_expect *e, const struct audit_fd *f,
         seen->vnc = f;
         return true;
     }
-    return false;
+    return vnc_client(e, f);
 }
 
 /* "127.0.0.1:5900 listening"; an address from tcp6 as IPv6 ("[::1]:5900"). */

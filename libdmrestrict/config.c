@@ -84,6 +84,15 @@ int libdmr_config_new(libdmr_ctx *ctx, const char *name, libdmr_config **ret_con
     return 0;
 }
 
+/* The VNC password's bytes do not outlive it. */
+static void display_password_clear(struct libdmr_display *d)
+{
+    if (d->vnc_password)
+        explicit_bzero(d->vnc_password, strlen(d->vnc_password));
+    free(d->vnc_password);
+    d->vnc_password = NULL;
+}
+
 static void nic_clear(struct libdmr_nic *nic)
 {
     free(nic->ifname);
@@ -121,6 +130,9 @@ void libdmr_config_free(libdmr_config *c)
     free(c->mach.uuid);
     free(c->mach.soundhw);
     strv_clear(&c->mach.dm_args);
+    free(c->display.keymap);
+    display_password_clear(&c->display);
+    strv_clear(&c->display.usb_devices);
     free(c);
 }
 
@@ -571,6 +583,76 @@ int libdmr_config_add_device_model_arg(libdmr_ctx *ctx, libdmr_config *c, const 
 {
     CHECK_ARGS(ctx && c && arg);
     if (strv_push(&c->mach.dm_args, arg)) {
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
+    return 0;
+}
+
+/* A keymap's name: QEMU opens /usr/share/qemu/keymaps/NAME with it. */
+#define KEYMAP_MAX 31
+/* VNC passwords longer than this are no typing mistake but a wrong guess at
+ * what VNC keeps (8). */
+#define VNC_PASSWORD_MAX 64
+
+int libdmr_config_set_vga(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_vga vga,
+                          long videoram_mb)
+{
+    CHECK_ARGS(ctx && c && (unsigned)vga <= LIBDMR_VGA_NONE);
+    if (vga == LIBDMR_VGA_NONE && videoram_mb)
+        return config_refuse(ctx, "videoram %ld with vga=\"none\": no card to give it to",
+                             videoram_mb);
+    bool std = vga == LIBDMR_VGA_STD;
+    long least = std ? LIBDMR_VIDEORAM_STD_MB : LIBDMR_VIDEORAM_CIRRUS_MB;
+    /* libxl's floors for qemu-xen (libxl__domain_build_info_setdefault). */
+    if (videoram_mb && (videoram_mb < least || videoram_mb > LIBDMR_VIDEORAM_MAX_MB))
+        return config_refuse(ctx, "videoram must be %ld to %d MB for %s", least,
+                             LIBDMR_VIDEORAM_MAX_MB, std ? "stdvga" : "cirrus");
+    c->display.vga = vga;
+    c->display.videoram_mb = videoram_mb;
+    return 0;
+}
+
+int libdmr_config_set_keymap(libdmr_ctx *ctx, libdmr_config *c, const char *keymap)
+{
+    CHECK_ARGS(ctx && c);
+    if (keymap && (!word_is_valid(keymap, KEYMAP_MAX) || strchr(keymap, '.')))
+        return config_refuse(ctx, "bad keymap \"%s\": use 1-%d letters, digits, '-' or '_' "
+                             "(a name like de or en-gb)", keymap, KEYMAP_MAX);
+    return set_string(ctx, &c->display.keymap, keymap);
+}
+
+int libdmr_config_set_vnc_password(libdmr_ctx *ctx, libdmr_config *c, const char *password)
+{
+    CHECK_ARGS(ctx && c);
+    size_t n = password ? strlen(password) : 0;
+    /* Never the value in a message: it is a secret. */
+    if (n > VNC_PASSWORD_MAX)
+        return config_refuse(ctx, "vncpasswd is longer than %d characters (VNC uses 8)",
+                             VNC_PASSWORD_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (password[i] < 0x20 || password[i] > 0x7e)
+            return config_refuse(ctx, "vncpasswd has a character that is not printable ASCII");
+    display_password_clear(&c->display);
+    /* "": none, as libxl (it adds password=on only for a non-empty one). */
+    return n ? set_string(ctx, &c->display.vnc_password, password) : 0;
+}
+
+int libdmr_config_set_usb(libdmr_ctx *ctx, libdmr_config *c, bool controller)
+{
+    CHECK_ARGS(ctx && c);
+    c->display.usb = controller;
+    return 0;
+}
+
+int libdmr_config_add_usb_device(libdmr_ctx *ctx, libdmr_config *c, const char *device)
+{
+    CHECK_ARGS(ctx && c && device);
+    if (strcmp(device, "tablet") && strcmp(device, "mouse"))
+        return config_refuse(ctx, "usbdevice \"%s\": only tablet and mouse are emulated "
+                             "(a host device or disk would be opened by QEMU itself)", device);
+    int r = strv_push(&c->display.usb_devices, device);
+    if (r) {
         LOG(ERROR, "out of memory");
         return LIBDMR_ERROR_NOMEM;
     }

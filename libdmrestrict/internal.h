@@ -163,6 +163,17 @@ struct libdmr_machine_opts {
     struct strv dm_args;   /* device_model_args(_hvm), as given */
 };
 
+/* The guest's display and input devices (qemu backend; xl's vga, videoram,
+ * keymap, vncpasswd, usb and usbdevice keys). */
+struct libdmr_display {
+    enum libdmr_vga vga;           /* DEFAULT: cirrus, libxl's for an HVM guest */
+    long videoram_mb;              /* 0: the card's default */
+    char *keymap;                  /* NULL: QEMU's (en-us) */
+    char *vnc_password;            /* the secret, NULL: none; never printed or stored */
+    bool usb;                      /* a USB controller (usb=1, or for a usbdevice) */
+    struct strv usb_devices;       /* "tablet", "mouse" */
+};
+
 struct libdmr_pci_dev {
     unsigned domain, bus, dev, func;
     bool has_vslot;        /* the user gave @VSLOT */
@@ -201,6 +212,7 @@ struct libdmr_config {
     size_t n_nics;
     struct libdmr_vnc vnc;
     struct libdmr_machine_opts mach;   /* firmware and machine keys (plan_machine.c) */
+    struct libdmr_display display;
     /* What the caller says of a plan on each backend (XEN, QEMU): a
      * refusal (NULL: none) and notices (libdmr_config_*_backend_*). */
     char *backend_refusal[LIBDMR_BACKEND_QEMU + 1];
@@ -212,6 +224,12 @@ struct libdmr_config {
 #define LIBDMR_VNC_PORT_BASE 5900
 #define LIBDMR_VNC_DISPLAY_MAX (65535 - LIBDMR_VNC_PORT_BASE)
 #define LIBDMR_VNC_UNUSED_LAST 99
+/* VNC authentication (RFB's DES challenge) keys on 8 bytes of the password. */
+#define LIBDMR_VNC_PASSWORD_USED 8
+/* libxl's videoram floors and defaults for qemu-xen: cirrus 8 MiB, stdvga 16 MiB. */
+#define LIBDMR_VIDEORAM_CIRRUS_MB 8
+#define LIBDMR_VIDEORAM_STD_MB 16
+#define LIBDMR_VIDEORAM_MAX_MB 256
 
 #define LIBDMR_HOTPLUG_PORTS_MAX 16
 #define LIBDMR_HOTPLUG_PORTS_DEFAULT 2
@@ -575,6 +593,27 @@ struct plan_machine {
     struct strv dm_args;           /* passed as given, after ours */
 };
 void plan_machine_clear(struct plan_machine *m);
+/* qemu backend: the guest's display card, input devices and VNC server
+ * (plan_display.c). */
+struct plan_display {
+    enum libdmr_vga vga;           /* CIRRUS, STD or NONE */
+    unsigned videoram_mb;          /* 0 with NONE */
+    char *keymap;                  /* -k; NULL: none */
+    const char *usb_controller;    /* its QEMU model; NULL: none */
+    struct strv usb_devices;       /* QEMU models: "usb-tablet", ... */
+    struct plan_vnc vnc;           /* listen NULL: no VNC */
+    /* The VNC password: the plan and everything made of it say only
+     * whether there is one; the secret stays in memory, sent over QMP. */
+    bool vnc_password;
+    char *vnc_secret;
+    bool vnc_password_truncated;   /* longer than VNC uses */
+};
+void plan_display_clear(struct plan_display *d);
+int plan_display(const libdmr_config *config, libdmr_plan *plan);
+/* The VNC server a plan has its DM listen with, on either backend, or NULL. */
+const struct plan_vnc *plan_vnc_of(const libdmr_plan *plan);
+/* plan_dm_devices.c: one VNC server planned from the config's keys. */
+int plan_vnc_fill(const libdmr_config *c, struct plan_vnc *vnc, struct plan_verdict *v);
 
 struct libdmr_plan {
     uint32_t domid;
@@ -596,6 +635,7 @@ struct libdmr_plan {
     char *log_path;                /* where the DM's output goes */
     char *qmp_path;                /* its QMP socket (libxl's on the xen backend) */
     struct plan_libxl libxl;       /* xen backend */
+    struct plan_display display;   /* qemu backend */
     struct plan_resource *resources;
     size_t n_resources;
     struct plan_disk *disks;       /* qemu backend */

@@ -223,6 +223,7 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->log_path);
     free(p->qmp_path);
     plan_libxl_clear(&p->libxl);
+    plan_display_clear(&p->display);
     for (size_t i = 0; i < p->n_resources; i++) {
         free(p->resources[i].id);
         free(p->resources[i].path);

@@ -6,9 +6,10 @@
  * listening TCP socket for vnc (-vnc ADDR:DISPLAY[,to=99]). The toolstack
  * opens nothing for them, so they are no resources; they are in the plan
  * so that the audit accepts exactly their descriptors and nothing more of
- * the kind. The qemu backend will open them as root and hand them over
+ * the kind. The qemu backend will open taps as root and hand them over
  * (issue 18); until it does, a plan asking for them there is refused by
- * name, never carried out without them. Pure.
+ * name, never carried out without them. Its VNC server is planned with
+ * the display (plan_display.c), from the same keys. Pure.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -42,18 +43,16 @@ void plan_dm_devices_clear(struct plan_libxl *x)
     x->vnc = (struct plan_vnc){ 0 };
 }
 
-/* The qemu backend opens what QEMU gets itself: until it makes taps and
- * binds VNC sockets, a guest asking for them is refused, naming them. */
+/* The qemu backend opens what QEMU gets itself: until it makes taps, a
+ * guest asking for them is refused, naming them. Its VNC server is
+ * plan_display.c's. */
 static int refuse_on_qemu(const libdmr_config *c, struct plan_verdict *v)
 {
-    const char *what = c->n_nics && c->vnc.enabled ? "vif and vnc"
-                     : c->n_nics                  ? "vif"
-                     : c->vnc.enabled             ? "vnc" : NULL;
-    if (!what)
+    if (!c->n_nics)
         return 0;
-    return verdict_refuse(v, LIBDMR_ERROR_NI, "%s: not carried by the qemu backend yet "
-                          "(the xen backend has qemu-xen make them); remove %s from the "
-                          "config", what, c->n_nics && c->vnc.enabled ? "them" : "it");
+    return verdict_refuse(v, LIBDMR_ERROR_NI, "vif: not carried by the qemu backend yet "
+                          "(the xen backend has qemu-xen make them); remove it from the "
+                          "config");
 }
 
 static int plan_nics(const libdmr_config *c, struct plan_libxl *x)
@@ -80,18 +79,17 @@ static bool address_is_wildcard(const uint8_t addr[16])
     return !memcmp(addr, any6, 16) || !memcmp(addr, any4, 16);
 }
 
-static int plan_vnc(const libdmr_config *c, libdmr_plan *p)
+int plan_vnc_fill(const libdmr_config *c, struct plan_vnc *vnc, struct plan_verdict *v)
 {
-    struct plan_vnc *vnc = &p->libxl.vnc;
     const char *listen = c->vnc.listen ? c->vnc.listen : "127.0.0.1";
     uint8_t addr[16];
     if (!c->vnc.enabled)
         return 0;
     /* The setter took only addresses in numbers. */
     if (inet_addr_mapped(listen, addr))
-        return verdict_refuse(&p->verdict, LIBDMR_ERROR_INVAL,
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL,
                               "vnclisten \"%s\" is not an IPv4 or IPv6 address", listen);
-    /* libxl's "to=99": qemu-xen tries displays up to 99 (the setter kept
+    /* libxl's "to=99": QEMU tries displays up to 99 (the setter kept
      * display at most that with find_unused). */
     int last = c->vnc.find_unused && c->vnc.display < LIBDMR_VNC_UNUSED_LAST
                    ? LIBDMR_VNC_UNUSED_LAST : c->vnc.display;
@@ -102,14 +100,17 @@ static int plan_vnc(const libdmr_config *c, libdmr_plan *p)
         return -ENOMEM;
     if (!address_is_wildcard(addr))
         return 0;
-    return verdict_warn(&p->verdict, "vnc listens on every address of the host (%s): "
+    return verdict_warn(v, "vnc listens on every address of the host (%s): "
                         "whoever reaches the host reaches the guest's display", listen);
 }
 
 int plan_dm_devices(const libdmr_config *c, libdmr_plan *p)
 {
+    int r = plan_display(c, p);
+    if (r || p->verdict.refusal_rc)
+        return r;
     if (p->backend == LIBDMR_BACKEND_QEMU)
         return refuse_on_qemu(c, &p->verdict);
-    int r = plan_nics(c, &p->libxl);
-    return r ? r : plan_vnc(c, p);
+    r = plan_nics(c, &p->libxl);
+    return r ? r : plan_vnc_fill(c, &p->libxl.vnc, &p->verdict);
 }

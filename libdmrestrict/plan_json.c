@@ -102,6 +102,24 @@ static const char *disk_format_name(enum libdmr_disk_format f)
     return f == LIBDMR_FORMAT_QCOW2 ? "qcow2" : f == LIBDMR_FORMAT_EMPTY ? "empty" : "raw";
 }
 
+static const char *vga_name(enum libdmr_vga vga)
+{
+    return vga == LIBDMR_VGA_STD ? "stdvga" : vga == LIBDMR_VGA_NONE ? "none" : "cirrus";
+}
+
+static void json_vnc(yajl_gen g, const struct plan_vnc *vnc)
+{
+    yajl_gen_map_open(g);
+    json_kstr(g, "listen", vnc->listen);
+    json_kint(g, "display", vnc->display);
+    json_kbool(g, "find_unused", vnc->find_unused);
+    json_key(g, "ports");
+    yajl_gen_array_open(g);
+    yajl_gen_integer(g, vnc->port_min);
+    yajl_gen_integer(g, vnc->port_max);
+    yajl_gen_array_close(g);
+}
+
 /* xen backend: what qemu-xen makes itself, the audit accepting exactly that. */
 static void json_dm_devices(yajl_gen g, const struct plan_libxl *x)
 {
@@ -120,15 +138,34 @@ static void json_dm_devices(yajl_gen g, const struct plan_libxl *x)
         yajl_gen_null(g);
         return;
     }
+    json_vnc(g, &x->vnc);
+    yajl_gen_map_close(g);
+}
+
+/* qemu backend: the guest's display (null on the xen backend). Whether
+ * there is a VNC password, never what it is. */
+static void json_display(yajl_gen g, const libdmr_plan *p)
+{
+    const struct plan_display *d = &p->display;
+    json_key(g, "display");
+    if (p->backend != LIBDMR_BACKEND_QEMU) {
+        yajl_gen_null(g);
+        return;
+    }
     yajl_gen_map_open(g);
-    json_kstr(g, "listen", x->vnc.listen);
-    json_kint(g, "display", x->vnc.display);
-    json_kbool(g, "find_unused", x->vnc.find_unused);
-    json_key(g, "ports");
-    yajl_gen_array_open(g);
-    yajl_gen_integer(g, x->vnc.port_min);
-    yajl_gen_integer(g, x->vnc.port_max);
-    yajl_gen_array_close(g);
+    json_kstr(g, "vga", vga_name(d->vga));
+    json_kint(g, "videoram_mb", d->videoram_mb);
+    json_kstr(g, "keymap", d->keymap);
+    json_kstr(g, "usb_controller", d->usb_controller);
+    json_strv(g, "usb_devices", &d->usb_devices);
+    json_key(g, "vnc");
+    if (d->vnc.listen) {
+        json_vnc(g, &d->vnc);
+        json_kbool(g, "password", d->vnc_password);
+        yajl_gen_map_close(g);
+    } else {
+        yajl_gen_null(g);
+    }
     yajl_gen_map_close(g);
 }
 
@@ -322,6 +359,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
+    json_display(g, p);
     json_libxl(g, p);
     json_strv(g, "notices", &p->verdict.notices);
     json_strv(g, "warnings", &p->verdict.warnings);
@@ -357,6 +395,33 @@ static void text_dm_devices(FILE *out, const struct plan_libxl *x)
     if (x->vnc.port_max != x->vnc.port_min)
         fprintf(out, "-%u (the first free one)", x->vnc.port_max);
     fprintf(out, ", display %u\n", x->vnc.display);
+}
+
+/* qemu backend: the display, and the VNC socket QEMU binds itself. */
+static void text_display(FILE *out, const struct plan_display *d)
+{
+    fprintf(out, "Display: %s", vga_name(d->vga));
+    if (d->vga != LIBDMR_VGA_NONE)
+        fprintf(out, ", %u MiB video memory", d->videoram_mb);
+    if (d->keymap)
+        fprintf(out, ", keymap %s (QEMU reads it at init, before it chroots)", d->keymap);
+    fputc('\n', out);
+    if (d->usb_controller) {
+        fprintf(out, "USB: %s", d->usb_controller);
+        for (size_t i = 0; i < d->usb_devices.n; i++)
+            fprintf(out, "%s%s", i ? ", " : " with ", d->usb_devices.v[i]);
+        fputc('\n', out);
+    }
+    const struct plan_vnc *vnc = &d->vnc;
+    if (!vnc->listen)
+        return;
+    bool v6 = strchr(vnc->listen, ':') != NULL;
+    fprintf(out, "VNC: QEMU binds %s%s%s port %u", v6 ? "[" : "", vnc->listen, v6 ? "]" : "",
+            vnc->port_min);
+    if (vnc->port_max != vnc->port_min)
+        fprintf(out, "-%u (the first free one; create says which)", vnc->port_max);
+    fprintf(out, " at init, before it chroots; display %u; password: %s\n", vnc->display,
+            d->vnc_password ? "set" : "none");
 }
 
 static void text_libxl(FILE *out, const struct plan_libxl *x)
@@ -478,6 +543,8 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
     fprintf(out, "Log: %s\n", p->log_path);
     if (p->backend == LIBDMR_BACKEND_XEN)
         text_libxl(out, &p->libxl);
+    else
+        text_display(out, &p->display);
     for (size_t i = 0; i < p->n_rlimits; i++) {
         fprintf(out, "%s%s=", i ? " " : "Limits: ", p->rlimits[i].name);
         if (p->rlimits[i].value == UINT64_MAX)

@@ -192,6 +192,14 @@ static int plan_roms(const libdmr_config *c, libdmr_plan *p)
         r = strv_push(roms, ROM_QEMU "kvmvapic.bin");
     if (!r && c->kernel)
         r = strv_push(roms, ROM_QEMU "linuxboot_dma.bin");
+    const struct plan_display *d = &p->display;
+    const char *vga_rom = d->vga == LIBDMR_VGA_NONE ? NULL
+                        : plan_rom_for_device(d->vga == LIBDMR_VGA_STD ? "VGA" : "cirrus-vga");
+    if (!r && vga_rom)
+        r = strv_push(roms, vga_rom);
+    /* -k: QEMU reads the keymap's file at start, before it chroots. */
+    if (!r && d->keymap)
+        r = strv_pushf(roms, ROM_QEMU "keymaps/%s", d->keymap);
     return r;
 }
 

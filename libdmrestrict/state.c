@@ -224,12 +224,14 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
             .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
     s->xen_interfaces = p->audit_xen_interfaces;
     s->serial_pty = p->serial_pty;
-    /* What qemu-xen makes itself: its address borrowed, as state_for
-     * borrows the plan's strings. */
+    /* What the DM makes itself (qemu-xen's taps, either's VNC socket):
+     * the address borrowed, as state_for borrows the plan's strings. The
+     * qemu backend narrows the ports to the one QEMU took (query-vnc). */
     s->taps = p->libxl.n_nics;
-    s->vnc_address = p->libxl.vnc.listen;
-    s->vnc_port_min = p->libxl.vnc.port_min;
-    s->vnc_port_max = p->libxl.vnc.port_max;
+    const struct plan_vnc *vnc = plan_vnc_of(p);
+    s->vnc_address = vnc ? vnc->listen : NULL;
+    s->vnc_port_min = vnc ? vnc->port_min : 0;
+    s->vnc_port_max = vnc ? vnc->port_max : 0;
     for (size_t i = 0; i < p->n_resources; i++)
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
             strv_push(&s->resources, p->resources[i].path))

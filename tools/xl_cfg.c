@@ -2,7 +2,8 @@
 /*
  * xl.cfg -> a libdmr_config, through libxlutil and the library's
  * toolstack-neutral setters. Only the keys the device model's restriction
- * depends on are read; what each backend does with every other key a cfg
+ * depends on, and the display's (vnc*, vga, videoram, usb, usbdevice,
+ * keymap, sdl, nographic), are read; what each backend does with every other key a cfg
  * sets is in the table of xl_cfg_keys.c (the xen backend refuses those it
  * does not carry to libxl). libxlutil checks the syntax, the setters the
  * values; each error is one line naming the file and line, or the
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <libxlutil.h>
 
 #include "xl_cfg.h"
@@ -644,6 +646,180 @@ static int read_pci(struct cfg_reader *rd, libdmr_config *c)
     return rc;
 }
 
+/* A notice for the qemu backend's plan: "PATH: WHAT". */
+static int reader_notice(struct cfg_reader *rd, libdmr_config *c, const char *what)
+{
+    char *text = NULL;
+    if (asprintf(&text, "%s: %s", rd->path, what) < 0)
+        return reader_nomem(rd);
+    int rc = libdmr_config_add_backend_notice(rd->ctx, c, LIBDMR_BACKEND_QEMU, text);
+    free(text);
+    return rc;
+}
+
+/* An IPv4 or IPv6 address in numbers, whole. */
+static bool is_inet_address(const char *s)
+{
+    unsigned char addr[16];
+    return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/*
+ * vnclisten as xl takes it: an address, or "ADDRESS:DISPLAY" (libxl then
+ * refuses a vncdisplay beside it). An IPv6 address is taken whole; with a
+ * display it goes in brackets, "[::1]:1". *ret_display: -1 when none.
+ */
+static int vnc_listen_split(struct cfg_reader *rd, const char *listen, char **ret_addr,
+                            long *ret_display)
+{
+    *ret_display = -1;
+    const char *colon = strrchr(listen, ':');
+    if (is_inet_address(listen) || !colon) {
+        *ret_addr = strdup(listen);
+        return *ret_addr ? 0 : reader_nomem(rd);
+    }
+    char *end = NULL;
+    errno = 0;
+    long display = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end || errno || display > 65535 - 5900)
+        return reader_fail_key(rd, "vnclisten", "vnclisten \"%s\": expected ADDRESS or "
+                               "ADDRESS:DISPLAY", listen);
+    const char *host = listen;
+    size_t len = colon - listen;
+    if (len >= 2 && host[0] == '[' && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    if (!(*ret_addr = strndup(host, len)))
+        return reader_nomem(rd);
+    *ret_display = display;
+    return 0;
+}
+
+/* The vnc* keys, read as xl does (parse_top_level_vnc_options); used only
+ * with vnc=1 (see xl-dmr.cfg(5): libxl's default for an HVM guest is a
+ * VNC server, xl-dmr's is none). */
+static int read_vnc_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    bool vnc = false, unused = true;
+    long display = -1;
+    _cleanup_free_ char *listen = NULL, *passwd = NULL, *addr = NULL;
+    int rc;
+    if ((rc = read_bool(rd, "vnc", &vnc)) || (rc = read_string(rd, "vnclisten", &listen)) ||
+        (rc = read_long(rd, "vncdisplay", 0, 65535 - 5900, &display)) ||
+        (rc = read_bool(rd, "vncunused", &unused)) || (rc = read_string(rd, "vncpasswd", &passwd)))
+        return rc;
+    bool unused_set = xlu_cfg_get_long(rd->xlu, "vncunused", &(long){ 0 }, 1) != ESRCH;
+    if (!vnc) {
+        if (listen || display >= 0 || unused_set || passwd)
+            return reader_notice(rd, c, "vnclisten, vncdisplay, vncunused, vncpasswd: ignored, "
+                                 "vnc=1 is not set (xl-dmr starts no VNC server unless asked)");
+        return 0;
+    }
+    long listen_display = -1;
+    if (listen && (rc = vnc_listen_split(rd, listen, &addr, &listen_display)))
+        return rc;
+    if (listen_display >= 0 && display > 0)
+        return reader_fail_key(rd, "vncdisplay", "vncdisplay set, vnclisten contains display");
+    if (listen_display >= 0)
+        display = listen_display;
+    if (display < 0)
+        display = 0;
+    /* libxl's vncunused defaults to 1; past display 99 it could try nothing. */
+    if (!unused_set && display > 99)
+        unused = false;
+    if ((rc = reader_set(rd, "vnclisten", libdmr_config_set_vnc(rd->ctx, c, addr, display, unused))))
+        return rc;
+    /* Not reader_set: an override's text would carry the secret into the message. */
+    rc = libdmr_config_set_vnc_password(rd->ctx, c, passwd);
+    return rc == LIBDMR_ERROR_INVAL ? reader_fail(rd, "%s", libdmr_ctx_last_error(rd->ctx)) : rc;
+}
+
+/* vga, or the older stdvga=1 (xl reads it only without vga), and videoram in MB. */
+static int read_vga_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    static const char *const cards[] = {
+        [LIBDMR_VGA_CIRRUS] = "cirrus", [LIBDMR_VGA_STD] = "stdvga", [LIBDMR_VGA_NONE] = "none" };
+    _cleanup_free_ char *vga_s = NULL;
+    int vga = LIBDMR_VGA_DEFAULT, rc;
+    long videoram = 0;
+    bool stdvga = false;
+    if ((rc = read_string(rd, "vga", &vga_s)))
+        return rc;
+    if (vga_s && !strcmp(vga_s, "qxl"))
+        return reader_fail_key(rd, "vga", "vga=\"qxl\": not carried (QEMU's qxl is for spice, "
+                               "which xl-dmr does not carry); use stdvga or cirrus");
+    if (vga_s && (rc = read_choice(rd, "vga", cards, ELEMENTSOF(cards), &vga)))
+        return rc;
+    if (!vga_s && xlu_cfg_get_long(rd->xlu, "stdvga", &(long){ 0 }, 1) != ESRCH) {
+        if ((rc = read_bool(rd, "stdvga", &stdvga)))
+            return rc;
+        vga = stdvga ? LIBDMR_VGA_STD : LIBDMR_VGA_CIRRUS;
+    }
+    if ((rc = read_long(rd, "videoram", 1, 1L << 20, &videoram)))
+        return rc;
+    return reader_set(rd, "videoram", libdmr_config_set_vga(rd->ctx, c, vga, videoram));
+}
+
+/* usb=1, and usbdevice: a string or a list, as xl takes it. */
+static int read_usb_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    bool usb = false;
+    int rc = read_bool(rd, "usb", &usb);
+    if (!rc)
+        rc = libdmr_config_set_usb(rd->ctx, c, usb);
+    XLU_ConfigList *list = NULL;
+    int n = 0;
+    const char *one = NULL;
+    int r = rc ? ESRCH : xlu_cfg_get_list(rd->xlu, "usbdevice", &list, &n, 0);
+    if (r == EINVAL && xlu_cfg_get_string(rd->xlu, "usbdevice", &one, 0))
+        return reader_fail_key(rd, "usbdevice", "usbdevice must be a string or a list");
+    if (one)
+        return reader_set(rd, "usbdevice", libdmr_config_add_usb_device(rd->ctx, c, one));
+    for (int i = 0; !rc && r == 0 && i < n; i++)
+        rc = reader_set(rd, "usbdevice",
+                        libdmr_config_add_usb_device(rd->ctx, c, xlu_cfg_get_listitem(list, i)));
+    return rc;
+}
+
+/* sdl=1 is refused: a window on an X display needs the X server's socket;
+ * nographic means what the qemu backend does anyway (no window, the
+ * serial port to the logger); display and xauthority are sdl's. */
+static int read_window_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    bool sdl = false, nographic = false;
+    int rc;
+    if ((rc = read_bool(rd, "sdl", &sdl)) || (rc = read_bool(rd, "nographic", &nographic)))
+        return rc;
+    /* The qemu backend's refusal: the xen backend's key table names it too. */
+    if (sdl) {
+        char *why = NULL;
+        if (asprintf(&why, "%s: sdl=1: not carried: a window on an X display needs the X "
+                     "server's socket, which a restricted device model cannot reach; use "
+                     "vnc=1", rd->path) < 0)
+            return reader_nomem(rd);
+        rc = libdmr_config_set_backend_refusal(rd->ctx, c, LIBDMR_BACKEND_QEMU, why);
+        free(why);
+        if (rc)
+            return rc;
+    }
+    const char *v;
+    if (!sdl && (!xlu_cfg_get_string(rd->xlu, "display", &v, 1) ||
+        !xlu_cfg_get_string(rd->xlu, "xauthority", &v, 1)))
+        return reader_notice(rd, c, "display, xauthority: ignored, they are sdl's (sdl=1 is "
+                             "not carried)");
+    return 0;
+}
+
+static int read_display_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    int rc;
+    if ((rc = read_vnc_keys(rd, c)) || (rc = read_vga_keys(rd, c)) ||
+        (rc = read_usb_keys(rd, c)) || (rc = read_window_keys(rd, c)))
+        return rc;
+    return read_string_key(rd, c, "keymap", libdmr_config_set_keymap);
+}
+
 int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrides,
                    size_t n_overrides, libdmr_config **ret_config)
 {
@@ -657,6 +833,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_identity_keys(&rd, c);
     if (!rc) rc = read_backend_keys(&rd, c);
     if (!rc) rc = read_machine_keys(&rd, c);
+    if (!rc) rc = read_display_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
     if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, path, c);

@@ -158,6 +158,8 @@ enum libdmr_backend { LIBDMR_BACKEND_AUTO, LIBDMR_BACKEND_XEN, LIBDMR_BACKEND_QE
 enum libdmr_machine { LIBDMR_MACHINE_DEFAULT, LIBDMR_MACHINE_Q35, LIBDMR_MACHINE_PC };
 enum libdmr_accel { LIBDMR_ACCEL_AUTO, LIBDMR_ACCEL_KVM, LIBDMR_ACCEL_TCG };
 enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_EMPTY };
+/* The guest's display card (xl's vga=): DEFAULT is libxl's, cirrus. */
+enum libdmr_vga { LIBDMR_VGA_DEFAULT, LIBDMR_VGA_CIRRUS, LIBDMR_VGA_STD, LIBDMR_VGA_NONE };
 
 /* A host PCI device: 0000:01:00.0 is { 0, 1, 0, 0 }. */
 typedef struct libdmr_pci_addr {
@@ -329,6 +331,35 @@ int libdmr_config_set_soundhw(libdmr_ctx *ctx, libdmr_config *config, const char
  * property it owns (identity, sandbox, descriptors, paths); it warns
  * about the rest. */
 int libdmr_config_add_device_model_arg(libdmr_ctx *ctx, libdmr_config *config, const char *arg);
+
+/*
+ * The guest's display and input (qemu backend; the xen backend refuses a
+ * plan that sets any of them, naming it). Each call replaces the last.
+ *
+ * vga: the card (xl's vga=, stdvga=); videoram_mb: its memory, 0 for the
+ * card's default (cirrus 8, stdvga 16, as libxl gives qemu-xen; those are
+ * also the least it takes), at most 256; with LIBDMR_VGA_NONE it must be 0.
+ */
+#define LIBDMR_HAVE_DISPLAY 1
+int libdmr_config_set_vga(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_vga vga,
+                          long videoram_mb);
+/* The VNC keyboard layout QEMU translates keysyms with (xl's keymap=:
+ * "de", "en-gb", ...: 1-31 letters, digits, '-' or '_'); NULL: QEMU's. */
+int libdmr_config_set_keymap(libdmr_ctx *ctx, libdmr_config *config, const char *keymap);
+/*
+ * The VNC password (xl's vncpasswd=); NULL or "": none, as in libxl. The
+ * library keeps it in memory only: no command line, plan, plan JSON,
+ * state file or log has it (the plan says "password: set"); it is given
+ * to QEMU over QMP (set_password) before the guest runs. VNC's
+ * authentication uses its first 8 characters (the plan warns when it is
+ * longer, as neither xl nor QEMU do). Printable ASCII, at most 64.
+ */
+int libdmr_config_set_vnc_password(libdmr_ctx *ctx, libdmr_config *config,
+                                   const char *password);
+/* A USB controller (xl's usb=1), and a device on it (xl's usbdevice=:
+ * "tablet" or "mouse"; a device implies the controller). */
+int libdmr_config_set_usb(libdmr_ctx *ctx, libdmr_config *config, bool controller);
+int libdmr_config_add_usb_device(libdmr_ctx *ctx, libdmr_config *config, const char *device);
 
 /* ---- host facts ------------------------------------------------------- */
 

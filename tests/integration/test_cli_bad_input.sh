@@ -59,6 +59,17 @@ bad "xen backend cannot forbid unplug" 1 "the xen backend (xenfv, i440fx) cannot
 # named in one line; a boolean with the value libxl gets anyway is fine.
 bad "xen backend: vif and vnc, not carried, named" 1 "good.cfg: vif, vnc: not carried by xl-dmr's xen backend; use xl create (with the libdmrestrict patches) for this config" create -n --json "$work/good.cfg" 'dm_backend="xen"' "vif=['bridge=xenbr0']" 'vnc=1' 'acpi=1'
 bad "xen backend: a start refused the same way, before anything" 1 "good.cfg: on_reboot, usbdevice: not carried by xl-dmr's xen backend" create --json "$work/good.cfg" 'dm_backend="xen"' 'on_reboot="restart"' 'usbdevice="tablet"' 'vnc=0'
+# The display keys on the qemu backend (xl-dmr.cfg(5), DISPLAY).
+bad "sdl=1 refused by name" 1 "good.cfg: sdl=1: not carried: a window on an X display" create -n --json "$work/good.cfg" 'sdl=1'
+bad "vga=qxl refused by name" 1 "vga=\"qxl\": not carried" create -n --json "$work/good.cfg" 'vga="qxl"'
+bad "unknown vga" 1 "unknown vga \"vmware\"" create -n --json "$work/good.cfg" 'vga="vmware"'
+bad "videoram below cirrus's least" 1 "videoram must be 8 to 256 MB for cirrus" create -n --json "$work/good.cfg" 'videoram=4'
+bad "usbdevice a host device" 1 "only tablet and mouse are emulated" create -n --json "$work/good.cfg" 'usbdevice=["tablet", "host:1234:5678"]'
+bad "vnclisten a host name" 1 "vnclisten \"localhost\" is not an IPv4 or IPv6 address" create -n --json "$work/good.cfg" 'vnc=1' 'vnclisten="localhost"'
+bad "vnclisten with a display beside vncdisplay" 1 "vncdisplay set, vnclisten contains display" create -n --json "$work/good.cfg" 'vnc=1' 'vnclisten="127.0.0.1:1"' 'vncdisplay=2'
+bad "keymap a path" 1 "bad keymap" create -n --json "$work/good.cfg" 'keymap="../../etc/passwd"'
+bad "vncpasswd not printable, the secret not quoted" 1 "vncpasswd has a character that is not printable ASCII" create -n --json "$work/good.cfg" 'vnc=1' 'vncpasswd="Zq8s3cr3t\t"'
+tap_check "the refused vncpasswd is in no message" bash -c '! grep -q Zq8s3cr3t "$0/err" "$0/out"' "$work"
 bad "missing facts file" 1 "cannot open facts file $work/none.json" create -n --json --facts "$work/none.json" "$work/good.cfg"
 bad "missing disk image" 1 "does not exist" create -n --json "$work/good.cfg" "disk=['$work/none.img,raw,hda,rw']"
 bad "disk vdev the qemu backend lacks" 1 "IDE disks" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hde,rw']"

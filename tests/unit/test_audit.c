@@ -346,6 +346,28 @@ static void xen_a_connected_socket(struct fixture *x)
     add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
     add_tcp(x, 23, false, "10.0.0.5", 43210, TCP_ESTABLISHED_STATE);
 }
+/* A VNC viewer connected to the planned server is its: accepted. */
+static void vnc_viewer_connected(struct fixture *x)
+{
+    x->descriptors_say = "vnc 127.0.0.1:5901 listening";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5901, 5901);
+    add_tcp(x, 22, false, "127.0.0.1", 5901, AUDIT_TCP_LISTEN);
+    add_tcp(x, 23, false, "127.0.0.1", 5901, TCP_ESTABLISHED_STATE);
+}
+static void vnc_viewer_of_every_address(struct fixture *x)
+{
+    x->descriptors_say = "vnc 0.0.0.0:5900 listening";
+    xen_dm_devices_planned(x, 0, "0.0.0.0", 5900, 5900);
+    add_tcp(x, 22, false, "0.0.0.0", 5900, AUDIT_TCP_LISTEN);
+    add_tcp(x, 23, false, "10.0.0.5", 5900, TCP_ESTABLISHED_STATE);
+}
+static void vnc_connection_on_another_port(struct fixture *x)
+{
+    x->descriptors_say = "fd 23 -> socket:[600] (tcp 127.0.0.1:5902 connected) is not in the plan";
+    xen_dm_devices_planned(x, 0, "127.0.0.1", 5901, 5901);
+    add_tcp(x, 22, false, "127.0.0.1", 5901, AUDIT_TCP_LISTEN);
+    add_tcp(x, 23, false, "127.0.0.1", 5902, TCP_ESTABLISHED_STATE);
+}
 static void listener_not_planned(struct fixture *x)
 {
     add_tcp(x, 22, false, "127.0.0.1", 5900, AUDIT_TCP_LISTEN);
@@ -435,6 +457,9 @@ static const struct row rows[] = {
     { "xen-a-second-vnc-listener", "descriptors", xen_a_second_listener },
     { "xen-a-connected-socket", "descriptors", xen_a_connected_socket },
     { "a-listening-socket-not-planned", "descriptors", listener_not_planned },
+    { "a-vnc-viewer-connected-passes", NULL, vnc_viewer_connected },
+    { "a-vnc-viewer-of-every-address-passes", NULL, vnc_viewer_of_every_address },
+    { "a-connection-on-another-port", "descriptors", vnc_connection_on_another_port },
     { "xen-unrestricted-tcp-socket-is-not-xenstore", "descriptors",
       xen_unrestricted_tcp_not_xenstore },
     { "xen-serial-pty-its-ptmx-as-planned", NULL, xen_serial_pty },

@@ -2,7 +2,9 @@
 /*
  * Devices the device model makes for itself (libxl's vif and vnc, opened
  * by qemu-xen): the setters refuse what cannot be, the xen plan lists them
- * (JSON and text) for the audit, the qemu plan refuses them by name, and
+ * (JSON and text) for the audit, the qemu plan refuses a vif by name and
+ * carries the display (card, USB input, keymap, VNC; its password only
+ * said to be set), and
  * a row of /proc/PID/net/tcp or tcp6 reads as the kernel wrote it.
  * test_audit.c judges fabricated observations;
  * tests/integration/test_dm_own_devices.sh audits a real QEMU.
@@ -210,11 +212,28 @@ static void test_qemu_plan_refuses_vif(void **state)
     assert_qemu_refuses(e, "vif: not carried by the qemu backend yet");
 }
 
-static void test_qemu_plan_refuses_vnc(void **state)
+/* The qemu backend carries VNC (plan_display.c): QEMU binds it at init. */
+static void test_qemu_plan_carries_vnc(void **state)
 {
     struct env *e = *state;
-    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 0, false), 0);
-    assert_qemu_refuses(e, "vnc: not carried by the qemu backend yet");
+    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 4, true), 0);
+    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    char *json = NULL, *text = NULL;
+    assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
+    assert_has(json, "\"vnc\":{\"listen\":\"127.0.0.1\",\"display\":4,\"find_unused\":true,"
+                     "\"ports\":[5904,5999],\"password\":false}");
+    assert_int_equal(libdmr_plan_to_text(e->ctx, plan, &text), 0);
+    assert_has(text, "VNC: QEMU binds 127.0.0.1 port 5904-5999 (the first free one; create "
+                     "says which) at init, before it chroots; display 4; password: none");
+    const char *const *argv = libdmr_plan_argv(plan);
+    bool found = false;
+    for (size_t i = 0; argv[i]; i++)
+        found |= !strcmp(argv[i], "127.0.0.1:4,to=99");
+    assert_true(found);
+    free(json);
+    free(text);
+    libdmr_plan_free(plan);
 }
 
 static void test_qemu_plan_refuses_both(void **state)
@@ -222,7 +241,109 @@ static void test_qemu_plan_refuses_both(void **state)
     struct env *e = *state;
     assert_int_equal(libdmr_config_add_nic(e->ctx, e->config, NULL, NULL, NULL), 0);
     assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 0, false), 0);
-    assert_qemu_refuses(e, "vif and vnc: not carried by the qemu backend yet");
+    assert_qemu_refuses(e, "vif: not carried by the qemu backend yet");
+}
+
+static void test_display_setters_check_their_values(void **state)
+{
+    struct env *e = *state;
+    libdmr_config *c = e->config;
+    assert_int_equal(libdmr_config_set_vga(e->ctx, c, LIBDMR_VGA_STD, 16), 0);
+    assert_refused(e, libdmr_config_set_vga(e->ctx, c, LIBDMR_VGA_STD, 8), "16 to 256 MB for stdvga");
+    assert_refused(e, libdmr_config_set_vga(e->ctx, c, LIBDMR_VGA_CIRRUS, 4), "8 to 256 MB for cirrus");
+    assert_refused(e, libdmr_config_set_vga(e->ctx, c, LIBDMR_VGA_DEFAULT, 512), "8 to 256 MB");
+    assert_refused(e, libdmr_config_set_vga(e->ctx, c, LIBDMR_VGA_NONE, 8), "vga=\"none\"");
+    assert_int_equal(libdmr_config_set_keymap(e->ctx, c, "en-gb"), 0);
+    assert_refused(e, libdmr_config_set_keymap(e->ctx, c, "../../etc/x"), "bad keymap");
+    assert_refused(e, libdmr_config_set_keymap(e->ctx, c, "de.map"), "bad keymap");
+    assert_int_equal(libdmr_config_add_usb_device(e->ctx, c, "tablet"), 0);
+    assert_refused(e, libdmr_config_add_usb_device(e->ctx, c, "host:1234:5678"),
+                   "only tablet and mouse");
+    assert_int_equal(libdmr_config_set_vnc_password(e->ctx, c, "pw\"\\x"), 0);
+    assert_int_equal(libdmr_config_set_vnc_password(e->ctx, c, ""), 0);
+    /* The refusal never quotes the secret. */
+    assert_refused(e, libdmr_config_set_vnc_password(e->ctx, c, "Qz9\there"), "printable ASCII");
+    assert_null(strstr(libdmr_ctx_last_error(e->ctx), "Qz9"));
+    assert_refused(e, libdmr_config_set_vnc_password(e->ctx, c,
+        "0123456789012345678901234567890123456789012345678901234567890123456789"), "longer than 64");
+}
+
+/* The secret is in no view of the plan: JSON, text, argv; the plan says "set". */
+static void test_vnc_password_only_said_to_be_set(void **state)
+{
+    struct env *e = *state;
+    static const char secret[] = "Zq7secretXy";
+    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, "::1", 0, false), 0);
+    assert_int_equal(libdmr_config_set_vnc_password(e->ctx, e->config, secret), 0);
+    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    char *json = NULL, *text = NULL;
+    assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
+    assert_int_equal(libdmr_plan_to_text(e->ctx, plan, &text), 0);
+    assert_null(strstr(json, "Zq7secret"));
+    assert_null(strstr(text, "Zq7secret"));
+    assert_has(json, "\"password\":true");
+    assert_has(text, "password: set");
+    assert_has(text, "VNC: QEMU binds [::1] port 5900 at init");
+    const char *const *argv = libdmr_plan_argv(plan);
+    bool found = false;
+    for (size_t i = 0; argv[i]; i++) {
+        assert_null(strstr(argv[i], "Zq7secret"));
+        found |= !strcmp(argv[i], "[::1]:0,password=on");
+    }
+    assert_true(found);
+    /* Longer than VNC's 8: said, without the value. */
+    assert_int_equal(libdmr_plan_warning_count(plan), 1);
+    assert_has(libdmr_plan_warning(plan, 0), "uses only its first 8");
+    free(json);
+    free(text);
+    libdmr_plan_free(plan);
+}
+
+/* The card, USB and keymap as argv: after the fixed-address devices. */
+static void test_display_devices_in_argv(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_set_vga(e->ctx, e->config, LIBDMR_VGA_STD, 0), 0);
+    assert_int_equal(libdmr_config_add_usb_device(e->ctx, e->config, "mouse"), 0);
+    assert_int_equal(libdmr_config_set_keymap(e->ctx, e->config, "fr"), 0);
+    assert_int_equal(libdmr_config_set_machine(e->ctx, e->config, LIBDMR_MACHINE_PC), 0);
+    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    const char *const *argv = libdmr_plan_argv(plan);
+    const char *want[] = { "VGA,id=video0,vgamem_mb=16", "piix3-usb-uhci,id=usb",
+                           "usb-mouse,id=input0,bus=usb.0", "-k", "fr" };
+    size_t w = 0;
+    for (size_t i = 0; argv[i] && w < ELEMENTSOF(want); i++)
+        if (!strcmp(argv[i], want[w]))
+            w++;
+    assert_int_equal(w, ELEMENTSOF(want));
+    libdmr_plan_free(plan);
+}
+
+/* VNC without a card is allowed, and said. */
+static void test_vnc_without_a_card_is_said(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_set_vga(e->ctx, e->config, LIBDMR_VGA_NONE, 0), 0);
+    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 0, false), 0);
+    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    assert_int_equal(libdmr_plan_notice_count(plan), 1);
+    assert_has(libdmr_plan_notice(plan, 0), "no display card to show");
+    libdmr_plan_free(plan);
+}
+
+/* The xen backend does not carry them: refused by name, never dropped. */
+static void test_xen_plan_refuses_display(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_set_keymap(e->ctx, e->config, "de"), 0);
+    libdmr_plan *plan = plan_of(e, xen_facts, LIBDMR_BACKEND_XEN);
+    const char *why = NULL;
+    assert_int_equal(libdmr_plan_refusal(plan, &why), LIBDMR_ERROR_NI);
+    assert_has(why, "keymap: not carried by the xen backend");
+    libdmr_plan_free(plan);
 }
 
 static void test_qemu_plan_without_them_stands(void **state)
@@ -309,8 +430,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xen_plan_vnc_one_port_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_warns_of_every_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_vif, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_vnc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_plan_carries_vnc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_both, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_display_setters_check_their_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vnc_password_only_said_to_be_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_display_devices_in_argv, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xen_plan_refuses_display, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vnc_without_a_card_is_said, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_without_them_stands, setup, teardown),
         cmocka_unit_test(test_tcp_rows_parse),
         cmocka_unit_test(test_inet_addr_mapped),

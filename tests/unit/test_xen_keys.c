@@ -82,6 +82,14 @@ static const char *unhonoured_value(const struct xl_cfg_key *k)
         return "[ \"x\" ]";
     if (!strcmp(k->name, "kernel") || !strcmp(k->name, "ramdisk"))
         return "\"/boot/x\"";  /* xl-dmr checks these: absolute paths */
+    /* The display keys xl-dmr reads for its qemu backend, which checks their values. */
+    static const char *const display_values[][2] = {
+        { "vnclisten", "\"127.0.0.1\"" }, { "vncdisplay", "1" }, { "vncunused", "1" },
+        { "vga", "\"stdvga\"" }, { "stdvga", "1" }, { "videoram", "16" },
+        { "usbdevice", "\"tablet\"" } };
+    for (size_t i = 0; i < sizeof(display_values) / sizeof(display_values[0]); i++)
+        if (!strcmp(k->name, display_values[i][0]))
+            return display_values[i][1];
     return "\"x\"";
 }
 

@@ -7,68 +7,12 @@
  * plan is not affected. And serial="pty": planned on the xen backend
  * only, so that the audit accepts the pty qemu-xen opens itself.
  */
-#include <stdlib.h>
-#include <unistd.h>
-
 #include "launch.h"
-#include "testutil.h"
-#include "xl_cfg.h"
-#include "xl_cfg_keys.h"
+#include "keys_env.h"
 
 #define REFUSAL_TAIL "not carried by xl-dmr's xen backend; use xl create " \
                      "(with the libdmrestrict patches) for this config"
 #define NOTICE_TAIL "ignored, meaningless for an HVM guest on xl-dmr's xen backend"
-
-struct env {
-    xentoollog_logger_stdiostream *lg;
-    libdmr_ctx *ctx;
-    char path[64];
-};
-
-static int setup(void **state)
-{
-    struct env *e = calloc(1, sizeof(*e));
-    e->ctx = test_ctx(&e->lg);
-    strcpy(e->path, "/tmp/dmr-keys-XXXXXX.cfg");
-    int fd = mkstemps(e->path, 4);
-    assert_true(fd >= 0);
-    close(fd);
-    *state = e;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct env *e = *state;
-    unlink(e->path);
-    test_ctx_free(e->ctx, e->lg);
-    free(e);
-    return 0;
-}
-
-/* The plan for cfg text on the host tests/unit/plans/FACTS.facts describes. */
-static libdmr_plan *plan_of(struct env *e, const char *text, const char *facts_name)
-{
-    FILE *f = fopen(e->path, "we");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-    char facts_path[4096];
-    snprintf(facts_path, sizeof(facts_path), "%s/tests/unit/plans/%s.facts",
-             getenv("srcdir") ? getenv("srcdir") : ".", facts_name);
-    char *facts_json = test_slurp(facts_path);
-    assert_non_null(facts_json);
-    libdmr_config *c = NULL;
-    libdmr_facts *facts = NULL;
-    libdmr_plan *plan = NULL;
-    assert_int_equal(xl_config_load(e->ctx, e->path, NULL, 0, &c), 0);
-    assert_int_equal(libdmr_facts_from_json(e->ctx, facts_json, &facts), 0);
-    assert_int_equal(libdmr_plan_compute(e->ctx, c, facts, &plan), 0);
-    libdmr_facts_free(facts);
-    libdmr_config_free(c);
-    free(facts_json);
-    return plan;
-}
 
 /* A value xl-dmr's own reading accepts, and that the xen backend does not
  * honour: the other value of a boolean it honours only as 0 or 1. */

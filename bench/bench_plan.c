@@ -38,7 +38,7 @@ static libdmr_config *config_for(libdmr_ctx *ctx, const char *dir, int i)
     FILE *f = fopen(path, "w");
     if (!f)
         return NULL;
-    fprintf(f, "name = \"g%d\"\nmemory = %d\nvcpus = %d\nmachine = \"%s\"\ndm_restrict = %d\n"
+    fprintf(f, "name = \"g%d\"\ntype = \"hvm\"\nmemory = %d\nvcpus = %d\nmachine = \"%s\"\ndm_restrict = %d\n"
                "pci_hotplug_ports = %d\naccel = \"tcg\"\n",
             i, 64 << (i % 6), 1 + i % 8, i % 2 ? "pc" : "q35", i % 10 != 0, i % 2 ? 0 : i % 5);
     fclose(f);

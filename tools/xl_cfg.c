@@ -1,13 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xl.cfg -> a libdmr_config, through libxlutil and the library's
- * toolstack-neutral setters. Only the keys the device model's restriction
- * depends on, and the display's (vnc*, vga, videoram, usb, usbdevice,
- * keymap, sdl, nographic), are read; what each backend does with every other key a cfg
- * sets is in the table of xl_cfg_keys.c (the xen backend refuses those it
- * does not carry to libxl). libxlutil checks the syntax, the setters the
- * values; each error is one line naming the file and line, or the
- * KEY=VALUE override that set the key.
+ * toolstack-neutral setters. The keys a backend honours are read here;
+ * what each backend does with every key a cfg sets (the scanner,
+ * xl_cfg_scan.c, lists them) is in the table of xl_cfg_keys.c: honoured,
+ * named in a notice, or refused by name. libxlutil checks the syntax, the
+ * setters the values; each error is one line naming the file and line, or
+ * the KEY=VALUE override that set the key.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +23,7 @@
 
 #include "xl_cfg.h"
 #include "xl_cfg_keys.h"
+#include "xl_cfg_scan.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 static inline void freep(void *p) { free(*(void **)p); }
@@ -39,6 +39,7 @@ struct cfg_reader {
     const char *const *overrides;
     size_t n_overrides;
     XLU_Config *xlu;
+    struct cfg_scan scan;   /* the keys the file and the overrides set */
     FILE *report;
     char *report_buf;
     size_t report_len;
@@ -325,6 +326,22 @@ static int read_cfg_file(libdmr_ctx *ctx, const char *path, char **ret, size_t *
     return 0;
 }
 
+/* The keys text (the file, or override number override) sets, once
+ * libxlutil has accepted it. */
+static int reader_scan(struct cfg_reader *rd, const char *text, size_t len, int override)
+{
+    int r = xl_cfg_scan_text(&rd->scan, text, len, override);
+    if (r == -ENOMEM)
+        return reader_nomem(rd);
+    if (r) {
+        /* Never silently: a key the scanner missed would go unjudged. */
+        XLOG(rd->ctx, ERROR, "%s: libxlutil reads %s, but xl-dmr cannot list the keys it "
+             "sets (a bug of xl-dmr's)", rd->path, override < 0 ? "the file" : "an override");
+        return LIBDMR_ERROR_INVAL;
+    }
+    return 0;
+}
+
 static int reader_open(struct cfg_reader *rd, const char *path,
                        const char *const *overrides, size_t n_overrides)
 {
@@ -349,6 +366,8 @@ static int reader_open(struct cfg_reader *rd, const char *path,
         libdmr_ctx_log(ctx, XTL_ERROR, r, LIBDMR_NO_DOMID, "%s: cannot read config file", path);
         return r == ENOENT ? LIBDMR_ERROR_NOTFOUND : LIBDMR_ERROR_INVAL;
     }
+    if ((r = reader_scan(rd, text, len, -1)))
+        return r;
     /* As in xl: each KEY=VALUE is read after the file; the last one wins. */
     for (size_t i = 0; i < n_overrides; i++) {
         if (xlu_cfg_readdata(rd->xlu, overrides[i], strlen(overrides[i]))) {
@@ -359,12 +378,15 @@ static int reader_open(struct cfg_reader *rd, const char *path,
                 overrides[i], why ? ": " : "", why ? why : "");
             return LIBDMR_ERROR_INVAL;
         }
+        if ((r = reader_scan(rd, overrides[i], strlen(overrides[i]), (int)i)))
+            return r;
     }
     return 0;
 }
 
 static void reader_close(struct cfg_reader *rd)
 {
+    xl_cfg_scan_clear(&rd->scan);
     if (rd->xlu)
         xlu_cfg_destroy(rd->xlu);
     if (rd->report)
@@ -388,16 +410,27 @@ static int read_name(struct cfg_reader *rd, libdmr_config **ret)
     return rc;
 }
 
+/*
+ * As xl reads it: type, or the older builder ("generic" is PV); both must
+ * agree; with neither the guest is PV, which has no device model here.
+ */
 static int read_type(struct cfg_reader *rd, libdmr_config *c)
 {
     static const char *const types[] = {
         [LIBDMR_GUEST_HVM] = "hvm", [LIBDMR_GUEST_PV] = "pv", [LIBDMR_GUEST_PVH] = "pvh" };
-    int type = LIBDMR_GUEST_HVM;
+    static const char *const builders[] = {
+        [LIBDMR_GUEST_HVM] = "hvm", [LIBDMR_GUEST_PV] = "generic" };
+    int type = -1, builder = -1;
     int rc;
-    if ((rc = read_choice(rd, "builder", (const char *const[]){ "hvm", "generic" }, 2, &type)) ||
-        (rc = read_choice(rd, "type", types, ELEMENTSOF(types), &type)))
+    if ((rc = read_choice(rd, "type", types, ELEMENTSOF(types), &type)) ||
+        (rc = read_choice(rd, "builder", builders, ELEMENTSOF(builders), &builder)))
         return rc;
-    return reader_set(rd, "type", libdmr_config_set_type(rd->ctx, c, type));
+    if (type < 0 && builder < 0)
+        return reader_fail(rd, "type not set: xl's default is PV, which has no device model "
+                           "here; add type = \"hvm\"");
+    if (type >= 0 && builder >= 0 && type != builder)
+        return reader_fail(rd, "type and builder contradict each other (xl refuses them too)");
+    return reader_set(rd, "type", libdmr_config_set_type(rd->ctx, c, type >= 0 ? type : builder));
 }
 
 static int read_string_key(struct cfg_reader *rd, libdmr_config *c, const char *key,
@@ -406,12 +439,6 @@ static int read_string_key(struct cfg_reader *rd, libdmr_config *c, const char *
     _cleanup_free_ char *s = NULL;
     int rc = read_string(rd, key, &s);
     return rc || !s ? rc : reader_set(rd, key, set(rd->ctx, c, s));
-}
-
-static const char *basename_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
 }
 
 static int read_numbers(struct cfg_reader *rd, libdmr_config *c)
@@ -445,6 +472,39 @@ static int read_identity_keys(struct cfg_reader *rd, libdmr_config *c)
     return rc ? rc : read_boot_keys(rd, c);
 }
 
+/* kernel=, but as xl does for an HVM guest, not one naming hvmloader:
+ * older cfgs give it as the firmware, which Xen loads anyway (the key
+ * table names it in a notice). */
+static int read_kernel(struct cfg_reader *rd, char **ret)
+{
+    int rc = read_string(rd, "kernel", ret);
+    if (!rc && xl_cfg_kernel_is_hvmloader(*ret)) {
+        free(*ret);
+        *ret = NULL;
+    }
+    return rc;
+}
+
+/*
+ * serial= as xl reads it: a string, or a list of them (one serial port
+ * per entry). The first port goes to the setter; a list of more than one
+ * is refused by the key table, naming serial. An empty list asks for none.
+ */
+static int read_serial(struct cfg_reader *rd, libdmr_config *c)
+{
+    XLU_ConfigList *list;
+    int n = 0;
+    int r = xlu_cfg_get_list(rd->xlu, "serial", &list, &n, 1);
+    if (r == EINVAL || r == ESRCH)   /* not a list: a string, or not set */
+        return read_string_key(rd, c, "serial", libdmr_config_set_serial);
+    if (n == 0)
+        return 0;
+    const char *first = xlu_cfg_get_listitem(list, 0);
+    if (!first)
+        return reader_fail_key(rd, "serial", "serial entry 0 must be a string");
+    return reader_set(rd, "serial", libdmr_config_set_serial(rd->ctx, c, first));
+}
+
 /* Direct kernel boot, as xl.cfg spells it: kernel, ramdisk, cmdline (or
  * the older root + extra, joined). */
 static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
@@ -452,7 +512,7 @@ static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
     _cleanup_free_ char *kernel = NULL, *ramdisk = NULL, *cmdline = NULL, *root = NULL,
                         *extra = NULL;
     int rc;
-    if ((rc = read_string(rd, "kernel", &kernel)) ||
+    if ((rc = read_kernel(rd, &kernel)) ||
         (rc = read_string(rd, "ramdisk", &ramdisk)) ||
         (rc = read_string(rd, "cmdline", &cmdline)) ||
         (rc = read_string(rd, "root", &root)) ||
@@ -464,23 +524,11 @@ static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
         cmdline = NULL;
         return reader_nomem(rd);
     }
-    if (kernel && !strcmp(basename_of(kernel), "hvmloader")) {
-        /* Xen's firmware loader, which old HVM cfgs name: xl ignores it
-         * with a warning; here the plan says so too. */
-        _cleanup_free_ char *notice = NULL;
-        if (asprintf(&notice, "kernel=\"%s\" is ignored, as xl ignores it: hvmloader is "
-                     "Xen's firmware loader; bios= picks the firmware", kernel) < 0)
-            return reader_nomem(rd);
-        XLOG(rd->ctx, WARN, "%s: %s", rd->path, notice);
-        if ((rc = libdmr_config_add_backend_notice(rd->ctx, c, LIBDMR_BACKEND_QEMU, notice)))
-            return rc;
-        free(TAKE_PTR(kernel));
-    }
     if ((kernel || ramdisk || cmdline) &&
         (rc = reader_set(rd, "kernel", libdmr_config_set_kernel(rd->ctx, c, kernel, ramdisk,
                                                                 cmdline))))
         return rc;
-    if ((rc = read_string_key(rd, c, "serial", libdmr_config_set_serial)))
+    if ((rc = read_serial(rd, c)))
         return rc;
     return read_string_key(rd, c, "boot", libdmr_config_set_boot);
 }
@@ -782,40 +830,11 @@ static int read_usb_keys(struct cfg_reader *rd, libdmr_config *c)
     return rc;
 }
 
-/* sdl=1 is refused: a window on an X display needs the X server's socket;
- * nographic means what the qemu backend does anyway (no window, the
- * serial port to the logger); display and xauthority are sdl's. */
-static int read_window_keys(struct cfg_reader *rd, libdmr_config *c)
-{
-    bool sdl = false, nographic = false;
-    int rc;
-    if ((rc = read_bool(rd, "sdl", &sdl)) || (rc = read_bool(rd, "nographic", &nographic)))
-        return rc;
-    /* The qemu backend's refusal: the xen backend's key table names it too. */
-    if (sdl) {
-        char *why = NULL;
-        if (asprintf(&why, "%s: sdl=1: not carried: a window on an X display needs the X "
-                     "server's socket, which a restricted device model cannot reach; use "
-                     "vnc=1", rd->path) < 0)
-            return reader_nomem(rd);
-        rc = libdmr_config_set_backend_refusal(rd->ctx, c, LIBDMR_BACKEND_QEMU, why);
-        free(why);
-        if (rc)
-            return rc;
-    }
-    const char *v;
-    if (!sdl && (!xlu_cfg_get_string(rd->xlu, "display", &v, 1) ||
-        !xlu_cfg_get_string(rd->xlu, "xauthority", &v, 1)))
-        return reader_notice(rd, c, "display, xauthority: ignored, they are sdl's (sdl=1 is "
-                             "not carried)");
-    return 0;
-}
-
 static int read_display_keys(struct cfg_reader *rd, libdmr_config *c)
 {
     int rc;
     if ((rc = read_vnc_keys(rd, c)) || (rc = read_vga_keys(rd, c)) ||
-        (rc = read_usb_keys(rd, c)) || (rc = read_window_keys(rd, c)))
+        (rc = read_usb_keys(rd, c)))
         return rc;
     return read_string_key(rd, c, "keymap", libdmr_config_set_keymap);
 }
@@ -836,7 +855,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_display_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
-    if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, path, c);
+    if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, &rd.scan, path, overrides, c);
     reader_close(&rd);
     if (rc) {
         libdmr_config_free(c);

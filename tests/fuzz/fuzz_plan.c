@@ -2,14 +2,29 @@
 /*
  * libFuzzer: an xl.cfg, through libxlutil and the planner, to the plan's
  * JSON and text. The host's facts are fixed (a golden facts file with
- * VFIO devices), so what varies is only what a user may write.
+ * VFIO devices), so what varies is only what a user may write. Each input
+ * also holds the key scanner against libxlutil (scan_check.h): a
+ * disagreement aborts, so the fuzzer reports it.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fuzz.h"
 #include "xl_cfg.h"
+#include "../unit/scan_check.h"
+
+/* libxlutil asserts on a NUL inside a string (xl_cfg.c refuses any NUL
+ * before it gets there), so only NUL-free inputs are compared. */
+static void scan_agrees(const uint8_t *data, size_t size)
+{
+    char why[256];
+    if (!memchr(data, '\0', size) && scan_check((const char *)data, size, why, sizeof(why)) < 0) {
+        fprintf(stderr, "key scanner and libxlutil disagree: %s\n", why);
+        abort();
+    }
+}
 
 static libdmr_facts *facts_fixed(libdmr_ctx *ctx)
 {
@@ -34,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fwrite(data, 1, size, f);
     fclose(f);
+    scan_agrees(data, size);
     libdmr_config *c = NULL;
     if (xl_config_load(ctx, cfg, NULL, 0, &c) == 0) {
         libdmr_plan *p = NULL;

@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FILE *f = fopen(cfg, "w");
             if (!f)
                 break;
-            fprintf(f, "name = \"s\"\n%s = [ '%s' ]\n", as_disk ? "disk" : "pci", spec);
+            fprintf(f, "name = \"s\"\ntype = \"hvm\"\n%s = [ '%s' ]\n", as_disk ? "disk" : "pci", spec);
             fclose(f);
             libdmr_config *c = NULL;
             if (xl_config_load(ctx, cfg, NULL, 0, &c) == 0)

@@ -20,6 +20,7 @@ truncate -s 3M "$work/b.iso"
 chmod 0600 "$work"/*.iso   # root's only: the DM's user could never open them
 cat > "$work/cd.cfg" <<CFG
 name = "cd1"
+type = "hvm"
 memory = 64
 dm_restrict = 1
 accel = "tcg"

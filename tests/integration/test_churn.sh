@@ -35,6 +35,7 @@ cfg() {  # cfg NAME: a restricted guest with a disk and a cdrom
     truncate -s 1M "$work/$1.img"
     cat > "$work/$1.cfg" <<CFG
 name = "$1"
+type = "hvm"
 memory = 32
 dm_restrict = 1
 accel = "tcg"

@@ -9,8 +9,8 @@ XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 work=$(mktemp -d /tmp/dmr-bad.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-printf 'name = "bad1"\nmemory = 128\n' > "$work/good.cfg"
-printf 'name = "bad1"\nmemory = 128\nvcpus = = 2\n' > "$work/syntax.cfg"
+printf 'name = "bad1"\ntype = "hvm"\nmemory = 128\n' > "$work/good.cfg"
+printf 'name = "bad1"\nmemory = 128\nvcpus = = 2\ntype = "hvm"\n' > "$work/syntax.cfg"
 
 # Everything under the run-time and log directories, to compare after.
 snapshot() { find /run /var/run/ /var/log -xdev 2>/dev/null | grep -v '^/run/user/' | sort; }

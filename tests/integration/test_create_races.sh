@@ -21,6 +21,7 @@ userns_add_user xen-qemuuser-range-base 131072 131072
 printf '#!/bin/sh\nsleep 2\nexec %s "$@"\n' "$QEMU" > "$work/slow-qemu"
 chmod 755 "$work/slow-qemu"
 cat > "$work/r.cfg" <<CFG
+type = "hvm"
 memory = 32
 dm_restrict = 1
 accel = "tcg"

@@ -23,6 +23,7 @@ userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
 cat > "$work/d.cfg" <<CFG
 name = "diskboot"
+type = "hvm"
 memory = 32
 dm_restrict = 1
 accel = "tcg"

@@ -22,6 +22,7 @@ userns_add_user xen-qemuuser-range-base 131072 131072
 truncate -s 1M "$work/disk.img"
 cat > "$work/a.cfg" <<CFG
 name = "aud1"
+type = "hvm"
 memory = 64
 dm_restrict = 1
 accel = "tcg"

@@ -27,6 +27,7 @@ userns_add_user xen-qemuuser-range-base 131072 131072
 truncate -s 1M "$work/disk.img" "$work/a.iso" "$work/b.iso"
 cat > "$work/f.cfg" <<CFG
 name = "fault1"
+type = "hvm"
 memory = 32
 dm_restrict = 1
 accel = "tcg"

@@ -19,6 +19,7 @@ userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
 cat > "$work/boot.cfg" <<CFG
 name = "boot1"
+type = "hvm"
 memory = 128
 dm_restrict = 1
 accel = "tcg"

@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/dmr-hostile.XXXXXX)
 trap '"$XL_DMR" destroy h1 2>/dev/null; rm -rf /run/xl-dmr; umount /etc 2>/dev/null; rm -rf "$DMR_ETC_COPY" "$work"' EXIT
 userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
-printf 'name = "h1"\nmemory = 32\ndm_restrict = 1\naccel = "tcg"\n' > "$work/h.cfg"
+printf 'name = "h1"\ntype = "hvm"\nmemory = 32\ndm_restrict = 1\naccel = "tcg"\n' > "$work/h.cfg"
 one_line() { [ "$(wc -l < "$1")" = 1 ]; }
 
 mkdir "$work/elsewhere"
@@ -75,6 +75,7 @@ umount /var/log
 # A device model that ignores quit: destroy kills it and leaves nothing.
 cat > "$work/deaf.cfg" <<CFG
 name = "h1"
+type = "hvm"
 memory = 32
 accel = "tcg"
 device_model_override = "$srcdir/tests/lib/fake-qemu-deaf.py"

@@ -8,7 +8,7 @@ set -u
 XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 work=$(mktemp -d /tmp/dmr-kvm.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-printf 'name = "kvm1"\n' > "$work/g.cfg"
+printf 'name = "kvm1"\ntype = "hvm"\n' > "$work/g.cfg"
 mkdir -p "$work/fake-sysroot/dev" "$work/fake-sysroot/sys"
 
 accel() { "$@" 2>/dev/null | json_get /dev/stdin 'd.get("accel") or d["error"]["code"]'; }

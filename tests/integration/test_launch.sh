@@ -39,6 +39,7 @@ userns_add_user xen-qemuuser-range-base $BASE $BASE
 truncate -s 2M "$work/disk.img"
 cat > "$work/r1.cfg" <<CFG
 name = "r1"
+type = "hvm"
 memory = 64
 dm_restrict = 1
 accel = "tcg"
@@ -129,7 +130,7 @@ tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BA
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 
 # --- 5b. two creates at once take different domids (the lock) --------------
-printf 'name = "p1"\nmemory = 32\ndm_restrict = 1\naccel = "tcg"\n' > "$work/p.cfg"
+printf 'name = "p1"\ntype = "hvm"\nmemory = 32\ndm_restrict = 1\naccel = "tcg"\n' > "$work/p.cfg"
 "$XL_DMR" create "$work/p.cfg" 2> "$work/p1.err" & a=$!
 "$XL_DMR" create "$work/p.cfg" 'name="p2"' 2> "$work/p2.err" & b=$!
 wait $a; ra=$?; wait $b; rb=$?
@@ -156,7 +157,7 @@ tap_check "dm_restrict=0: create says so" grep -q "runs as root" "$work/open.err
 userns_reset
 userns_add_user xen-qemuuser-shared 5000 5000
 # No disk here: two QEMUs cannot both hold one image writable.
-printf 'name = "s1"\nmemory = 64\ndm_restrict = 1\naccel = "tcg"\n' > "$work/s.cfg"
+printf 'name = "s1"\ntype = "hvm"\nmemory = 64\ndm_restrict = 1\naccel = "tcg"\n' > "$work/s.cfg"
 "$XL_DMR" create --domid 3 "$work/s.cfg" 2> "$work/s1.err"
 "$XL_DMR" create --domid 4 "$work/s.cfg" 'name="s2"' 2> "$work/s2.err"
 tap_check "shared: two guests start" [ "$("$XL_DMR" list --json | json_get /dev/stdin 'len(d)')" = 2 ]

@@ -50,8 +50,8 @@ tap_check "... CODE read-only and the VARS copy read-write, as fdsets" \
     [ "$(json_get "$work/plan.json" '[(r["kind"], r["writable"], r["fdset"] is not None) for r in d["resources"] if r["kind"] in ("firmware", "nvram")]')" = '[["firmware", false, true], ["nvram", true, true]]' ]
 tap_check "... RLIMIT_FSIZE covers the VARS template ($(stat -c %s $template) bytes)" \
     [ "$(json_get "$work/plan.json" 'd["rlimits"]["FSIZE"]')" -ge "$(stat -c %s $template)" ]
-tap_check "... the ROMs QEMU reads before it chroots are listed" \
-    [ "$(json_get "$work/plan.json" 'd["firmware"]["read_before_chroot"]')" = '["/usr/share/qemu/kvmvapic.bin", "/usr/share/qemu/linuxboot_dma.bin"]' ]
+tap_check "... the ROMs QEMU reads before it chroots are listed (the default cirrus card's VGA BIOS too)" \
+    [ "$(json_get "$work/plan.json" 'd["firmware"]["read_before_chroot"]')" = '["/usr/share/qemu/kvmvapic.bin", "/usr/share/qemu/linuxboot_dma.bin", "/usr/share/seabios/vgabios-cirrus.bin"]' ]
 tap_check "create -n made no VARS copy" [ ! -e "$vars" ]
 
 "$XL_DMR" create --domid 1 "$work/ovmf.cfg" 2> "$work/create.err"

@@ -22,6 +22,7 @@ fake=$work/root
 "$srcdir/tests/lib/fake-sysfs" "$fake" 21 0000:04:00.0:vfio-pci:0x030000 0000:04:00.1:snd_hda_intel:0x040300
 cat > "$work/v.cfg" <<CFG
 name = "vf1"
+type = "hvm"
 memory = 64
 dm_restrict = 1
 accel = "tcg"

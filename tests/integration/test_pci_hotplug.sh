@@ -22,6 +22,7 @@ userns_add_user xen-qemuuser-range-base 131072 131072
 export XL_DMR_TEST_PCI_STANDIN=e1000e
 cat > "$work/h.cfg" <<CFG
 name = "hot1"
+type = "hvm"
 memory = 128
 dm_restrict = 1
 accel = "tcg"
@@ -95,6 +96,7 @@ tap_check "destroy with a hot-plugged device: nothing left" [ ! -e /run/xl-dmr ]
 # hot-plug off; no guest OS is needed to see QEMU take or refuse them.
 cat > "$work/pc.cfg" <<CFG
 name = "hot2"
+type = "hvm"
 memory = 64
 dm_restrict = 1
 accel = "tcg"

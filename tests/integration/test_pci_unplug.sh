@@ -22,6 +22,7 @@ userns_reset
 userns_add_user xen-qemuuser-range-base 131072 131072
 cat > "$work/u.cfg" <<CFG
 name = "unplug1"
+type = "hvm"
 memory = 128
 dm_restrict = 1
 accel = "tcg"

@@ -11,7 +11,7 @@ XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 work=$(mktemp -d /tmp/dmr-probe.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 export XL_DMR_CACHE_DIR=$work/cache
-printf 'name = "probe1"\ndm_restrict = 1\n' > "$work/g.cfg"
+printf 'name = "probe1"\ntype = "hvm"\ndm_restrict = 1\n' > "$work/g.cfg"
 
 # fake_qemu NAME HELP-LINES...: a QEMU whose -help shows those option lines
 # and which counts its runs in NAME.runs.

@@ -156,7 +156,7 @@ static void test_defaults(void **state)
 {
     struct cfg_env *e = *state;
     libdmr_config *c;
-    assert_int_equal(load(e, "name=\"g\"\n", NULL, 0, &c), 0);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\n", NULL, 0, &c), 0);
     assert_false(c->dm_restrict);
     assert_int_equal(c->memory_mb, 128);
     assert_int_equal(c->vcpus, 1);
@@ -170,10 +170,52 @@ static void test_pci_guest_unplug_domain_default(void **state)
 {
     struct cfg_env *e = *state;
     libdmr_config *c;
-    assert_int_equal(load(e, "name=\"g\"\npci_guest_unplug=0\n"
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\npci_guest_unplug=0\n"
                           "pci=['01:00.0', '02:00.0,guest_unplug=1']\n", NULL, 0, &c), 0);
     assert_false(c->pci[0].guest_unplug);
     assert_true(c->pci[1].guest_unplug);
+    libdmr_config_free(c);
+}
+
+/* The older builder="hvm" alone is HVM, as in xl; type="hvm" may come
+ * from an override. */
+static void test_builder_hvm_or_type_override(void **state)
+{
+    struct cfg_env *e = *state;
+    const char *ov[] = { "type=\"hvm\"" };
+    assert_int_equal(load(e, "name=\"g\"\nbuilder=\"hvm\"\n", NULL, 0, NULL), 0);
+    assert_int_equal(load(e, "name=\"g\"\n", ov, 1, NULL), 0);
+}
+
+/* serial in xl's list form: its entry goes to the same setter as the
+ * string form; an empty list asks for no port. */
+static void test_serial_list_form(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nserial=[ \"pty\" ]\n", NULL, 0, &c), 0);
+    assert_string_equal(c->serial, "pty");
+    libdmr_config_free(c);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nserial=\"file:/tmp/s\"\n", NULL, 0, &c), 0);
+    assert_string_equal(c->serial, "file:/tmp/s");
+    libdmr_config_free(c);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nserial=[]\n", NULL, 0, &c), 0);
+    assert_null(c->serial);
+    libdmr_config_free(c);
+}
+
+/* kernel= naming hvmloader (older HVM cfgs give it as the firmware) is
+ * not a kernel to boot: xl ignores it with a warning, and so do we. */
+static void test_kernel_hvmloader_ignored(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e, "name=\"g\"\nbuilder=\"hvm\"\n"
+                          "kernel=\"/usr/lib/xen/boot/hvmloader\"\n", NULL, 0, &c), 0);
+    assert_null(c->kernel);
+    libdmr_config_free(c);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nkernel=\"/boot/vmlinuz\"\n", NULL, 0, &c), 0);
+    assert_string_equal(c->kernel, "/boot/vmlinuz");
     libdmr_config_free(c);
 }
 
@@ -182,7 +224,7 @@ static void test_overrides_last_wins(void **state)
     struct cfg_env *e = *state;
     libdmr_config *c;
     const char *ov[] = { "memory=1024", "dm_restrict=1", "memory=2048", "name=\"renamed\"" };
-    assert_int_equal(load(e, "name=\"g\"\nmemory=256\ndm_restrict=0\n", ov, 4, &c), 0);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nmemory=256\ndm_restrict=0\n", ov, 4, &c), 0);
     assert_int_equal(c->memory_mb, 2048);
     assert_true(c->dm_restrict);
     assert_string_equal(c->name, "renamed");
@@ -199,72 +241,80 @@ struct bad {
 };
 
 static const struct bad bad_inputs[] = {
-    { "syntax-error-names-file-and-line", "name=\"g\"\nmemory=128\nvcpus = = 2\n", NULL,
+    { "syntax-error-names-file-and-line", "name=\"g\"\nmemory=128\nvcpus = = 2\ntype=\"hvm\"\n", NULL,
       LIBDMR_ERROR_INVAL, ".cfg:3: config parsing error" },
-    { "dm-restrict-maybe", "name=\"g\"\ndm_restrict=\"maybe\"\n", NULL,
+    { "dm-restrict-maybe", "name=\"g\"\ntype=\"hvm\"\ndm_restrict=\"maybe\"\n", NULL,
       LIBDMR_ERROR_INVAL, "dm_restrict must be a number from 0 to 1" },
-    { "dm-restrict-2", "name=\"g\"\ndm_restrict=2\n", NULL,
+    { "dm-restrict-2", "name=\"g\"\ntype=\"hvm\"\ndm_restrict=2\n", NULL,
       LIBDMR_ERROR_INVAL, "dm_restrict" },
-    { "empty-device-model-user", "name=\"g\"\ndevice_model_user=\"\"\n", NULL,
+    { "empty-device-model-user", "name=\"g\"\ntype=\"hvm\"\ndevice_model_user=\"\"\n", NULL,
       LIBDMR_ERROR_INVAL, "device_model_user must not be empty" },
-    { "unknown-backend", "name=\"g\"\ndm_backend=\"hyperv\"\n", NULL,
+    { "unknown-backend", "name=\"g\"\ntype=\"hvm\"\ndm_backend=\"hyperv\"\n", NULL,
       LIBDMR_ERROR_INVAL, "unknown dm_backend \"hyperv\" (expected \"xen\" or \"qemu\")" },
-    { "unknown-machine", "name=\"g\"\nmachine=\"isapc\"\n", NULL,
+    { "unknown-machine", "name=\"g\"\ntype=\"hvm\"\nmachine=\"isapc\"\n", NULL,
       LIBDMR_ERROR_INVAL, "unknown machine \"isapc\"" },
-    { "unknown-accel", "name=\"g\"\naccel=\"hvf\"\n", NULL,
+    { "unknown-accel", "name=\"g\"\ntype=\"hvm\"\naccel=\"hvf\"\n", NULL,
       LIBDMR_ERROR_INVAL, "unknown accel" },
-    { "traditional-device-model", "name=\"g\"\ndevice_model_version=\"qemu-xen-traditional\"\n",
+    { "traditional-device-model", "name=\"g\"\ntype=\"hvm\"\ndevice_model_version=\"qemu-xen-traditional\"\n",
       NULL, LIBDMR_ERROR_INVAL, "unknown device_model_version" },
-    { "boot-order-with-a-bad-letter", "name=\"g\"\nboot=\"cx\"\n", NULL,
+    { "boot-order-with-a-bad-letter", "name=\"g\"\ntype=\"hvm\"\nboot=\"cx\"\n", NULL,
       LIBDMR_ERROR_INVAL, "bad boot order \"cx\": use the letters a, c, d and n" },
-    { "boot-order-empty", "name=\"g\"\nboot=\"\"\n", NULL,
+    { "boot-order-empty", "name=\"g\"\ntype=\"hvm\"\nboot=\"\"\n", NULL,
       LIBDMR_ERROR_INVAL, "bad boot order" },
-    { "serial-not-a-string", "name=\"g\"\nserial=[ \"pty\" ]\n", NULL,
-      LIBDMR_ERROR_INVAL, "serial" },
+    { "serial-entry-not-a-string", "name=\"g\"\ntype=\"hvm\"\nserial=[ [ \"pty\" ] ]\n", NULL,
+      LIBDMR_ERROR_INVAL, "serial entry 0 must be a string" },
+    /* As in xl: no type (and no builder) is PV, which has no device model. */
+    { "type-not-set-is-pv", "name=\"g\"\nmemory=128\n", NULL, LIBDMR_ERROR_INVAL,
+      ".cfg: type not set: xl's default is PV, which has no device model here; "
+      "add type = \"hvm\"" },
+    { "builder-generic-is-pv", "name=\"g\"\nbuilder=\"generic\"\n", NULL, LIBDMR_ERROR_INVAL,
+      "only HVM guests" },
+    { "type-and-builder-contradict", "name=\"g\"\ntype=\"hvm\"\nbuilder=\"generic\"\n", NULL,
+      LIBDMR_ERROR_INVAL, "type and builder contradict each other" },
     { "missing-name", "memory=128\n", NULL,
       LIBDMR_ERROR_INVAL, "domain name must be specified" },
-    { "name-with-slash", "name=\"../etc\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
-    { "name-all-digits", "name=\"42\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
+    { "name-with-slash", "name=\"../etc\"\ntype=\"hvm\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
+    { "name-all-digits", "name=\"42\"\ntype=\"hvm\"\n", NULL, LIBDMR_ERROR_INVAL, "bad domain name" },
     { "pv-guest", "name=\"g\"\ntype=\"pv\"\n", NULL, LIBDMR_ERROR_INVAL, "only HVM guests" },
-    { "memory-zero", "name=\"g\"\nmemory=0\n", NULL, LIBDMR_ERROR_INVAL, "memory must be" },
-    { "pci-guest-unplug-2", "name=\"g\"\npci=['01:00.0,guest_unplug=2']\n", NULL,
+    { "memory-zero", "name=\"g\"\ntype=\"hvm\"\nmemory=0\n", NULL, LIBDMR_ERROR_INVAL, "memory must be" },
+    { "pci-guest-unplug-2", "name=\"g\"\ntype=\"hvm\"\npci=['01:00.0,guest_unplug=2']\n", NULL,
       LIBDMR_ERROR_INVAL, "guest_unplug must be 0 or 1" },
-    { "pci-unknown-key", "name=\"g\"\npci=['01:00.0,frobnicate=1']\n", NULL,
+    { "pci-unknown-key", "name=\"g\"\ntype=\"hvm\"\npci=['01:00.0,frobnicate=1']\n", NULL,
       LIBDMR_ERROR_INVAL, "bad pci specification \"01:00.0,frobnicate=1\"" },
-    { "pci-bad-bdf", "name=\"g\"\npci=['zz:00.0']\n", NULL,
+    { "pci-bad-bdf", "name=\"g\"\ntype=\"hvm\"\npci=['zz:00.0']\n", NULL,
       LIBDMR_ERROR_INVAL, "bad pci specification" },
-    { "pci-by-name", "name=\"g\"\npci=['name=gpu0']\n", NULL,
+    { "pci-by-name", "name=\"g\"\ntype=\"hvm\"\npci=['name=gpu0']\n", NULL,
       LIBDMR_ERROR_INVAL, "name= (give the BDF) is not supported" },
-    { "pci-multifunction-star", "name=\"g\"\npci=['01:00.*']\n", NULL,
+    { "pci-multifunction-star", "name=\"g\"\ntype=\"hvm\"\npci=['01:00.*']\n", NULL,
       LIBDMR_ERROR_INVAL, "multi-function '*'" },
-    { "pci-vslot-0", "name=\"g\"\npci=['01:00.0@0']\n", NULL,
+    { "pci-vslot-0", "name=\"g\"\ntype=\"hvm\"\npci=['01:00.0@0']\n", NULL,
       LIBDMR_ERROR_INVAL, "@0 (the host bridge's slot) is not supported" },
     /* libxlutil 4.17 reads through a wild pointer on these (fuzzing). */
-    { "pci-bdf-without-function", "name=\"g\"\npci=['0000:03:00/install.iso,raw']\n", NULL,
+    { "pci-bdf-without-function", "name=\"g\"\ntype=\"hvm\"\npci=['0000:03:00/install.iso,raw']\n", NULL,
       LIBDMR_ERROR_INVAL, "bad pci specification" },
-    { "pci-bdf-key-without-function", "name=\"g\"\npci=['bdf=03:00x']\n", NULL,
+    { "pci-bdf-key-without-function", "name=\"g\"\ntype=\"hvm\"\npci=['bdf=03:00x']\n", NULL,
       LIBDMR_ERROR_INVAL, "bad pci specification" },
-    { "pci-listed-twice", "name=\"g\"\npci=['01:00.0', '0000:01:00.0']\n", NULL,
+    { "pci-listed-twice", "name=\"g\"\ntype=\"hvm\"\npci=['01:00.0', '0000:01:00.0']\n", NULL,
       LIBDMR_ERROR_INVAL, "device listed twice" },
-    { "pci-guest-unplug-domain-bad", "name=\"g\"\npci_guest_unplug=\"no\"\n", NULL,
+    { "pci-guest-unplug-domain-bad", "name=\"g\"\ntype=\"hvm\"\npci_guest_unplug=\"no\"\n", NULL,
       LIBDMR_ERROR_INVAL, "pci_guest_unplug must be" },
-    { "pci-hotplug-ports-too-many", "name=\"g\"\npci_hotplug_ports=17\n", NULL,
+    { "pci-hotplug-ports-too-many", "name=\"g\"\ntype=\"hvm\"\npci_hotplug_ports=17\n", NULL,
       LIBDMR_ERROR_INVAL, "pci_hotplug_ports must be a number from 0 to 16" },
-    { "pci-hotplug-ports-not-a-number", "name=\"g\"\npci_hotplug_ports=\"two\"\n", NULL,
+    { "pci-hotplug-ports-not-a-number", "name=\"g\"\ntype=\"hvm\"\npci_hotplug_ports=\"two\"\n", NULL,
       LIBDMR_ERROR_INVAL, "pci_hotplug_ports must be a number from 0 to 16" },
-    { "disk-format-vhd", "name=\"g\"\ndisk=['/img/a.vhd,vhd,hda,rw']\n", NULL,
+    { "disk-format-vhd", "name=\"g\"\ntype=\"hvm\"\ndisk=['/img/a.vhd,vhd,hda,rw']\n", NULL,
       LIBDMR_ERROR_INVAL, "format vhd is not supported" },
-    { "disk-relative-path", "name=\"g\"\ndisk=['a.img,raw,hda,rw']\n", NULL,
+    { "disk-relative-path", "name=\"g\"\ntype=\"hvm\"\ndisk=['a.img,raw,hda,rw']\n", NULL,
       LIBDMR_ERROR_INVAL, "must be an absolute path" },
-    { "disk-vdev-twice", "name=\"g\"\ndisk=['/a,raw,hda,rw', '/b,raw,hda,rw']\n", NULL,
+    { "disk-vdev-twice", "name=\"g\"\ntype=\"hvm\"\ndisk=['/a,raw,hda,rw', '/b,raw,hda,rw']\n", NULL,
       LIBDMR_ERROR_INVAL, "vdev hda is used twice" },
-    { "disk-garbage", "name=\"g\"\ndisk=['/a,raw,hda,rw,frob=1']\n", NULL,
+    { "disk-garbage", "name=\"g\"\ntype=\"hvm\"\ndisk=['/a,raw,hda,rw,frob=1']\n", NULL,
       LIBDMR_ERROR_INVAL, "bad disk specification" },
-    { "override-bad-syntax", "name=\"g\"\n", "memory=", LIBDMR_ERROR_INVAL,
+    { "override-bad-syntax", "name=\"g\"\ntype=\"hvm\"\n", "memory=", LIBDMR_ERROR_INVAL,
       "bad KEY=VALUE override 'memory='" },
-    { "override-bad-value-names-the-override", "name=\"g\"\n", "dm_restrict=\"maybe\"",
+    { "override-bad-value-names-the-override", "name=\"g\"\ntype=\"hvm\"\n", "dm_restrict=\"maybe\"",
       LIBDMR_ERROR_INVAL, "override 'dm_restrict=\"maybe\"': parameter `dm_restrict'" },
-    { "device-model-override-relative", "name=\"g\"\ndevice_model_override=\"qemu\"\n", NULL,
+    { "device-model-override-relative", "name=\"g\"\ntype=\"hvm\"\ndevice_model_override=\"qemu\"\n", NULL,
       LIBDMR_ERROR_INVAL, "device_model_override must be an absolute path" },
 };
 
@@ -295,7 +345,7 @@ static void test_domid_bounds(void **state)
 {
     struct cfg_env *e = *state;
     libdmr_config *c;
-    assert_int_equal(load(e, "name=\"g\"\n", NULL, 0, &c), 0);
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\n", NULL, 0, &c), 0);
     assert_int_equal(libdmr_config_set_domid(e->ctx, c, 0), LIBDMR_ERROR_INVAL);
     assert_error_has(e, "domid 0 is out of range 1..32751");
     assert_int_equal(libdmr_config_set_domid(e->ctx, c, 32752), LIBDMR_ERROR_INVAL);
@@ -341,6 +391,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pci_guest_unplug_domain_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides_last_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_builder_hvm_or_type_override, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_serial_list_form, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kernel_hvmloader_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domid_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_machine_keys, setup, teardown),

@@ -71,7 +71,7 @@ static libdmr_plan *plan_for(libdmr_ctx *ctx, const struct tree *t, const char *
 {
     char cfg[128] = "/tmp/dmr-fake-sysfs-cfg-XXXXXX";
     int fd = mkstemp(cfg);
-    dprintf(fd, "name=\"v\"\nmemory=256\ndm_restrict=1\npci=['%s']\n", bdf);
+    dprintf(fd, "name=\"v\"\ntype=\"hvm\"\nmemory=256\ndm_restrict=1\npci=['%s']\n", bdf);
     close(fd);
     libdmr_config *c = NULL;
     assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &c), 0);
@@ -212,7 +212,7 @@ static void test_memlock_arithmetic(void **state)
     libdmr_config *c = NULL;
     char cfg[] = "/tmp/dmr-fake-sysfs-cfg2-XXXXXX";
     int fd = mkstemp(cfg);
-    dprintf(fd, "name=\"v\"\nmemory=256\ndm_restrict=1\npci=['0000:03:00.0']\n");
+    dprintf(fd, "name=\"v\"\ntype=\"hvm\"\nmemory=256\ndm_restrict=1\npci=['0000:03:00.0']\n");
     close(fd);
     assert_int_equal(xl_config_load(ctx, cfg, NULL, 0, &c), 0);
     unlink(cfg);

@@ -6,9 +6,9 @@
  * listening TCP socket for vnc (-vnc ADDR:DISPLAY[,to=99]). The toolstack
  * opens nothing for them, so they are no resources; they are in the plan
  * so that the audit accepts exactly their descriptors and nothing more of
- * the kind. The qemu backend will open them as root and hand them over
- * (issue 18); until it does, a plan asking for them there is refused by
- * name, never carried out without them. Pure.
+ * the kind. The qemu backend makes each NIC's tap itself and hands it
+ * over (plan_net.c); its VNC socket is not carried yet, so a plan asking
+ * for one there is refused by name, never carried out without it. Pure.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -42,18 +42,14 @@ void plan_dm_devices_clear(struct plan_libxl *x)
     x->vnc = (struct plan_vnc){ 0 };
 }
 
-/* The qemu backend opens what QEMU gets itself: until it makes taps and
- * binds VNC sockets, a guest asking for them is refused, naming them. */
+/* The qemu backend opens what QEMU gets itself (its taps: plan_net.c):
+ * until it binds VNC sockets, a guest asking for one is refused. */
 static int refuse_on_qemu(const libdmr_config *c, struct plan_verdict *v)
 {
-    const char *what = c->n_nics && c->vnc.enabled ? "vif and vnc"
-                     : c->n_nics                  ? "vif"
-                     : c->vnc.enabled             ? "vnc" : NULL;
-    if (!what)
+    if (!c->vnc.enabled)
         return 0;
-    return verdict_refuse(v, LIBDMR_ERROR_NI, "%s: not carried by the qemu backend yet "
-                          "(the xen backend has qemu-xen make them); remove %s from the "
-                          "config", what, c->n_nics && c->vnc.enabled ? "them" : "it");
+    return verdict_refuse(v, LIBDMR_ERROR_NI, "vnc: not carried by the qemu backend yet "
+                          "(the xen backend has qemu-xen make it); remove it from the config");
 }
 
 static int plan_nics(const libdmr_config *c, struct plan_libxl *x)

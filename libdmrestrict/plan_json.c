@@ -176,8 +176,33 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_QMP_LISTEN] = "qmp-listen", [PLAN_RES_DISK] = "disk",
         [PLAN_RES_CDROM] = "cdrom", [PLAN_RES_KERNEL] = "kernel", [PLAN_RES_RAMDISK] = "ramdisk",
         [PLAN_RES_IOMMUFD] = "iommufd", [PLAN_RES_VFIO_DEVICE] = "vfio-device",
+        [PLAN_RES_TAP] = "tap",
     };
     return names[k];
+}
+
+/* qemu backend: each NIC's tap, made by the toolstack (a resource);
+ * absent without NICs. */
+static void json_taps(yajl_gen g, const libdmr_plan *p)
+{
+    if (!p->n_taps)
+        return;
+    json_key(g, "taps");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_taps; i++) {
+        const struct plan_tap *t = &p->taps[i];
+        char mac[18];
+        mac_format(t->mac, mac);
+        yajl_gen_map_open(g);
+        json_kstr(g, "ifname", t->ifname);
+        json_kstr(g, "bridge", t->bridge);
+        json_kstr(g, "device", t->device);
+        json_kstr(g, "mac", mac);
+        json_kbool(g, "vnet_hdr", t->vnet_hdr);
+        json_kint(g, "fd", t->resource >= 0 ? p->resources[t->resource].child_fd : -1);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
 }
 
 static void json_resources(yajl_gen g, const libdmr_plan *p)
@@ -273,6 +298,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_identity(g, p);
     json_confinement(g, p);
     json_resources(g, p);
+    json_taps(g, p);
     json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
@@ -423,6 +449,15 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         const struct plan_resource *r = &p->resources[i];
         fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
                 r->id, r->path, r->writable ? "read-write" : "read-only");
+    }
+    for (size_t i = 0; i < p->n_taps; i++) {
+        const struct plan_tap *t = &p->taps[i];
+        char mac[18];
+        mac_format(t->mac, mac);
+        fprintf(out, "Network: vif %zu is tap %s on bridge %s, %s mac %s%s: the toolstack "
+                "makes it, QEMU gets fd %d and opens nothing\n", i, t->ifname, t->bridge,
+                t->device, mac, t->vnet_hdr ? " (vnet_hdr)" : "",
+                p->resources[t->resource].child_fd);
     }
     if (p->serial_pty)
         fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "

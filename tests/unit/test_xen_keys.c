@@ -78,6 +78,8 @@ static const char *unhonoured_value(const struct xl_cfg_key *k)
         return "1";
     if (k->xen == XEN_KEY_ONLY_1)
         return "0";
+    if (!strcmp(k->name, "vif"))
+        return "[ \"bridge=br0\" ]";  /* xl-dmr reads vif entries: a valid one */
     if (k->xen == XEN_KEY_ONLY_EMPTY)
         return "[ \"x\" ]";
     if (!strcmp(k->name, "kernel") || !strcmp(k->name, "ramdisk"))
@@ -274,9 +276,10 @@ static void test_ignored_keys_named_in_a_notice(void **state)
 static void test_qemu_backend_unaffected(void **state)
 {
     struct env *e = *state;
-    libdmr_plan *plan = plan_of(e, "name = \"k\"\ndm_backend = \"qemu\"\nvif = [ 'bridge=xenbr0' ]\n"
+    libdmr_plan *plan = plan_of(e, "name = \"k\"\ndm_backend = \"qemu\"\n"
+                                   "vif = [ 'bridge=br0', '', 'vifname=web0,bridge=br0' ]\n"
                                    "vnc = 1\nbootloader = \"pygrub\"\nserial = \"pty\"\n",
-                                "range-q35-disks");
+                                "vif-bridge");
     assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
     for (size_t i = 0; i < libdmr_plan_notice_count(plan); i++)
         assert_null(strstr(libdmr_plan_notice(plan, i), "xen backend"));

@@ -111,7 +111,8 @@ in_ns "$XL_DMR" dm-audit net1 > "$work/audit" 2>&1
 tap_check "dm-audit passes, the tap counted as planned" \
     bash -c "[ $? = 0 ] && ! grep -q FAIL $work/audit && grep -q '; tap 1' $work/audit"
 log=/var/log/xl-dmr/qemu-dm-net1.log
-for _ in $(seq 240); do grep -q "XLDMR-GUEST-NET" "$log" 2>/dev/null && break; sleep 0.5; done
+# /init says NET (or NET-FAIL) before READY, when it takes dmr.ip at all.
+for _ in $(seq 240); do grep -q "XLDMR-GUEST-NET\|XLDMR-GUEST-READY" "$log" 2>/dev/null && break; sleep 0.5; done
 if grep -q "XLDMR-GUEST-NET-FAIL\|XLDMR-GUEST-NET eth0" "$log" 2>/dev/null; then
     tap_check "the guest brings eth0 up with 10.99.0.2" grep -q "XLDMR-GUEST-NET eth0 10.99.0.2 up" "$log"
     tap_check "the bridge's side pings the guest through its restricted DM" \

@@ -106,6 +106,12 @@ int plan_dm_devices(const libdmr_config *c, libdmr_plan *p)
 {
     if (p->backend == LIBDMR_BACKEND_QEMU)
         return refuse_on_qemu(c, &p->verdict);
+    /* libxl picks the MAC of the NICs it has qemu-xen make: a chosen one
+     * would be dropped, so it is refused. */
+    for (size_t i = 0; i < c->n_nics; i++)
+        if (c->nics[i].has_mac)
+            return verdict_refuse(&p->verdict, LIBDMR_ERROR_NI, "vif %zu: mac is not carried "
+                                  "to libxl by the xen backend's plan (libxl picks it)", i);
     int r = plan_nics(c, &p->libxl);
     return r ? r : plan_vnc(c, p);
 }

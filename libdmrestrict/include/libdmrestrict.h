@@ -291,7 +291,8 @@ int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *config, 
  * QEMU emulates ("e1000", "rtl8139", "virtio-net"; NULL: the default,
  * rtl8139 as libxl's). Names are 1-15 letters, digits, '.', '-' or '_'
  * (an interface name; not "." or ".."), a model 1-31 of the same; each
- * ifname once. mac: "00:16:3e:12:34:56", unicast, each once; NULL: as xl,
+ * ifname once. mac (qemu backend; a xen plan with one is refused, libxl
+ * picks it there): "00:16:3e:12:34:56", unicast, each once; NULL: as xl,
  * 00:16:3e and 23 random bits, drawn when the facts are gathered (the
  * plan stays a function of its inputs; the facts file keeps them).
  */

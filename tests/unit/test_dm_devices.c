@@ -316,6 +316,19 @@ static void test_add_nic_mac_checks_it(void **state)
     assert_int_equal(libdmr_config_add_nic_mac(NULL, c, NULL, NULL, NULL, NULL), LIBDMR_ERROR_INVAL);
 }
 
+/* libxl picks a vif's MAC on the xen backend: a chosen one is refused, not dropped. */
+static void test_xen_plan_refuses_a_mac(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_add_nic_mac(e->ctx, e->config, NULL, NULL, NULL,
+                                               "00:16:3e:00:00:01"), 0);
+    libdmr_plan *plan = plan_of(e, xen_facts, LIBDMR_BACKEND_XEN);
+    const char *why = NULL;
+    assert_int_equal(libdmr_plan_refusal(plan, &why), LIBDMR_ERROR_NI);
+    assert_has(why, "vif 0: mac is not carried to libxl");
+    libdmr_plan_free(plan);
+}
+
 static void test_qemu_plan_refuses_vnc(void **state)
 {
     struct env *e = *state;
@@ -411,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_what_the_facts_deny, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_an_unknown_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_add_nic_mac_checks_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xen_plan_refuses_a_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_vnc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_without_them_stands, setup, teardown),
         cmocka_unit_test(test_tcp_rows_parse),

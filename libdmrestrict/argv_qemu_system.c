@@ -250,6 +250,23 @@ static int argv_display(libdmr_plan *p)
     return 0;
 }
 
+/* A NIC on the tap the toolstack made: QEMU gets its descriptor, never
+ * /dev/net/tun's path, and runs no script (fd= allows none). After the
+ * devices with fixed slots, so that QEMU gives it a free one. */
+static int argv_tap(libdmr_plan *p, size_t i)
+{
+    const struct plan_tap *t = &p->taps[i];
+    char mac[18];
+    mac_format(t->mac, mac);
+    PUSH("-netdev");
+    /* QEMU 7.2 refuses vnet_hdr= with fd=: it asks the tap (TUNGETIFF)
+     * whether it was made with IFF_VNET_HDR. */
+    PUSH("tap,id=net%zu,fd=%d", i, p->resources[t->resource].child_fd);
+    PUSH("-device");
+    PUSH("%s,id=nic%zu,netdev=net%zu,mac=%s", t->device, i, i, mac);
+    return 0;
+}
+
 /* -chroot/-runas or -run-with, as the binary was probed to accept. */
 static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
 {
@@ -330,7 +347,10 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x", port->id,
              port->chassis, port->root_slot);
     }
-    r = argv_display(p);
+    for (size_t i = 0; !r && i < p->n_taps; i++)
+        r = argv_tap(p, i);
+    if (!r)
+        r = argv_display(p);
     if (!r)
         r = argv_machine_devices(p);
     if (!r)

@@ -91,7 +91,7 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_d
         .restricted = s->restricted, .sandbox = s->sandbox,
         .chroot = chroot ? chroot : s->chroot, .xen_interfaces = s->xen_interfaces,
         .serial_pty = s->serial_pty,
-        .taps = s->taps, .vnc_address = s->vnc_address,
+        .taps = s->taps, .tap_names = &s->tap_names, .vnc_address = s->vnc_address,
         .vnc_port_min = s->vnc_port_min, .vnc_port_max = s->vnc_port_max,
         .chroot_tmpfs = s->chroot_tmpfs, .qmp_path = s->qmp_path, .rlimits = s->rlimits,
         .n_rlimits = s->n_rlimits, .pci = &s->pci, .resources = &resources,

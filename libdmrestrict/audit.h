@@ -33,6 +33,7 @@ struct audit_expect {
                                     * other device models of the domain are looked for */
     bool serial_pty;               /* its own pty for the guest's serial (xen: serial="pty") */
     size_t taps;                   /* /dev/net/tun it may hold: one per planned NIC */
+    const struct strv *tap_names;  /* qemu backend: exactly these taps (NULL: any taps) */
     const char *vnc_address;       /* where its VNC server may listen; NULL: none */
     unsigned vnc_port_min, vnc_port_max;
     const int *media_fds;          /* QEMU's descriptors of the media in its fdsets */
@@ -66,6 +67,7 @@ struct audit_fd {
     ino_t ino;
     dev_t rdev;                    /* a device node's own number */
     struct audit_tcp tcp;          /* an unnamed socket that is TCP's */
+    char tap_name[16];             /* /dev/net/tun: its fdinfo's iff ("" if none) */
 };
 
 /* A file in the DM's root, as it sees it (path relative to that root). */

@@ -365,12 +365,28 @@ static bool vnc_client(const struct audit_expect *e, const struct audit_fd *f)
 struct dm_devices_seen {
     size_t taps;
     const struct audit_fd *vnc;
+    bool tap_seen[64];             /* tap_names: each planned tap once */
 };
+
+/* A planned tap: any, up to the count (qemu-xen names its own); by name
+ * when the toolstack made them (qemu backend), each once. */
+static bool planned_tap(const struct audit_expect *e, const struct audit_fd *f,
+                        struct dm_devices_seen *seen)
+{
+    if (seen->taps >= e->taps || !tun_device(f))
+        return false;
+    for (size_t i = 0; e->tap_names && i < e->tap_names->n && i < ELEMENTSOF(seen->tap_seen); i++)
+        if (!seen->tap_seen[i] && !strcmp(e->tap_names->v[i], f->tap_name)) {
+            seen->tap_seen[i] = true;
+            return true;
+        }
+    return !e->tap_names || !e->tap_names->n;
+}
 
 static bool dm_device(const struct audit_expect *e, const struct audit_fd *f,
                       struct dm_devices_seen *seen)
 {
-    if (seen->taps < e->taps && tun_device(f)) {
+    if (planned_tap(e, f, seen)) {
         seen->taps++;
         return true;
     }
@@ -400,6 +416,9 @@ static void note_not_planned(const struct audit_expect *e, const struct audit_fd
         char tcp[96];
         tcp_text(&f->tcp, tcp, sizeof(tcp));
         snprintf(what, sizeof(what), " (tcp %s)", tcp);
+    } else if (tun_device(f) && e->tap_names && e->tap_names->n) {
+        snprintf(what, sizeof(what), " (tap %s, not a planned one)",
+                 f->tap_name[0] ? f->tap_name : "without an interface");
     } else if (tun_device(f)) {
         snprintf(what, sizeof(what), " (a tap beyond the %zu planned)", e->taps);
     }

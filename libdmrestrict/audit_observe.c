@@ -340,6 +340,26 @@ static bool has_unnamed_socket(const struct audit_observed *obs)
     return false;
 }
 
+/* A tun descriptor's interface, from its fdinfo's "iff:" line (the
+ * kernel's tun_chr_show_fdinfo); "" when it has none (yet). dirfd is
+ * /proc/PID/fd. */
+static void tap_name_of(int dirfd, const char *name, char ret[16])
+{
+    char path[64], line[128];
+    snprintf(path, sizeof(path), "../fdinfo/%s", name);
+    ret[0] = '\0';
+    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "re") : NULL;
+    if (!f) {
+        safe_close(fd);
+        return;
+    }
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "iff: %15s", ret) == 1)
+            break;
+    fclose(f);
+}
+
 static int observe_fd(int fd, const char *target, int dirfd, const char *name, void *arg)
 {
     struct audit_observed *obs = arg;
@@ -354,6 +374,8 @@ static int observe_fd(int fd, const char *target, int dirfd, const char *name, v
         *f = (struct audit_fd){ .fd = fd, .target = f->target, .stat_ok = true,
                                 .mode = st.st_mode, .dev = st.st_dev, .ino = st.st_ino,
                                 .rdev = st.st_rdev };
+    if (!strcmp(target, "/dev/net/tun"))
+        tap_name_of(dirfd, name, f->tap_name);
     return f->target ? 0 : -ENOMEM;
 }
 

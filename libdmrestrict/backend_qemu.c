@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The qemu backend: plain QEMU (qemu-system), started by the library
- * itself. Start makes the chroot, opens every planned resource as root,
+ * itself. Start makes the chroot, opens every planned resource as root
+ * (each NIC's tap made on its bridge: net_tap.c),
  * starts the per-domain logger and QEMU with exactly those descriptors
  * (spawn.c), and waits for QMP; the guest stays paused (-S) until the
  * lifecycle has audited the DM and asks for cont. A start that fails
@@ -77,6 +78,16 @@ static int open_file(struct qemu_start *st, const struct plan_resource *res, boo
     return fd;
 }
 
+/* The planned tap whose resource is i. */
+static int open_tap(struct qemu_start *st, size_t i)
+{
+    const libdmr_plan *p = st->plan;
+    for (size_t t = 0; t < p->n_taps; t++)
+        if (p->taps[t].resource == (int)i)
+            return net_tap_create(st->ctx, p->domid, &p->taps[t]);
+    return -EINVAL;
+}
+
 static int open_resources(struct qemu_start *st)
 {
     for (size_t i = 0; i < st->plan->n_resources; i++) {
@@ -84,6 +95,7 @@ static int open_resources(struct qemu_start *st)
         st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(st, res)
                    : res->kind == PLAN_RES_NVRAM
                        ? nvram_open(st->ctx, st->plan->domid, res->path, res->template_path)
+                   : res->kind == PLAN_RES_TAP ? open_tap(st, i)
                    : open_file(st, res, res->kind == PLAN_RES_IOMMUFD ||
                                         res->kind == PLAN_RES_VFIO_DEVICE);
         if (st->fds[i] < 0)
@@ -136,6 +148,11 @@ static void start_undo(struct qemu_start *st)
         unlink(st->plan->resources[0].path);
     if (st->chroot_made)
         chroot_remove(ctx, st->plan->chroot);
+    /* Its taps went with the last descriptor (ours closed, QEMU dead). */
+    for (size_t i = 0; i < st->plan->n_taps; i++)
+        if (net_tap_exists(st->plan->taps[i].ifname))
+            LOGD(ERROR, st->plan->domid, "tap %s survives the failed start: another process "
+                 "holds it", st->plan->taps[i].ifname);
 }
 
 /* Before QEMU runs anything: its pid in the domain's record (so a destroy

@@ -449,16 +449,46 @@ static int nic_check(libdmr_ctx *ctx, const libdmr_config *c, const char *ifname
     return 0;
 }
 
-int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *c, const char *ifname,
-                          const char *bridge, const char *model)
+/* Six two-digit hex bytes separated by ':', nothing else; a unicast
+ * address (a multicast one is no card's), not all zeros. */
+static int mac_parse(libdmr_ctx *ctx, const char *text, uint8_t ret[6])
+{
+    unsigned b[6];
+    int end = -1;
+    bool shaped = strlen(text) == 17 &&
+                  sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3],
+                         &b[4], &b[5], &end) == 6 && end == 17;
+    for (size_t i = 0; shaped && i < 17; i++)
+        shaped = i % 3 == 2 ? text[i] == ':' : isxdigit((unsigned char)text[i]);
+    if (!shaped)
+        return config_refuse(ctx, "vif: bad mac \"%s\" (expected six hex bytes as "
+                             "00:16:3e:12:34:56)", text);
+    if (b[0] & 1)
+        return config_refuse(ctx, "vif: mac %s is a multicast address (its first byte "
+                             "is odd): no card has it", text);
+    if (!(b[0] | b[1] | b[2] | b[3] | b[4] | b[5]))
+        return config_refuse(ctx, "vif: mac %s is all zeros", text);
+    for (size_t i = 0; i < 6; i++)
+        ret[i] = b[i];
+    return 0;
+}
+
+int libdmr_config_add_nic_mac(libdmr_ctx *ctx, libdmr_config *c, const char *ifname,
+                              const char *bridge, const char *model, const char *mac)
 {
     CHECK_ARGS(ctx && c);
+    struct libdmr_nic nic = { .has_mac = mac != NULL };
     int rc = nic_check(ctx, c, ifname, bridge, model);
+    if (!rc && mac)
+        rc = mac_parse(ctx, mac, nic.mac);
+    for (size_t i = 0; !rc && mac && i < c->n_nics; i++)
+        if (c->nics[i].has_mac && !memcmp(c->nics[i].mac, nic.mac, 6))
+            rc = config_refuse(ctx, "vif: mac %s is used twice", mac);
     if (rc)
         return rc;
-    struct libdmr_nic nic = { .ifname = strdup_or_null(ifname),
-                              .bridge = strdup_or_null(bridge),
-                              .model = strdup_or_null(model) };
+    nic.ifname = strdup_or_null(ifname);
+    nic.bridge = strdup_or_null(bridge);
+    nic.model = strdup_or_null(model);
     struct libdmr_nic *grown = realloc(c->nics, (c->n_nics + 1) * sizeof(*grown));
     if (grown)
         c->nics = grown;
@@ -469,6 +499,12 @@ int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *c, const char *ifname,
     }
     c->nics[c->n_nics++] = nic;
     return 0;
+}
+
+int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *c, const char *ifname,
+                          const char *bridge, const char *model)
+{
+    return libdmr_config_add_nic_mac(ctx, c, ifname, bridge, model, NULL);
 }
 
 /* An IPv4 or IPv6 address in numbers. A host name may stand for several

@@ -21,6 +21,7 @@ int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
     if (!rc) rc = facts_images_gather(ctx, config, f);
     if (!rc) rc = facts_pci_gather(ctx, config, f);
     if (!rc) rc = facts_firmware_gather(ctx, config, f);
+    if (!rc) rc = facts_net_gather(ctx, config, f);
     if (rc) {
         libdmr_facts_free(f);
         return rc;
@@ -75,4 +76,5 @@ void facts_clear(libdmr_facts *f)
     free(f->images);
     facts_pci_clear(f);
     facts_firmware_clear(&f->fw);
+    facts_net_clear(f);
 }

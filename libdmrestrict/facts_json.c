@@ -73,6 +73,33 @@ static void json_images(yajl_gen g, const libdmr_facts *f)
     yajl_gen_array_close(g);
 }
 
+static const char *const bridge_states[] = {
+    [LIBDMR_BRIDGE_ABSENT] = "absent", [LIBDMR_BRIDGE_OK] = "bridge",
+    [LIBDMR_BRIDGE_NOT_A_BRIDGE] = "not-a-bridge",
+};
+
+/* qemu backend: each NIC's bridge and tap name, and its random mac. */
+static void json_nics(yajl_gen g, const libdmr_facts *f)
+{
+    if (!f->n_nics)
+        return;  /* as before NICs had facts: the golden files stay */
+    json_key(g, "nics");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_nics; i++) {
+        const struct libdmr_nic_facts *n = &f->nics[i];
+        char mac[18];
+        mac_format(n->random_mac, mac);
+        yajl_gen_map_open(g);
+        json_kstr(g, "bridge", n->bridge);
+        json_kstr(g, "bridge_state", bridge_states[n->bridge_state]);
+        json_kstr(g, "ifname", n->ifname);
+        json_kbool(g, "ifname_in_use", n->ifname_in_use);
+        json_kstr(g, "random_mac", mac);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
 {
     json_key(g, "qemu");
@@ -214,6 +241,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_images(g, f);
     json_pci(g, f);
     json_firmware(g, &f->fw);
+    json_nics(g, f);
     yajl_gen_map_close(g);
     return json_finish(g, ret_json);
 }
@@ -378,6 +406,44 @@ static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
     }
 }
 
+static void read_mac(struct reader *rd, yajl_val e, uint8_t ret[6])
+{
+    _cleanup_free_ char *text = get_str(rd, e, "random_mac");
+    unsigned b[6];
+    int end = -1;
+    if (!text || sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4],
+                        &b[5], &end) != 6 || end != 17 || text[end]) {
+        bad(rd, "nics: random_mac");
+        return;
+    }
+    for (size_t i = 0; i < 6; i++)
+        ret[i] = b[i];
+}
+
+static void read_nics(struct reader *rd, yajl_val root, libdmr_facts *f)
+{
+    yajl_val a = get_array(rd, root, "nics");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (!n || !(f->nics = calloc(n, sizeof(*f->nics))))
+        return (void)(n && (rd->rc = LIBDMR_ERROR_NOMEM));
+    for (size_t i = 0; i < n; i++, f->n_nics++) {
+        yajl_val e = YAJL_GET_ARRAY(a)->values[i];
+        struct libdmr_nic_facts *nf = &f->nics[i];
+        nf->bridge = get_str(rd, e, "bridge");
+        nf->ifname = get_str(rd, e, "ifname");
+        nf->ifname_in_use = get_bool(rd, e, "ifname_in_use");
+        _cleanup_free_ char *state = get_str(rd, e, "bridge_state");
+        size_t k = 0;
+        while (state && k < ELEMENTSOF(bridge_states) && strcmp(state, bridge_states[k]))
+            k++;
+        if (!nf->bridge || !nf->ifname || !state || k == ELEMENTSOF(bridge_states))
+            bad(rd, "nics: a NIC needs bridge, bridge_state and ifname");
+        else
+            nf->bridge_state = k;
+        read_mac(rd, e, nf->random_mac);
+    }
+}
+
 static bool read_node(struct reader *rd, yajl_val v, unsigned *major_r, unsigned *minor_r)
 {
     if (!v || YAJL_IS_NULL(v))
@@ -539,6 +605,7 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     read_images(&rd, root, f);
     read_pci(&rd, root, f);
     read_firmware(&rd, root, &f->fw);
+    read_nics(&rd, root, f);
     yajl_tree_free(root);
     if (rd.rc) {
         libdmr_facts_free(f);

@@ -141,6 +141,8 @@ struct libdmr_nic {
     char *ifname;          /* the tap's name; NULL: not known */
     char *bridge;          /* NULL: the toolstack's default */
     char *model;           /* NULL: the device model's default */
+    bool has_mac;          /* false: a random one (qemu backend: from the facts) */
+    uint8_t mac[6];
 };
 
 /* Its VNC server (xen: qemu-xen's, from libxl's vnc keys). */
@@ -343,6 +345,17 @@ struct libdmr_fw_facts {
     long local_offset;                          /* the host's tm_gmtoff then */
 };
 
+/* qemu backend: what the host's network says of a NIC of the config, in
+ * the toolstack's own network namespace (facts_net.c). */
+enum libdmr_bridge_state { LIBDMR_BRIDGE_ABSENT, LIBDMR_BRIDGE_OK, LIBDMR_BRIDGE_NOT_A_BRIDGE };
+struct libdmr_nic_facts {
+    char *bridge;          /* the bridge asked for (xenbr0 by default) */
+    enum libdmr_bridge_state bridge_state;
+    char *ifname;          /* the tap's name */
+    bool ifname_in_use;    /* an interface of that name exists already */
+    uint8_t random_mac[6]; /* xl's default: 00:16:3e + 23 random bits */
+};
+
 struct libdmr_facts {
     uint32_t domid;                /* asked for, or the lowest free */
     bool xen_dom0;
@@ -373,6 +386,8 @@ struct libdmr_facts {
     char *pci_standin;
     bool cap_sys_resource;                  /* may raise a hard limit */
     struct libdmr_fw_facts fw;              /* bios="ovmf" or rtc_timeoffset only */
+    struct libdmr_nic_facts *nics;          /* qemu backend: one per NIC of the config */
+    size_t n_nics;
 };
 
 /* Each gathers one kind of fact; read-only. */
@@ -387,6 +402,8 @@ int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts *facts);
 int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config,
                      libdmr_facts *facts);
+int facts_net_gather(libdmr_ctx *ctx, const libdmr_config *config, libdmr_facts *facts);
+void facts_net_clear(libdmr_facts *facts);
 void facts_pci_clear(libdmr_facts *facts);
 /* facts_firmware.c: the firmware descriptors, the VARS copy, the clock. */
 int facts_firmware_gather(libdmr_ctx *ctx, const libdmr_config *config,
@@ -474,6 +491,7 @@ enum plan_resource_kind {
     PLAN_RES_BACKING,      /* a layer below a disk's top image, read-only */
     PLAN_RES_FIRMWARE,     /* OVMF's CODE, read-only */
     PLAN_RES_NVRAM,        /* the domain's VARS copy: made from template if missing */
+    PLAN_RES_TAP,          /* a tap the toolstack makes through /dev/net/tun */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -552,6 +570,16 @@ struct plan_nic {
     char *ifname;          /* the tap's name; NULL: libxl's */
     char *bridge;          /* NULL: libxl's default */
     char *model;           /* NULL: qemu-xen's default */
+};
+
+/* qemu backend: a NIC whose tap the toolstack makes (plan_net.c). */
+struct plan_tap {
+    char *ifname;          /* the tap's name, also the resource's id */
+    char *bridge;          /* the bridge it joins */
+    const char *device;    /* QEMU's -device model ("e1000", "virtio-net-pci") */
+    uint8_t mac[6];        /* the guest's */
+    bool vnet_hdr;         /* IFF_VNET_HDR: virtio-net takes offloads through it */
+    int resource;          /* its index in resources; -1 until planned */
 };
 
 /* xen backend: the VNC server qemu-xen listens with. */
@@ -649,6 +677,8 @@ struct libdmr_plan {
     bool qemu_iommufd;             /* this QEMU's vfio-pci takes descriptors */
     struct plan_port *hotplug_ports;
     size_t n_hotplug_ports;
+    struct plan_tap *taps;         /* qemu backend: one per NIC */
+    size_t n_taps;
     struct plan_chroot chroot_contents;
     /* What the audit holds the DM to beyond the resources: files its
      * backend has it open by path (libxl's log, ...), and whether Xen's
@@ -726,9 +756,21 @@ int plan_xen(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan
 /* What libxl has qemu-xen hold by path, for the audit (once the log is planned). */
 int plan_xen_audit(libdmr_plan *plan);
 /* plan_dm_devices.c: the NICs and VNC server the device model makes itself
- * (xen: libxl has qemu-xen open them), or the refusal (qemu: not carried). */
+ * (xen: libxl has qemu-xen open them), or the refusal (qemu: vnc is not
+ * carried; its NICs are plan_net's). */
 int plan_dm_devices(const libdmr_config *config, libdmr_plan *plan);
 void plan_dm_devices_clear(struct plan_libxl *x);
+/* plan_net.c: the taps of the qemu backend's NICs (their resources come
+ * with plan_resources, after the disks). */
+int plan_net(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+int plan_net_resources(libdmr_plan *plan);
+void plan_net_clear(libdmr_plan *plan);
+/* The tap's name of NIC index: its ifname, else xl's "vif<domid>.<index>-emu";
+ * -ENAMETOOLONG past IFNAMSIZ - 1. Pure; the facts ask it too. */
+#define LIBDMR_BRIDGE_DEFAULT "xenbr0"
+int plan_tap_name(const struct libdmr_nic *nic, uint32_t domid, size_t index, char ret[16]);
+/* "00:16:3e:01:02:03" */
+void mac_format(const uint8_t mac[6], char ret[18]);
 /* An IPv4 or IPv6 address in numbers as 16 bytes, an IPv4 one as
  * IPv4-mapped (::ffff:a.b.c.d), so that both forms compare equal; -EINVAL. */
 int inet_addr_mapped(const char *text, uint8_t ret[16]);

@@ -19,6 +19,13 @@ int chroot_depopulate(const char *root, const struct plan_chroot *ch);
 int chroot_change_in_dm(libdmr_ctx *ctx, uint32_t domid, int dm_pidfd, const char *root,
                         const struct plan_chroot *ch, bool undo);
 
+/* net_tap.c: the tap of a planned NIC, made, on its bridge and up: its
+ * descriptor (the tap lives as long as a copy of it), or -errno, logged,
+ * with nothing left. */
+int net_tap_create(libdmr_ctx *ctx, uint32_t domid, const struct plan_tap *tap);
+/* Is there an interface of that name in this network namespace? */
+bool net_tap_exists(const char *ifname);
+
 /* proc.c: a process we did not fork, held by a pidfd checked against
  * its start time, so a reused pid is never mistaken for it. */
 struct proc_ref {
@@ -126,7 +133,8 @@ struct dm_state {
     bool restricted, sandbox, chroot_tmpfs;
     bool xen_interfaces;   /* qemu-xen: Xen's device nodes are its own */
     bool serial_pty;       /* its own pty for the guest's serial (serial="pty") */
-    size_t taps;           /* NICs whose /dev/net/tun it opens itself */
+    size_t taps;           /* NICs whose /dev/net/tun it holds (xen: opens itself) */
+    struct strv tap_names; /* qemu backend: the taps the toolstack made for it */
     char *vnc_address;     /* where its own VNC server listens; NULL: none */
     unsigned vnc_port_min, vnc_port_max;
     struct plan_rlimit rlimits[8];

@@ -47,7 +47,7 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
 }
 
 /* What the state says, and what the audit holds the DM to (borrowing the
- * plan's strings; s->pci and s->resources are launch_state_clear's). */
+ * plan's strings; s->pci, s->resources and s->tap_names are state_for_clear's). */
 static int state_for(const libdmr_plan *p, struct dm_state *s)
 {
     *s = (struct dm_state){
@@ -66,6 +66,7 @@ static void state_for_clear(struct dm_state *s)
 {
     dm_pci_clear(&s->pci);
     strv_clear(&s->resources);
+    strv_clear(&s->tap_names);
 }
 
 /*
@@ -194,6 +195,21 @@ static int kill_domain_dms(libdmr_ctx *ctx, const struct backend_slot *b, uint32
     return r;
 }
 
+/* The taps the toolstack made (qemu backend) end with the DM, their last
+ * holder: one that is still there is held by some other process. Looked
+ * for in this network namespace, the one create made them in. */
+static bool taps_survive(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    bool survive = false;
+    for (size_t i = 0; i < s->tap_names.n; i++)
+        if (net_tap_exists(s->tap_names.v[i])) {
+            LOGD(ERROR, s->domid, "tap %s survives its device model: another process holds "
+                 "a descriptor of it", s->tap_names.v[i]);
+            survive = true;
+        }
+    return survive;
+}
+
 /* After the backend's stop: the DM, the domain's other DMs, its uid's
  * processes, its logger and its chroot, all gone. Under the lock. */
 static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm)
@@ -214,6 +230,8 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struc
     if (logger >= 0)
         proc_held_wait_exit(ctx, s->logger.pid, logger, LOGGER_DRAIN_TIMEOUT_MS, true);
     if (!rc && s->chroot && chroot_remove(ctx, s->chroot))
+        rc = LIBDMR_ERROR_FAIL;
+    if (!rc && taps_survive(ctx, s))
         rc = LIBDMR_ERROR_FAIL;
     return rc;
 }

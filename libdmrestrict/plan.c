@@ -150,11 +150,13 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
     if (!r && !v->refusal_rc) r = plan_dm_devices(c, p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_net(c, f, p);
     if (!r && !v->refusal_rc) r = plan_machine(c, f, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
     if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);
     if (!r && !v->refusal_rc && domid_known) r = plan_machine_resources(f, p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_net_resources(p);
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
@@ -231,6 +233,7 @@ void libdmr_plan_free(libdmr_plan *p)
     }
     free(p->resources);
     plan_disks_clear(p);
+    plan_net_clear(p);
     for (size_t i = 0; i < p->n_hotplug_ports; i++)
         free(p->hotplug_ports[i].id);
     free(p->hotplug_ports);

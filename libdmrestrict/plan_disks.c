@@ -27,7 +27,8 @@ static int disk_ide_index(const char *vdev)
 static int disk_resource(const libdmr_plan *p, const struct libdmr_disk *d)
 {
     for (size_t i = 0; d->target && i < p->n_resources; i++)
-        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN && !strcmp(p->resources[i].id, d->vdev))
+        if ((p->resources[i].kind == PLAN_RES_DISK || p->resources[i].kind == PLAN_RES_CDROM) &&
+            !strcmp(p->resources[i].id, d->vdev))
             return (int)i;
     return -1;
 }

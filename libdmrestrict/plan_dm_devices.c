@@ -6,10 +6,9 @@
  * listening TCP socket for vnc (-vnc ADDR:DISPLAY[,to=99]). The toolstack
  * opens nothing for them, so they are no resources; they are in the plan
  * so that the audit accepts exactly their descriptors and nothing more of
- * the kind. The qemu backend will open taps as root and hand them over
- * (issue 18); until it does, a plan asking for them there is refused by
- * name, never carried out without them. Its VNC server is planned with
- * the display (plan_display.c), from the same keys. Pure.
+ * the kind. The qemu backend makes each NIC's tap itself and hands it
+ * over (plan_net.c); its VNC server is planned with the display
+ * (plan_display.c), from the same keys. Pure.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -41,18 +40,6 @@ void plan_dm_devices_clear(struct plan_libxl *x)
     x->n_nics = 0;
     free(x->vnc.listen);
     x->vnc = (struct plan_vnc){ 0 };
-}
-
-/* The qemu backend opens what QEMU gets itself: until it makes taps, a
- * guest asking for them is refused, naming them. Its VNC server is
- * plan_display.c's. */
-static int refuse_on_qemu(const libdmr_config *c, struct plan_verdict *v)
-{
-    if (!c->n_nics)
-        return 0;
-    return verdict_refuse(v, LIBDMR_ERROR_NI, "vif: not carried by the qemu backend yet "
-                          "(the xen backend has qemu-xen make them); remove it from the "
-                          "config");
 }
 
 static int plan_nics(const libdmr_config *c, struct plan_libxl *x)
@@ -107,10 +94,15 @@ int plan_vnc_fill(const libdmr_config *c, struct plan_vnc *vnc, struct plan_verd
 int plan_dm_devices(const libdmr_config *c, libdmr_plan *p)
 {
     int r = plan_display(c, p);
-    if (r || p->verdict.refusal_rc)
+    /* The qemu backend's NICs are plan_net.c's. */
+    if (r || p->verdict.refusal_rc || p->backend == LIBDMR_BACKEND_QEMU)
         return r;
-    if (p->backend == LIBDMR_BACKEND_QEMU)
-        return refuse_on_qemu(c, &p->verdict);
+    /* libxl picks the MAC of the NICs it has qemu-xen make: a chosen one
+     * would be dropped, so it is refused. */
+    for (size_t i = 0; i < c->n_nics; i++)
+        if (c->nics[i].has_mac)
+            return verdict_refuse(&p->verdict, LIBDMR_ERROR_NI, "vif %zu: mac is not carried "
+                                  "to libxl by the xen backend's plan (libxl picks it)", i);
     r = plan_nics(c, &p->libxl);
     return r ? r : plan_vnc_fill(c, &p->libxl.vnc, &p->verdict);
 }

@@ -215,6 +215,7 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_IOMMUFD] = "iommufd", [PLAN_RES_VFIO_DEVICE] = "vfio-device",
         [PLAN_RES_BACKING] = "backing",
         [PLAN_RES_FIRMWARE] = "firmware", [PLAN_RES_NVRAM] = "nvram",
+        [PLAN_RES_TAP] = "tap",
     };
     return names[k];
 }
@@ -247,6 +248,30 @@ static void json_resources(yajl_gen g, const libdmr_plan *p)
         }
         if (r->template_path)
             json_kstr(g, "template", r->template_path);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+/* qemu backend: each NIC's tap, made by the toolstack (a resource);
+ * absent without NICs. */
+static void json_taps(yajl_gen g, const libdmr_plan *p)
+{
+    if (!p->n_taps)
+        return;
+    json_key(g, "taps");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < p->n_taps; i++) {
+        const struct plan_tap *t = &p->taps[i];
+        char mac[18];
+        mac_format(t->mac, mac);
+        yajl_gen_map_open(g);
+        json_kstr(g, "ifname", t->ifname);
+        json_kstr(g, "bridge", t->bridge);
+        json_kstr(g, "device", t->device);
+        json_kstr(g, "mac", mac);
+        json_kbool(g, "vnet_hdr", t->vnet_hdr);
+        json_kint(g, "fd", t->resource >= 0 ? p->resources[t->resource].child_fd : -1);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -356,6 +381,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_confinement(g, p);
     json_resources(g, p);
     json_machine(g, p);
+    json_taps(g, p);
     json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
@@ -561,6 +587,15 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
                 r->template_path ? "; made from " : "", r->template_path ? r->template_path : "");
     }
     text_machine(out, p);
+    for (size_t i = 0; i < p->n_taps; i++) {
+        const struct plan_tap *t = &p->taps[i];
+        char mac[18];
+        mac_format(t->mac, mac);
+        fprintf(out, "Network: vif %zu is tap %s on bridge %s, %s mac %s%s: the toolstack "
+                "makes it, QEMU gets fd %d and opens nothing\n", i, t->ifname, t->bridge,
+                t->device, mac, t->vnet_hdr ? " (vnet_hdr)" : "",
+                p->resources[t->resource].child_fd);
+    }
     if (p->serial_pty)
         fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "
                 "gives; dm-audit accepts them)\n");

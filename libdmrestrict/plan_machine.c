@@ -197,6 +197,14 @@ static int plan_roms(const libdmr_config *c, libdmr_plan *p)
                         : plan_rom_for_device(d->vga == LIBDMR_VGA_STD ? "VGA" : "cirrus-vga");
     if (!r && vga_rom)
         r = strv_push(roms, vga_rom);
+    for (size_t i = 0; !r && i < p->n_taps; i++) {
+        const char *nic_rom = plan_rom_for_device(p->taps[i].device);
+        bool listed = false;
+        for (size_t j = 0; nic_rom && j < roms->n; j++)
+            listed |= !strcmp(roms->v[j], nic_rom);
+        if (nic_rom && !listed)
+            r = strv_push(roms, nic_rom);
+    }
     /* -k: QEMU reads the keymap's file at start, before it chroots. */
     if (!r && d->keymap)
         r = strv_pushf(roms, ROM_QEMU "keymaps/%s", d->keymap);

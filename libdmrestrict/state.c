@@ -224,16 +224,21 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
             .resource = p->rlimits[i].resource, .value = p->rlimits[i].value };
     s->xen_interfaces = p->audit_xen_interfaces;
     s->serial_pty = p->serial_pty;
-    /* What the DM makes itself (qemu-xen's taps, either's VNC socket):
-     * the address borrowed, as state_for borrows the plan's strings. The
-     * qemu backend narrows the ports to the one QEMU took (query-vnc). */
-    s->taps = p->libxl.n_nics;
+    /* What the DM makes itself (qemu-xen's taps, the qemu backend's taps
+     * by name, either's VNC socket): the address borrowed, as state_for
+     * borrows the plan's strings. The qemu backend narrows the ports to
+     * the one QEMU took (query-vnc). */
+    s->taps = p->backend == LIBDMR_BACKEND_QEMU ? p->n_taps : p->libxl.n_nics;
+    for (size_t i = 0; i < p->n_taps; i++)
+        if (strv_push(&s->tap_names, p->taps[i].ifname))
+            return -ENOMEM;
     const struct plan_vnc *vnc = plan_vnc_of(p);
     s->vnc_address = vnc ? vnc->listen : NULL;
     s->vnc_port_min = vnc ? vnc->port_min : 0;
     s->vnc_port_max = vnc ? vnc->port_max : 0;
     for (size_t i = 0; i < p->n_resources; i++)
-        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN &&
+        /* A tap is /dev/net/tun: counted (taps), not a path any number may hold. */
+        if (p->resources[i].kind != PLAN_RES_QMP_LISTEN && p->resources[i].kind != PLAN_RES_TAP &&
             strv_push(&s->resources, p->resources[i].path))
             return -ENOMEM;
     for (size_t i = 0; i < p->audit_files.n; i++)
@@ -252,6 +257,11 @@ static void expect_gen(yajl_gen g, const struct dm_state *s)
     json_kbool(g, "xen_interfaces", s->xen_interfaces);
     json_kbool(g, "serial_pty", s->serial_pty);
     json_kint(g, "taps", (long long)s->taps);
+    json_key(g, "tap_names");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->tap_names.n; i++)
+        json_str(g, s->tap_names.v[i]);
+    yajl_gen_array_close(g);
     json_key(g, "vnc");
     if (s->vnc_address) {
         yajl_gen_map_open(g);
@@ -468,6 +478,16 @@ static int dm_devices_parse(yajl_val v, struct dm_state *s)
                  YAJL_GET_INTEGER(taps) > TAPS_MAX))
         return -EINVAL;
     s->taps = taps ? (size_t)YAJL_GET_INTEGER(taps) : 0;
+    /* qemu backend: the taps the toolstack made; absent from older files. */
+    const char *names_path[] = { "tap_names", NULL };
+    yajl_val names = yajl_tree_get(v, names_path, yajl_t_any);
+    if (names && !YAJL_IS_ARRAY(names))
+        return -EINVAL;
+    for (size_t i = 0; names && i < YAJL_GET_ARRAY(names)->len; i++) {
+        const char *name = YAJL_GET_STRING(YAJL_GET_ARRAY(names)->values[i]);
+        if (!name || strlen(name) > 15 || strv_push(&s->tap_names, name))
+            return -EINVAL;
+    }
     if (!vnc || YAJL_IS_NULL(vnc))
         return 0;
     uint8_t addr[16];
@@ -765,6 +785,7 @@ void state_clear(struct dm_state *s)
     free(s->vnc_address);
     dm_pci_clear(&s->pci);
     strv_clear(&s->resources);
+    strv_clear(&s->tap_names);
     memset(s, 0, sizeof(*s));
 }
 

@@ -839,6 +839,132 @@ static int read_display_keys(struct cfg_reader *rd, libdmr_config *c)
     return read_string_key(rd, c, "keymap", libdmr_config_set_keymap);
 }
 
+/*
+ * One vif entry, as xl's parse_nic_config reads it ("key=value,...", or
+ * the bare words trusted/untrusted). What the qemu backend makes of each
+ * key (xl-dmr.cfg(5) says the same): mac, bridge, model, vifname and
+ * type=ioemu are honoured; accel is ignored, as xl ignores it; every other
+ * key of xl's is refused by name with why, never dropped.
+ */
+struct vif_spec {
+    char *mac, *bridge, *model, *vifname;
+};
+
+static const struct {
+    const char *key;       /* a prefix of colo_* keys ends in '_' */
+    const char *why;
+} vif_refused[] = {
+    { "ip", "is for Xen's hotplug script (routes, anti-spoofing), which is not run; give "
+            "the guest its address itself" },
+    { "script", "names a hotplug script run as root; the toolstack puts the tap on its "
+                "bridge itself and runs none" },
+    { "rate", "is enforced by Xen's netback, which this backend has not" },
+    { "backend", "names a Xen driver domain; this backend's taps are the host's" },
+    { "gatewaydev", "is for Xen's vif-route/vif-nat scripts, which are not run" },
+    { "netdev", "is for Xen's vif-route/vif-nat scripts, which are not run" },
+    { "mtu", "is not carried: the tap takes its bridge's MTU" },
+    { "devid", "is not carried: NICs are numbered by their place in vif" },
+    { "forwarddev", "is for Xen's COLO replication" },
+    { "colo_", "is for Xen's COLO replication" },
+};
+
+static int vif_refuse(struct cfg_reader *rd, const char *spec, const char *token)
+{
+    size_t klen = strcspn(token, "=");
+    for (size_t i = 0; i < ELEMENTSOF(vif_refused); i++) {
+        const char *k = vif_refused[i].key;
+        bool prefix = k[strlen(k) - 1] == '_';
+        if (prefix ? !strncmp(token, k, strlen(k)) : klen == strlen(k) && !strncmp(token, k, klen))
+            return reader_fail(rd, "vif \"%s\": %.*s= %s", spec, (int)klen, token,
+                               vif_refused[i].why);
+    }
+    if (!strcmp(token, "trusted") || !strcmp(token, "untrusted"))
+        return reader_fail(rd, "vif \"%s\": %s is a Xen netback property; this backend "
+                           "has none", spec, token);
+    return reader_fail(rd, "vif \"%s\": unknown key \"%.*s\"", spec, (int)klen, token);
+}
+
+/* The value of "key=value" in token, or NULL for another key. */
+static const char *vif_value(const char *token, const char *key)
+{
+    size_t n = strlen(key);
+    return !strncmp(token, key, n) && token[n] == '=' ? token + n + 1 : NULL;
+}
+
+static int vif_token(struct cfg_reader *rd, libdmr_config *c, const char *spec,
+                     const char *token, struct vif_spec *v)
+{
+    const char *val;
+    char **slot = (val = vif_value(token, "mac")) ? &v->mac
+                : (val = vif_value(token, "bridge")) ? &v->bridge
+                : (val = vif_value(token, "model")) ? &v->model
+                : (val = vif_value(token, "vifname")) ? &v->vifname : NULL;
+    if (slot) {
+        free(*slot);
+        return (*slot = strdup(val)) ? 0 : reader_nomem(rd);
+    }
+    if ((val = vif_value(token, "type"))) {
+        if (!strcmp(val, "ioemu"))
+            return 0;  /* an emulated NIC: what this backend makes */
+        if (!strcmp(val, "vif"))
+            return reader_fail(rd, "vif \"%s\": type=vif is a PV-only NIC, for Xen's "
+                               "netback; the qemu backend emulates (type=ioemu)", spec);
+        return reader_fail(rd, "vif \"%s\": type must be ioemu or vif", spec);
+    }
+    if (vif_value(token, "accel")) {
+        _cleanup_free_ char *notice = NULL;
+        if (asprintf(&notice, "%s: vif \"%s\": accel= is ignored, as xl ignores it",
+                     rd->path, spec) < 0)
+            return reader_nomem(rd);
+        return libdmr_config_add_backend_notice(rd->ctx, c, LIBDMR_BACKEND_QEMU, notice);
+    }
+    return vif_refuse(rd, spec, token);
+}
+
+static int read_one_vif(struct cfg_reader *rd, libdmr_config *c, const char *spec)
+{
+    _cleanup_free_ char *copy = strdup(spec);
+    struct vif_spec v = { 0 };
+    int rc = copy ? 0 : reader_nomem(rd);
+    char *save = NULL;
+    for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; !rc && tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ' || *tok == '\t')
+            tok++;
+        if (*tok)
+            rc = vif_token(rd, c, spec, tok, &v);
+    }
+    if (!rc &&
+        (rc = libdmr_config_add_nic_mac(rd->ctx, c, v.vifname, v.bridge, v.model, v.mac)) ==
+            LIBDMR_ERROR_INVAL) {
+        /* The setter's "vif: WHY", told of this entry. */
+        const char *why = libdmr_ctx_last_error(rd->ctx);
+        rc = reader_fail(rd, "vif \"%s\": %s", spec, strncmp(why, "vif: ", 5) ? why : why + 5);
+    }
+    free(v.mac);
+    free(v.bridge);
+    free(v.model);
+    free(v.vifname);
+    return rc;
+}
+
+static int read_vifs(struct cfg_reader *rd, libdmr_config *c)
+{
+    XLU_ConfigList *list;
+    int n = 0;
+    if (xlu_cfg_get_list(rd->xlu, "vif", &list, &n, 0) == ESRCH)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        const char *spec = xlu_cfg_get_listitem(list, i);
+        if (!spec)
+            return reader_fail(rd, "vif entry %d must be a string", i);
+        int rc = read_one_vif(rd, c, spec);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrides,
                    size_t n_overrides, libdmr_config **ret_config)
 {
@@ -855,6 +981,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_display_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
+    if (!rc) rc = read_vifs(&rd, c);
     if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, &rd.scan, path, overrides, c);
     reader_close(&rd);
     if (rc) {

@@ -185,7 +185,7 @@ static const struct xl_cfg_key keys[] = {
     { "vfb",                               KEY_ONLY_EMPTY, KEY_ONLY_EMPTY, WHY_PV_DEVICE },
     { "vga",                               KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
     { "videoram",                          KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
-    { "vif",                               KEY_ONLY_EMPTY, KEY_NOT_YET,    WHY_DEFAULT },
+    { "vif",                               KEY_ONLY_EMPTY, KEY_HONOURED,   WHY_DEFAULT },
     { "vif2",                              KEY_NOTICE,     KEY_NOTICE,     WHY_XL_IGNORES },
     { "viridian",                          KEY_ONLY_0,     KEY_ONLY_0,     WHY_DEFAULT },
     { "vkb",                               KEY_ONLY_EMPTY, KEY_ONLY_EMPTY, WHY_PV_DEVICE },

@@ -279,19 +279,31 @@ int libdmr_config_set_pci_hotplug_ports(libdmr_ctx *ctx, libdmr_config *config, 
  * The plan lists them, and the audit accepts exactly their descriptors:
  * one /dev/net/tun per NIC, and one TCP socket listening on the VNC
  * address and port (as the device model's own network namespace shows
- * it); any other tap or TCP socket is "not in the plan". The qemu backend
- * does not carry them yet: its plan is refused (LIBDMR_ERROR_NI), naming
- * them; nothing is silently dropped.
+ * it); any other tap or TCP socket is "not in the plan".
  *
- * A NIC: ifname, the tap's name ("vif5.0-emu"; NULL: not known); bridge,
- * the bridge it joins (NULL: the toolstack's default); model, the card
- * QEMU emulates ("e1000", "rtl8139"; NULL: the default). Names are 1-15
- * letters, digits, '.', '-' or '_' (an interface name; not "." or ".."),
- * a model 1-31 of the same; each ifname once.
+ * On the qemu backend the toolstack makes each NIC's tap itself (in its
+ * own network namespace, on the bridge, up) and hands QEMU the descriptor:
+ * each tap is a resource of the plan. A bridge that does not exist there
+ * (or is no bridge) refuses the plan, naming it. Its VNC server is not
+ * carried yet: such a plan is refused (LIBDMR_ERROR_NI), naming it.
+ *
+ * A NIC: ifname, the tap's name ("vif5.0-emu"; NULL: xen: not known,
+ * qemu: xl's "vif<domid>.<n>-emu"); bridge, the bridge it joins (NULL:
+ * the toolstack's default, xenbr0 on the qemu backend); model, the card
+ * QEMU emulates ("e1000", "rtl8139", "virtio-net"; NULL: the default,
+ * rtl8139 as libxl's). Names are 1-15 letters, digits, '.', '-' or '_'
+ * (an interface name; not "." or ".."), a model 1-31 of the same; each
+ * ifname once. mac (qemu backend; a xen plan with one is refused, libxl
+ * picks it there): "00:16:3e:12:34:56", unicast, each once; NULL: as xl,
+ * 00:16:3e and 23 random bits, drawn when the facts are gathered (the
+ * plan stays a function of its inputs; the facts file keeps them).
  */
 #define LIBDMR_HAVE_DM_OWN_DEVICES 1
 int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *config, const char *ifname,
                           const char *bridge, const char *model);
+#define LIBDMR_HAVE_NIC_MAC 1
+int libdmr_config_add_nic_mac(libdmr_ctx *ctx, libdmr_config *config, const char *ifname,
+                              const char *bridge, const char *model, const char *mac);
 /*
  * A VNC server listening on listen (an IPv4 or IPv6 address in numbers, no
  * brackets, no host name: one address, one socket; NULL: 127.0.0.1) at TCP

@@ -32,6 +32,7 @@ struct fixture {
     pid_t others[2];
     int fdset_fds[1];
     const char *descriptors_say;   /* in the descriptors check's detail; NULL: anything */
+    struct strv tap_names;
 };
 
 static void fd_set_to(struct audit_fd *f, int fd, const char *target, const char *socket_path,
@@ -309,6 +310,42 @@ static void xen_tap_not_planned(struct fixture *x)
     add_tap(x, 20, makedev(10, 200));
 }
 static void tap_on_the_qemu_backend(struct fixture *x) { add_tap(x, 20, makedev(10, 200)); }
+/* The qemu backend's taps, made by the toolstack: known by name (the
+ * iff of their fdinfo), each once. */
+static void qemu_taps_planned(struct fixture *x, const char *a, const char *b)
+{
+    assert_int_equal(strv_push(&x->tap_names, a), 0);
+    if (b)
+        assert_int_equal(strv_push(&x->tap_names, b), 0);
+    x->exp.taps = x->tap_names.n;
+    x->exp.tap_names = &x->tap_names;
+}
+static void add_named_tap(struct fixture *x, int fd, const char *name)
+{
+    add_tap(x, fd, makedev(10, 200));
+    snprintf(x->fds[x->obs.n_fds - 1].tap_name, 16, "%s", name);
+}
+static void qemu_planned_taps_pass(struct fixture *x)
+{
+    x->descriptors_say = "; tap 2";
+    qemu_taps_planned(x, "vif1.0-emu", "web0");
+    add_named_tap(x, 20, "web0");
+    add_named_tap(x, 21, "vif1.0-emu");
+}
+static void qemu_tap_not_planned(struct fixture *x)
+{
+    x->descriptors_say = "fd 21 -> /dev/net/tun (tap evil0, not a planned one) is not in the plan";
+    qemu_taps_planned(x, "vif1.0-emu", "web0");
+    add_named_tap(x, 20, "vif1.0-emu");
+    add_named_tap(x, 21, "evil0");
+}
+static void qemu_planned_tap_twice(struct fixture *x)
+{
+    x->descriptors_say = "fd 21 -> /dev/net/tun (tap vif1.0-emu, not a planned one)";
+    qemu_taps_planned(x, "vif1.0-emu", NULL);
+    add_named_tap(x, 20, "vif1.0-emu");
+    add_named_tap(x, 21, "vif1.0-emu");
+}
 static void xen_tun_name_another_device(struct fixture *x)
 {
     xen_dm_devices_planned(x, 1, NULL, 0, 0);
@@ -450,6 +487,9 @@ static const struct row rows[] = {
     { "xen-a-tap-beyond-the-planned", "descriptors", xen_tap_beyond_the_planned },
     { "xen-a-tap-not-planned", "descriptors", xen_tap_not_planned },
     { "a-tap-on-the-qemu-backend", "descriptors", tap_on_the_qemu_backend },
+    { "qemu-planned-taps-pass-by-name", NULL, qemu_planned_taps_pass },
+    { "qemu-a-tap-not-planned", "descriptors", qemu_tap_not_planned },
+    { "qemu-a-planned-tap-twice", "descriptors", qemu_planned_tap_twice },
     { "xen-tun-name-on-another-device", "descriptors", xen_tun_name_another_device },
     { "xen-vnc-on-another-port", "descriptors", xen_vnc_on_another_port },
     { "xen-vnc-on-another-address", "descriptors", xen_vnc_on_another_address },
@@ -507,6 +547,7 @@ static void run_row(void **state)
     free(a.checks);
     dm_pci_clear(&x.pci);
     strv_clear(&x.resources);
+    strv_clear(&x.tap_names);
 }
 
 int main(void)

@@ -166,6 +166,28 @@ static void test_defaults(void **state)
     libdmr_config_free(c);
 }
 
+/* xl's vif keys the qemu backend honours: mac, bridge, model, vifname,
+ * type=ioemu; accel is ignored with a notice, as xl ignores it. */
+static void test_vif_keys_honoured(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c = NULL;
+    assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nvif=[ 'mac=00:16:3E:00:00:02, bridge=br1,model=e1000,"
+                             "vifname=web0,type=ioemu', '', 'accel=x' ]\n", NULL, 0, &c), 0);
+    assert_int_equal(c->n_nics, 3);
+    assert_true(c->nics[0].has_mac);
+    assert_int_equal(c->nics[0].mac[5], 2);
+    assert_string_equal(c->nics[0].bridge, "br1");
+    assert_string_equal(c->nics[0].model, "e1000");
+    assert_string_equal(c->nics[0].ifname, "web0");
+    assert_false(c->nics[1].has_mac);
+    assert_null(c->nics[1].bridge);
+    assert_int_equal(c->backend_notices[LIBDMR_BACKEND_QEMU].n, 1);
+    assert_non_null(strstr(c->backend_notices[LIBDMR_BACKEND_QEMU].v[0],
+                           "accel= is ignored, as xl ignores it"));
+    libdmr_config_free(c);
+}
+
 static void test_pci_guest_unplug_domain_default(void **state)
 {
     struct cfg_env *e = *state;
@@ -314,6 +336,36 @@ static const struct bad bad_inputs[] = {
       "bad KEY=VALUE override 'memory='" },
     { "override-bad-value-names-the-override", "name=\"g\"\ntype=\"hvm\"\n", "dm_restrict=\"maybe\"",
       LIBDMR_ERROR_INVAL, "override 'dm_restrict=\"maybe\"': parameter `dm_restrict'" },
+    { "vif-ip-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['bridge=br0,ip=10.0.0.2']\n", NULL,
+      LIBDMR_ERROR_INVAL, "vif \"bridge=br0,ip=10.0.0.2\": ip= is for Xen's hotplug script" },
+    { "vif-script-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['script=vif-bridge']\n", NULL,
+      LIBDMR_ERROR_INVAL, "script= names a hotplug script run as root" },
+    { "vif-rate-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['rate=10Mb/s']\n", NULL,
+      LIBDMR_ERROR_INVAL, "rate= is enforced by Xen's netback" },
+    { "vif-backend-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['backend=netdom']\n", NULL,
+      LIBDMR_ERROR_INVAL, "backend= names a Xen driver domain" },
+    { "vif-gatewaydev-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['gatewaydev=eth0']\n", NULL,
+      LIBDMR_ERROR_INVAL, "gatewaydev= is for Xen's vif-route" },
+    { "vif-mtu-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['mtu=9000']\n", NULL,
+      LIBDMR_ERROR_INVAL, "mtu= is not carried: the tap takes its bridge's MTU" },
+    { "vif-devid-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['devid=3']\n", NULL,
+      LIBDMR_ERROR_INVAL, "devid= is not carried" },
+    { "vif-colo-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['colo_sock_mirror_id=x']\n", NULL,
+      LIBDMR_ERROR_INVAL, "colo_sock_mirror_id= is for Xen's COLO" },
+    { "vif-trusted-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['trusted']\n", NULL,
+      LIBDMR_ERROR_INVAL, "trusted is a Xen netback property" },
+    { "vif-unknown-key", "name=\"g\"\ntype=\"hvm\"\nvif=['frob=1']\n", NULL,
+      LIBDMR_ERROR_INVAL, "vif \"frob=1\": unknown key \"frob\"" },
+    { "vif-type-vif-refused", "name=\"g\"\ntype=\"hvm\"\nvif=['type=vif']\n", NULL,
+      LIBDMR_ERROR_INVAL, "type=vif is a PV-only NIC" },
+    { "vif-type-other", "name=\"g\"\ntype=\"hvm\"\nvif=['type=wifi']\n", NULL,
+      LIBDMR_ERROR_INVAL, "type must be ioemu or vif" },
+    { "vif-bad-mac", "name=\"g\"\ntype=\"hvm\"\nvif=['mac=00:16:3e:1']\n", NULL,
+      LIBDMR_ERROR_INVAL, "vif \"mac=00:16:3e:1\": bad mac" },
+    { "vif-vifname-too-long", "name=\"g\"\ntype=\"hvm\"\nvif=['vifname=abcdefghijklmnop']\n", NULL,
+      LIBDMR_ERROR_INVAL, "bad vifname" },
+    { "vif-vifname-twice", "name=\"g\"\ntype=\"hvm\"\nvif=['vifname=t0', 'vifname=t0']\n", NULL,
+      LIBDMR_ERROR_INVAL, "vifname t0 is used twice" },
     { "device-model-override-relative", "name=\"g\"\ntype=\"hvm\"\ndevice_model_override=\"qemu\"\n", NULL,
       LIBDMR_ERROR_INVAL, "device_model_override must be an absolute path" },
 };
@@ -390,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_good_config_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pci_guest_unplug_domain_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vif_keys_honoured, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides_last_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builder_hvm_or_type_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_serial_list_form, setup, teardown),

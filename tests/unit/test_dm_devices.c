@@ -2,9 +2,10 @@
 /*
  * Devices the device model makes for itself (libxl's vif and vnc, opened
  * by qemu-xen): the setters refuse what cannot be, the xen plan lists them
- * (JSON and text) for the audit, the qemu plan refuses a vif by name and
- * carries the display (card, USB input, keymap, VNC; its password only
- * said to be set), and
+ * (JSON and text) for the audit, the qemu plan makes each NIC's tap a
+ * resource (or refuses it, naming what the facts deny) and carries the
+ * display (card, USB input, keymap, VNC; its password only said to be
+ * set), and
  * a row of /proc/PID/net/tcp or tcp6 reads as the kernel wrote it.
  * test_audit.c judges fabricated observations;
  * tests/integration/test_dm_own_devices.sh audits a real QEMU.
@@ -205,11 +206,129 @@ static void assert_qemu_refuses(struct env *e, const char *reason)
     libdmr_plan_free(plan);
 }
 
-static void test_qemu_plan_refuses_vif(void **state)
+/* The qemu facts with one NIC's: its bridge as given, its tap's name. */
+static char *qemu_facts_nic(const char *bridge, const char *state, const char *ifname,
+                            bool in_use)
+{
+    char *json = NULL;
+    size_t n = strlen(qemu_facts);
+    assert_true(asprintf(&json, "%.*s,\"nics\":[{\"bridge\":\"%s\",\"bridge_state\":\"%s\","
+                         "\"ifname\":\"%s\",\"ifname_in_use\":%s,\"random_mac\":"
+                         "\"00:16:3e:0a:0b:0c\"}]}", (int)(n - 1), qemu_facts, bridge, state,
+                         ifname, in_use ? "true" : "false") > 0);
+    return json;
+}
+
+static void assert_qemu_nic_refused(struct env *e, const char *facts, int rc, const char *reason)
+{
+    libdmr_plan *plan = plan_of(e, facts, LIBDMR_BACKEND_QEMU);
+    const char *why = NULL;
+    assert_int_equal(libdmr_plan_refusal(plan, &why), rc);
+    assert_has(why, reason);
+    libdmr_plan_free(plan);
+}
+
+/* xl's defaults: bridge xenbr0, model rtl8139, the facts' random mac, tap
+ * vif<domid>.0-emu; a resource QEMU gets by descriptor. */
+static void test_qemu_plan_makes_the_tap(void **state)
 {
     struct env *e = *state;
     assert_int_equal(libdmr_config_add_nic(e->ctx, e->config, NULL, NULL, NULL), 0);
-    assert_qemu_refuses(e, "vif: not carried by the qemu backend yet");
+    char *facts = qemu_facts_nic("xenbr0", "bridge", "vif12.0-emu", false);
+    libdmr_plan *plan = plan_of(e, facts, LIBDMR_BACKEND_QEMU);
+    assert_int_equal(libdmr_plan_refusal(plan, NULL), 0);
+    char *json = NULL, *text = NULL;
+    assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
+    assert_has(json, "{\"id\":\"vif12.0-emu\",\"kind\":\"tap\",\"path\":\"/dev/net/tun\","
+                     "\"writable\":true,\"fd\":4,\"fdset\":null}");
+    assert_has(json, "\"taps\":[{\"ifname\":\"vif12.0-emu\",\"bridge\":\"xenbr0\","
+                     "\"device\":\"rtl8139\",\"mac\":\"00:16:3e:0a:0b:0c\",\"vnet_hdr\":false,"
+                     "\"fd\":4}]");
+    assert_has(json, "\"-netdev\",\"tap,id=net0,fd=4\",\"-device\","
+                     "\"rtl8139,id=nic0,netdev=net0,mac=00:16:3e:0a:0b:0c\"");
+    assert_int_equal(libdmr_plan_to_text(e->ctx, plan, &text), 0);
+    assert_has(text, "Network: vif 0 is tap vif12.0-emu on bridge xenbr0, rtl8139 mac "
+                     "00:16:3e:0a:0b:0c: the toolstack makes it, QEMU gets fd 4 and opens nothing\n");
+    free(json);
+    free(text);
+    free(facts);
+    libdmr_plan_free(plan);
+}
+
+/* virtio-net: the tap made with IFF_VNET_HDR; the config's mac wins. */
+static void test_qemu_plan_virtio_net(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_add_nic_mac(e->ctx, e->config, "web0", "br0", "virtio-net",
+                                               "02:00:00:00:00:01"), 0);
+    char *facts = qemu_facts_nic("br0", "bridge", "web0", false);
+    libdmr_plan *plan = plan_of(e, facts, LIBDMR_BACKEND_QEMU);
+    char *json = NULL;
+    assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
+    assert_has(json, "\"device\":\"virtio-net-pci\",\"mac\":\"02:00:00:00:00:01\",\"vnet_hdr\":true");
+    free(json);
+    free(facts);
+    libdmr_plan_free(plan);
+}
+
+static void test_qemu_plan_refuses_what_the_facts_deny(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_add_nic(e->ctx, e->config, NULL, "br9", NULL), 0);
+    char *f = qemu_facts_nic("br9", "absent", "vif12.0-emu", false);
+    assert_qemu_nic_refused(e, f, LIBDMR_ERROR_NOTFOUND, "vif 0: bridge br9 does not exist");
+    free(f);
+    f = qemu_facts_nic("br9", "not-a-bridge", "vif12.0-emu", false);
+    assert_qemu_nic_refused(e, f, LIBDMR_ERROR_INVAL, "vif 0: br9 is not a bridge");
+    free(f);
+    f = qemu_facts_nic("br9", "bridge", "vif12.0-emu", true);
+    assert_qemu_nic_refused(e, f, LIBDMR_ERROR_BUSY, "vif 0: an interface named vif12.0-emu "
+                            "exists already");
+    free(f);
+    /* Facts gathered for another config: no guessing. */
+    assert_qemu_nic_refused(e, qemu_facts, LIBDMR_ERROR_INVAL, "the facts have no network facts");
+}
+
+static void test_qemu_plan_refuses_an_unknown_model(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_add_nic(e->ctx, e->config, NULL, NULL, "ne2k_pci"), 0);
+    char *f = qemu_facts_nic("xenbr0", "bridge", "vif12.0-emu", false);
+    assert_qemu_nic_refused(e, f, LIBDMR_ERROR_INVAL, "vif 0: model ne2k_pci is not one");
+    free(f);
+}
+
+static void test_add_nic_mac_checks_it(void **state)
+{
+    struct env *e = *state;
+    libdmr_ctx *ctx = e->ctx;
+    libdmr_config *c = e->config;
+    assert_int_equal(libdmr_config_add_nic_mac(ctx, c, NULL, NULL, NULL, "00:16:3E:00:00:01"), 0);
+    assert_refused(e, libdmr_config_add_nic_mac(ctx, c, NULL, NULL, NULL, "00:16:3e:00:00:01"),
+                   "vif: mac 00:16:3e:00:00:01 is used twice");
+    assert_refused(e, libdmr_config_add_nic_mac(ctx, c, NULL, NULL, NULL, "01:00:5e:00:00:01"),
+                   "is a multicast address");
+    assert_refused(e, libdmr_config_add_nic_mac(ctx, c, NULL, NULL, NULL, "00:00:00:00:00:00"),
+                   "all zeros");
+    const char *bad[] = { "00:16:3e:0:0:1", "00-16-3e-00-00-01", "00:16:3e:00:00:01,x",
+                          "0x:16:3e:00:00:01", "" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_refused(e, libdmr_config_add_nic_mac(ctx, c, NULL, NULL, NULL, bad[i]),
+                       "vif: bad mac");
+    assert_int_equal(libdmr_config_add_nic_mac(NULL, c, NULL, NULL, NULL, NULL), LIBDMR_ERROR_INVAL);
+}
+
+/* libxl picks a vif's MAC on the xen backend: a chosen one is refused, not dropped. */
+static void test_xen_plan_refuses_a_mac(void **state)
+{
+    struct env *e = *state;
+    assert_int_equal(libdmr_config_add_nic_mac(e->ctx, e->config, NULL, NULL, NULL,
+                                               "00:16:3e:00:00:01"), 0);
+    libdmr_plan *plan = plan_of(e, xen_facts, LIBDMR_BACKEND_XEN);
+    const char *why = NULL;
+    assert_int_equal(libdmr_plan_refusal(plan, &why), LIBDMR_ERROR_NI);
+    assert_has(why, "vif 0: mac is not carried to libxl");
+    libdmr_plan_free(plan);
 }
 
 /* The qemu backend carries VNC (plan_display.c): QEMU binds it at init. */
@@ -234,14 +353,6 @@ static void test_qemu_plan_carries_vnc(void **state)
     free(json);
     free(text);
     libdmr_plan_free(plan);
-}
-
-static void test_qemu_plan_refuses_both(void **state)
-{
-    struct env *e = *state;
-    assert_int_equal(libdmr_config_add_nic(e->ctx, e->config, NULL, NULL, NULL), 0);
-    assert_int_equal(libdmr_config_set_vnc(e->ctx, e->config, NULL, 0, false), 0);
-    assert_qemu_refuses(e, "vif: not carried by the qemu backend yet");
 }
 
 static void test_display_setters_check_their_values(void **state)
@@ -429,14 +540,18 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_xen_plan_lists_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_vnc_one_port_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_warns_of_every_address, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_vif, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_carries_vnc, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_both, setup, teardown),
         cmocka_unit_test_setup_teardown(test_display_setters_check_their_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vnc_password_only_said_to_be_set, setup, teardown),
         cmocka_unit_test_setup_teardown(test_display_devices_in_argv, setup, teardown),
         cmocka_unit_test_setup_teardown(test_xen_plan_refuses_display, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vnc_without_a_card_is_said, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_plan_makes_the_tap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_plan_virtio_net, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_what_the_facts_deny, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_qemu_plan_refuses_an_unknown_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_nic_mac_checks_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_xen_plan_refuses_a_mac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qemu_plan_without_them_stands, setup, teardown),
         cmocka_unit_test(test_tcp_rows_parse),
         cmocka_unit_test(test_inet_addr_mapped),

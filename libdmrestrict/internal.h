@@ -182,7 +182,7 @@ struct libdmr_config {
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
     bool paused;                   /* leave the guest paused (xl create -p) */
-    char *serial;                  /* xen backend: the HVM serial ("pty", "file:PATH") */
+    char *serial;                  /* the HVM serial ("pty", "file:PATH"; qemu: "pty", "none") */
     char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
     struct libdmr_nic *nics;       /* devices the DM makes itself (libdmr_config_add_nic) */
@@ -377,6 +377,7 @@ struct plan_rlimit {
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
     PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
+    PLAN_RES_SERIAL,       /* QEMU's end of the serial socketpair; path: the console socket */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -497,6 +498,9 @@ struct libdmr_plan {
     char *qemu_path;
     char *log_path;                /* where the DM's output goes */
     char *qmp_path;                /* its QMP socket (libxl's on the xen backend) */
+    /* qemu backend: the socket the logger serves the guest's serial
+     * console on (`xl-dmr console`); NULL: no serial port. */
+    char *console_path;
     struct plan_libxl libxl;       /* xen backend */
     struct plan_resource *resources;
     size_t n_resources;

@@ -220,6 +220,7 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->qemu_path);
     free(p->log_path);
     free(p->qmp_path);
+    free(p->console_path);
     plan_libxl_clear(&p->libxl);
     for (size_t i = 0; i < p->n_resources; i++) {
         free(p->resources[i].id);

@@ -176,6 +176,7 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_QMP_LISTEN] = "qmp-listen", [PLAN_RES_DISK] = "disk",
         [PLAN_RES_CDROM] = "cdrom", [PLAN_RES_KERNEL] = "kernel", [PLAN_RES_RAMDISK] = "ramdisk",
         [PLAN_RES_IOMMUFD] = "iommufd", [PLAN_RES_VFIO_DEVICE] = "vfio-device",
+        [PLAN_RES_SERIAL] = "serial",
     };
     return names[k];
 }
@@ -273,6 +274,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_identity(g, p);
     json_confinement(g, p);
     json_resources(g, p);
+    json_kstr(g, "console", p->console_path);
     json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
@@ -421,9 +423,17 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fputc('\n', out);
     for (size_t i = 0; i < p->n_resources; i++) {
         const struct plan_resource *r = &p->resources[i];
-        fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd, resource_kind_name(r->kind),
-                r->id, r->path, r->writable ? "read-write" : "read-only");
+        if (r->kind == PLAN_RES_SERIAL)
+            fprintf(out, "Passes fd %d: serial (one end of a socketpair; the logger holds the "
+                    "other, logs the guest's console and serves xl-dmr console on %s)\n",
+                    r->child_fd, r->path);
+        else
+            fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd,
+                    resource_kind_name(r->kind), r->id, r->path,
+                    r->writable ? "read-write" : "read-only");
     }
+    if (p->backend == LIBDMR_BACKEND_QEMU && !p->console_path)
+        fprintf(out, "Serial: none (serial = \"none\")\n");
     if (p->serial_pty)
         fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "
                 "gives; dm-audit accepts them)\n");

@@ -276,8 +276,11 @@ static void __attribute__((noreturn)) logger_child_main(void *arg, int report_fd
         _exit(1);
     if (src[0] < 0 || src[1] < 0)
         _exit(1);
+    /* A slot with nothing for it is closed: it may hold an inherited
+     * descriptor (a disk image the toolstack opened for QEMU). */
     for (int i = 0; i < 4; i++)
-        if (src[i] == -2 || (src[i] >= 0 && dup2(src[i], 3 + i) < 0))
+        if (src[i] == -2 || (src[i] >= 0 ? dup2(src[i], 3 + i) < 0
+                                         : close(3 + i) < 0 && errno != EBADF))
             _exit(1);
     if (syscall(SYS_close_range, 7, ~0U, 0) < 0)
         _exit(1);

@@ -69,6 +69,18 @@ CFG
 tap_check "create: exit 0" [ $? = 0 ]
 tap_check "the console socket is root's, mode 0600" \
     [ "$(stat -c '%F %U %a' "$sock" 2>/dev/null)" = "socket root 600" ]
+# logger_fds: what the domain's log process holds, one kind a line, sorted.
+logger_fds() {
+    local pid
+    pid=$(json_get /run/xl-dmr/domains/1.json 'd["logger_pid"]')
+    for f in /proc/$pid/fd/*; do
+        readlink "$f"
+    done | sed 's/:\[[0-9]*\]$//' | sort | tr '\n' ' '
+}
+fds=$(logger_fds)
+echo "# logger holds: $fds"
+tap_check "the logger holds /dev/null, QEMU's pipe, the log and its directory, its serial end and the console socket" \
+    [ "$fds" = "/dev/null /dev/null /dev/null /var/log/xl-dmr /var/log/xl-dmr/qemu-dm-con1.log pipe socket socket " ]
 for _ in $(seq 120); do grep -q XLDMR-GUEST-READY "$log" 2>/dev/null && break; sleep 0.5; done
 tap_check "what the guest wrote with nobody attached is in the log" grep -q XLDMR-GUEST-READY "$log"
 
@@ -112,4 +124,24 @@ tap_check "destroy: no console socket, nothing left" bash -c "[ ! -e $sock ] && 
 rc=$?
 tap_check "console of a domain that is gone: exit 1, one line" bash -c "[ $rc = 1 ]"
 tap_one_line "... one line" "$work/err"
+
+# serial = "none": no serial port, nothing of the console anywhere.
+sed -i 's/^serial = .*/serial = "none"/' "$work/con.cfg"
+"$XL_DMR" create -p --domid 1 "$work/con.cfg"
+tap_check "serial = \"none\": create: exit 0" [ $? = 0 ]
+pid=$(json_get /run/xl-dmr/domains/1.json 'd["dm_pid"]')
+tap_check "... QEMU has no serial port, there is no console socket" \
+    bash -c "! tr '\\0' ' ' < /proc/$pid/cmdline | grep -q -- '-serial' && [ ! -e $sock ]"
+fds=$(logger_fds)
+echo "# logger holds: $fds"
+tap_check "... the logger holds /dev/null, QEMU's pipe, the log and its directory" \
+    [ "$fds" = "/dev/null /dev/null /dev/null /var/log/xl-dmr /var/log/xl-dmr/qemu-dm-con1.log pipe " ]
+"$XL_DMR" console con1 < /dev/null 2> "$work/err"
+rc=$?
+tap_check "... xl-dmr console: exit 1, it has no serial console" \
+    bash -c "[ $rc = 1 ] && grep -q 'has no serial console' $work/err"
+"$XL_DMR" dm-audit con1 > /dev/null
+tap_check "... dm-audit passes" [ $? = 0 ]
+"$XL_DMR" destroy con1
+tap_check "... destroy: nothing left" [ ! -e /run/xl-dmr ]
 tap_done

@@ -26,6 +26,54 @@ static char *qemu_opt_escape(const char *s)
     return out;
 }
 
+/* One layer of a disk's image as nodes: "NODE-file" (the fdset) and NODE
+ * (its format), after the layers below it, which it names as its
+ * backing. A qcow2 layer always says backing: "backing=" (empty, QEMU's
+ * null) for none, so QEMU never opens a file its header names. */
+static int argv_layer(libdmr_plan *p, int index, const char *node)
+{
+    const struct plan_resource *res = &p->resources[index];
+    const struct plan_resource *below = res->backing >= 0 ? &p->resources[res->backing] : NULL;
+    int r = below ? argv_layer(p, res->backing, below->id) : 0;
+    if (r)
+        return r;
+    const char *ro = res->writable ? "off" : "on";
+    bool qcow2 = res->format == LIBDMR_FORMAT_QCOW2;
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    /* opaque says what the descriptor is, for whoever audits the fdsets. */
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, qcow2 ? "qcow2" : "raw", path);
+    PUSH("-blockdev");
+    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
+         node, res->fdset, ro);
+    PUSH("-blockdev");
+    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s%s%s", qcow2 ? "qcow2" : "raw",
+         node, node, ro, qcow2 ? ",backing=" : "", qcow2 && below ? below->id : "");
+    return 0;
+}
+
+/* A cdrom's medium is one image (plan_resources.c refuses one with a
+ * backing file). A drive owns its medium, so a later change frees this
+ * one (and lets its fdset go); a -blockdev node would outlive the change. */
+static int argv_cdrom(libdmr_plan *p, const struct plan_disk *d, const char *bus)
+{
+    const struct plan_resource *res = &p->resources[d->resource];
+    const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, format, path);
+    PUSH("-drive");
+    PUSH("if=none,id=drive-%s,file=/dev/fdset/%u,format=%s,readonly=on,media=cdrom",
+         d->vdev, res->fdset, format);
+    PUSH("-device");
+    PUSH("ide-cd,bus=%s,drive=drive-%s,id=%s", bus, d->vdev, d->vdev);
+    return 0;
+}
+
 static int argv_disk(libdmr_plan *p, const struct plan_disk *d)
 {
     char bus[32];
@@ -39,30 +87,11 @@ static int argv_disk(libdmr_plan *p, const struct plan_disk *d)
         PUSH("%s,bus=%s,id=%s", model, bus, d->vdev);
         return 0;
     }
-    const struct plan_resource *res = &p->resources[d->resource];
-    const char *ro = res->writable ? "off" : "on";
-    const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
-    _cleanup_free_ char *path = qemu_opt_escape(res->path);
-    if (!path)
-        return -ENOMEM;
-    /* opaque says what the descriptor is, for whoever audits the fdsets. */
-    PUSH("-add-fd");
-    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, format, path);
-    if (d->cdrom) {
-        /* A drive owns its medium, so a later change frees this one (and
-         * lets its fdset go); a -blockdev node would outlive the change. */
-        PUSH("-drive");
-        PUSH("if=none,id=drive-%s,file=/dev/fdset/%u,format=%s,readonly=on,media=cdrom",
-             d->vdev, res->fdset, format);
-        PUSH("-device");
-        PUSH("%s,bus=%s,drive=drive-%s,id=%s", model, bus, d->vdev, d->vdev);
-        return 0;
-    }
-    PUSH("-blockdev");
-    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
-         d->vdev, res->fdset, ro);
-    PUSH("-blockdev");
-    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s", format, d->vdev, d->vdev, ro);
+    if (d->cdrom)
+        return argv_cdrom(p, d, bus);
+    int r = argv_layer(p, d->resource, d->vdev);
+    if (r)
+        return r;
     PUSH("-device");
     PUSH("%s,bus=%s,drive=%s,id=%s", model, bus, d->vdev, d->vdev);
     return 0;
@@ -127,6 +156,81 @@ static int argv_serial(libdmr_plan *p)
     return 0;
 }
 
+/* OVMF's CODE and VARS as pflash blockdevs over their fdsets. */
+static int argv_pflash(libdmr_plan *p, int res_index)
+{
+    const struct plan_resource *res = &p->resources[res_index];
+    const char *ro = res->writable ? "off" : "on";
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=raw:%s", res->child_fd, res->fdset, path);
+    PUSH("-blockdev");
+    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
+         res->id, res->fdset, ro);
+    PUSH("-blockdev");
+    PUSH("driver=raw,node-name=%s,file=%s-file,read-only=%s", res->id, res->id, ro);
+    return 0;
+}
+
+static int argv_machine(libdmr_plan *p, const libdmr_config *c)
+{
+    const struct plan_machine *m = &p->mach;
+    char pflash[128] = "";
+    if (m->code_res >= 0)
+        snprintf(pflash, sizeof(pflash), ",pflash0=%s,pflash1=%s",
+                 p->resources[m->code_res].id, p->resources[m->vars_res].id);
+    PUSH("-machine");
+    PUSH("%s%s%s", plan_machine_name(p->machine), pflash, m->acpi_off ? ",acpi=off" : "");
+    PUSH("-accel");
+    PUSH("%s", plan_accel_name(p->accel));
+    PUSH("-m");
+    PUSH("%ldM", c->memory_mb);
+    PUSH("-smp");
+    if (m->maxvcpus)
+        PUSH("%ld,maxcpus=%ld", c->vcpus, m->maxvcpus);
+    else
+        PUSH("%ld", c->vcpus);
+    if (m->uuid) {
+        PUSH("-uuid");
+        PUSH("%s", m->uuid);
+    }
+    return 0;
+}
+
+/* Boot order, clock, sound card: after the devices. */
+static int argv_machine_devices(libdmr_plan *p)
+{
+    const struct plan_machine *m = &p->mach;
+    int r = 0;
+    for (int i = 0; !r && i < 2; i++)
+        r = (i ? m->vars_res : m->code_res) >= 0 ? argv_pflash(p, i ? m->vars_res : m->code_res) : 0;
+    if (r)
+        return r;
+    if (m->boot) {
+        PUSH("-boot");
+        PUSH("order=%s", m->boot);
+    }
+    if (m->rtc_base) {
+        PUSH("-rtc");
+        PUSH("base=%s", m->rtc_base);
+    }
+    if (!m->sound_model)
+        return 0;
+    PUSH("-audiodev");
+    PUSH("none,id=audio0");
+    PUSH("-device");
+    if (strcmp(m->sound_model, "intel-hda")) {
+        PUSH("%s,id=sound0,audiodev=audio0", m->sound_model);
+        return 0;
+    }
+    PUSH("intel-hda,id=sound0");
+    PUSH("-device");
+    PUSH("hda-duplex,id=sound0-codec0,bus=sound0.0,cad=0,audiodev=audio0");
+    return 0;
+}
+
 /* -chroot/-runas or -run-with, as the binary was probed to accept. */
 static int argv_identity(libdmr_plan *p, const struct libdmr_qemu_caps *q)
 {
@@ -161,14 +265,9 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("%s", p->qemu_path);
     PUSH("-name");
     PUSH("guest=%s", p->name);
-    PUSH("-machine");
-    PUSH("%s", plan_machine_name(p->machine));
-    PUSH("-accel");
-    PUSH("%s", plan_accel_name(p->accel));
-    PUSH("-m");
-    PUSH("%ldM", c->memory_mb);
-    PUSH("-smp");
-    PUSH("%ld", c->vcpus);
+    int r = argv_machine(p, c);
+    if (r)
+        return r;
     PUSH("-nodefaults");
     PUSH("-no-user-config");
     PUSH("-display");
@@ -180,7 +279,7 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("socket,id=qmp,fd=%d,server=on,wait=off", p->resources[0].child_fd);
     PUSH("-mon");
     PUSH("chardev=qmp,mode=control");
-    int r = argv_serial(p);
+    r = argv_serial(p);
     if (!r)
         r = argv_boot(p, c);
     if (r)
@@ -209,5 +308,11 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
         PUSH("pcie-root-port,id=%s,bus=pcie.0,chassis=%u,addr=0x%x", port->id,
              port->chassis, port->root_slot);
     }
-    return argv_identity(p, &f->qemu);
+    r = argv_machine_devices(p);
+    if (!r)
+        r = argv_identity(p, &f->qemu);
+    /* device_model_args last, as given (plan_machine.c checked them). */
+    for (size_t i = 0; !r && i < p->mach.dm_args.n; i++)
+        r = strv_push(&p->argv, p->mach.dm_args.v[i]);
+    return r;
 }

@@ -75,6 +75,9 @@ int cdrom_insert(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, const ch
 int cdrom_eject(libdmr_ctx *ctx, struct libdmr_qmp *q, uint32_t domid, const char *vdev);
 /* fdset.c: QEMU's descriptors in its fdsets, as media of dm. */
 int fdset_media(struct libdmr_qmp *q, struct libdmr_dm *dm);
+/* nvram.c: the domain's VARS copy at path (in LIBDMR_NVRAM_DIR), made from
+ * template_path if missing; a read-write descriptor, or -errno (logged). */
+int nvram_open(libdmr_ctx *ctx, uint32_t domid, const char *path, const char *template_path);
 
 /* lifecycle.c: the host-wide lock (a LIBDMR_ERROR_* code); a recorded
  * domain's record and its backend's operations (with the lock first). */

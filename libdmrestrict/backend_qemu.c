@@ -114,6 +114,8 @@ static int open_resources(struct qemu_start *st)
         st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN
                        ? open_listener(st, res->path, "QMP", &st->qmp_bound)
                    : res->kind == PLAN_RES_SERIAL ? open_serial(st, res)
+                   : res->kind == PLAN_RES_NVRAM
+                       ? nvram_open(st->ctx, st->plan->domid, res->path, res->template_path)
                    : open_file(st, res, res->kind == PLAN_RES_IOMMUFD ||
                                         res->kind == PLAN_RES_VFIO_DEVICE);
         if (st->fds[i] < 0)

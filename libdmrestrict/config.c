@@ -118,6 +118,9 @@ void libdmr_config_free(libdmr_config *c)
         nic_clear(&c->nics[i]);
     free(c->nics);
     free(c->vnc.listen);
+    free(c->mach.uuid);
+    free(c->mach.soundhw);
+    strv_clear(&c->mach.dm_args);
     free(c);
 }
 
@@ -484,5 +487,92 @@ int libdmr_config_set_vnc(libdmr_ctx *ctx, libdmr_config *c, const char *listen,
     free(c->vnc.listen);
     c->vnc = (struct libdmr_vnc){ .enabled = true, .listen = copy, .display = display,
                                   .find_unused = find_unused };
+    return 0;
+}
+
+/* ---- firmware and machine keys (plan_machine.c decides) ---------------- */
+
+#define RTC_OFFSET_MAX (10L * 366 * 24 * 3600)
+
+int libdmr_config_set_firmware(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_firmware fw)
+{
+    CHECK_ARGS(ctx && c);
+    if (fw != LIBDMR_FIRMWARE_DEFAULT && fw != LIBDMR_FIRMWARE_SEABIOS &&
+        fw != LIBDMR_FIRMWARE_OVMF)
+        return config_refuse(ctx, "unknown firmware %d", (int)fw);
+    c->mach.firmware = fw;
+    return 0;
+}
+
+int libdmr_config_set_maxvcpus(libdmr_ctx *ctx, libdmr_config *c, long maxvcpus)
+{
+    CHECK_ARGS(ctx && c);
+    if (maxvcpus < 0 || maxvcpus > VCPUS_MAX)
+        return config_refuse(ctx, "maxvcpus %ld is out of range 1..%d", maxvcpus, VCPUS_MAX);
+    c->mach.maxvcpus = maxvcpus;
+    return 0;
+}
+
+/* 8-4-4-4-12 hex digits, as libuuid's uuid_parse takes them. */
+static bool uuid_is_valid(const char *s)
+{
+    static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    if (strlen(s) != sizeof(shape) - 1)
+        return false;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '-' ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+int libdmr_config_set_uuid(libdmr_ctx *ctx, libdmr_config *c, const char *uuid)
+{
+    CHECK_ARGS(ctx && c);
+    if (uuid && !uuid_is_valid(uuid))
+        return config_refuse(ctx, "bad uuid \"%s\" (expected "
+                             "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx, hex digits)", uuid);
+    int rc = set_string(ctx, &c->mach.uuid, uuid);
+    for (char *p = c->mach.uuid; !rc && p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return rc;
+}
+
+int libdmr_config_set_rtc(libdmr_ctx *ctx, libdmr_config *c, bool localtime, long timeoffset)
+{
+    CHECK_ARGS(ctx && c);
+    if (timeoffset < -RTC_OFFSET_MAX || timeoffset > RTC_OFFSET_MAX)
+        return config_refuse(ctx, "rtc_timeoffset %ld is out of range -%ld..%ld seconds",
+                             timeoffset, RTC_OFFSET_MAX, RTC_OFFSET_MAX);
+    c->mach.localtime = localtime;
+    c->mach.rtc_timeoffset = timeoffset;
+    return 0;
+}
+
+int libdmr_config_set_acpi(libdmr_ctx *ctx, libdmr_config *c, bool acpi)
+{
+    CHECK_ARGS(ctx && c);
+    c->mach.acpi_off = !acpi;
+    return 0;
+}
+
+int libdmr_config_set_soundhw(libdmr_ctx *ctx, libdmr_config *c, const char *model)
+{
+    static const char *const models[] = { "hda", "ac97", "es1370", "sb16" };
+    CHECK_ARGS(ctx && c);
+    bool known = !model;
+    for (size_t i = 0; !known && i < ELEMENTSOF(models); i++)
+        known = !strcmp(model, models[i]);
+    if (!known)
+        return config_refuse(ctx, "unknown soundhw \"%s\" (hda, ac97, es1370 or sb16)", model);
+    return set_string(ctx, &c->mach.soundhw, model);
+}
+
+int libdmr_config_add_device_model_arg(libdmr_ctx *ctx, libdmr_config *c, const char *arg)
+{
+    CHECK_ARGS(ctx && c && arg);
+    if (strv_push(&c->mach.dm_args, arg)) {
+        LOG(ERROR, "out of memory");
+        return LIBDMR_ERROR_NOMEM;
+    }
     return 0;
 }

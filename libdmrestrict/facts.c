@@ -20,6 +20,7 @@ int libdmr_facts_gather(libdmr_ctx *ctx, const libdmr_config *config,
     if (!rc) rc = facts_qemu_gather(ctx, config, f);
     if (!rc) rc = facts_images_gather(ctx, config, f);
     if (!rc) rc = facts_pci_gather(ctx, config, f);
+    if (!rc) rc = facts_firmware_gather(ctx, config, f);
     if (rc) {
         libdmr_facts_free(f);
         return rc;
@@ -65,8 +66,13 @@ void facts_clear(libdmr_facts *f)
     subid_ranges_clear(&f->subgid);
     free(f->qemu.path);
     strv_clear(&f->qemu.machines);
-    for (size_t i = 0; i < f->n_images; i++)
+    for (size_t i = 0; i < f->n_images; i++) {
         free(f->images[i].path);
+        free(f->images[i].format);
+        free(f->images[i].qcow2.backing_file);
+        free(f->images[i].qcow2.backing_fmt);
+    }
     free(f->images);
     facts_pci_clear(f);
+    facts_firmware_clear(&f->fw);
 }

@@ -42,6 +42,37 @@ static void json_subids(yajl_gen g, const char *key, const struct libdmr_subid_r
     yajl_gen_array_close(g);
 }
 
+/* An image; for a qcow2 layer also its header (null: not read). */
+static void json_images(yajl_gen g, const libdmr_facts *f)
+{
+    json_key(g, "images");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_images; i++) {
+        const struct libdmr_image *img = &f->images[i];
+        yajl_gen_map_open(g);
+        json_kstr(g, "path", img->path);
+        json_kstr(g, "format", img->format);
+        json_kbool(g, "present", img->present);
+        json_kbool(g, "regular", img->regular);
+        json_kint(g, "size", (long long)img->size);
+        json_key(g, "qcow2");
+        if (img->header_read) {
+            yajl_gen_map_open(g);
+            json_kbool(g, "magic", img->qcow2.magic);
+            json_kint(g, "version", img->qcow2.version);
+            json_kbool(g, "encrypted", img->qcow2.encrypted);
+            json_kbool(g, "data_file", img->qcow2.data_file);
+            json_kstr(g, "backing_file", img->qcow2.backing_file);
+            json_kstr(g, "backing_fmt", img->qcow2.backing_fmt);
+            yajl_gen_map_close(g);
+        } else {
+            yajl_gen_null(g);
+        }
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
 {
     json_key(g, "qemu");
@@ -121,6 +152,36 @@ static void json_pci(yajl_gen g, const libdmr_facts *f)
     yajl_gen_array_close(g);
 }
 
+/* "firmware": only when gathered (bios = "ovmf", rtc_timeoffset). */
+static void json_firmware(yajl_gen g, const struct libdmr_fw_facts *fw)
+{
+    if (!fw->n_descriptors && !fw->nvram.filename && !fw->clock_known)
+        return;
+    json_key(g, "firmware");
+    yajl_gen_map_open(g);
+    json_key(g, "descriptors");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < fw->n_descriptors; i++)
+        fw_descriptor_gen(g, &fw->descriptors[i]);
+    yajl_gen_array_close(g);
+    if (fw->nvram.filename) {
+        json_key(g, "nvram");
+        yajl_gen_map_open(g);
+        json_kstr(g, "filename", fw->nvram.filename);
+        json_kbool(g, "present", fw->nvram.present);
+        json_kint(g, "size", (long long)fw->nvram.size);
+        yajl_gen_map_close(g);
+    }
+    if (fw->clock_known) {
+        json_key(g, "clock");
+        yajl_gen_map_open(g);
+        json_kint(g, "now", (long long)fw->now);
+        json_kint(g, "local_offset", fw->local_offset);
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_map_close(g);
+}
+
 int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json)
 {
     if (!ctx || !f || !ret_json)
@@ -150,18 +211,9 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_subids(g, "subuid", &f->subuid);
     json_subids(g, "subgid", &f->subgid);
     facts_json_qemu(g, &f->qemu);
-    json_key(g, "images");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < f->n_images; i++) {
-        yajl_gen_map_open(g);
-        json_kstr(g, "path", f->images[i].path);
-        json_kbool(g, "present", f->images[i].present);
-        json_kbool(g, "regular", f->images[i].regular);
-        json_kint(g, "size", (long long)f->images[i].size);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
+    json_images(g, f);
     json_pci(g, f);
+    json_firmware(g, &f->fw);
     yajl_gen_map_close(g);
     return json_finish(g, ret_json);
 }
@@ -289,6 +341,24 @@ static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps 
     }
 }
 
+static void read_qcow2(struct reader *rd, yajl_val v, struct libdmr_image *img)
+{
+    if (!v || YAJL_IS_NULL(v))
+        return;
+    if (!YAJL_IS_OBJECT(v)) {
+        bad(rd, "qcow2");
+        return;
+    }
+    struct libdmr_qcow2_header *h = &img->qcow2;
+    img->header_read = true;
+    h->magic = get_bool(rd, v, "magic");
+    h->version = get_uint(rd, v, "version", UINT32_MAX);
+    h->encrypted = get_bool(rd, v, "encrypted");
+    h->data_file = get_bool(rd, v, "data_file");
+    h->backing_file = get_str(rd, v, "backing_file");
+    h->backing_fmt = get_str(rd, v, "backing_fmt");
+}
+
 static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
 {
     yajl_val a = get_array(rd, root, "images");
@@ -301,6 +371,8 @@ static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
         f->images[i].present = get_bool(rd, e, "present");
         f->images[i].regular = get_bool(rd, e, "regular");
         f->images[i].size = get_uint(rd, e, "size", INT64_MAX);
+        f->images[i].format = get_str(rd, e, "format");
+        read_qcow2(rd, member(e, "qcow2"), &f->images[i]);
         if (!f->images[i].path)
             bad(rd, "an image without a path");
     }
@@ -389,6 +461,43 @@ int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps
     return rd.rc;
 }
 
+static long long get_int(struct reader *rd, yajl_val obj, const char *key)
+{
+    yajl_val v = member(obj, key);
+    if (v && !YAJL_IS_INTEGER(v))
+        bad(rd, key);
+    return v && YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
+}
+
+static void read_firmware(struct reader *rd, yajl_val root, struct libdmr_fw_facts *fw)
+{
+    yajl_val v = member(root, "firmware");
+    if (!v || !YAJL_IS_OBJECT(v))
+        return (void)(v && bad(rd, "firmware"));
+    yajl_val a = get_array(rd, v, "descriptors");
+    size_t n = a ? YAJL_GET_ARRAY(a)->len : 0;
+    if (n && !(fw->descriptors = calloc(n, sizeof(*fw->descriptors))))
+        return (void)(rd->rc = LIBDMR_ERROR_NOMEM);
+    for (size_t i = 0; i < n && !rd->rc; i++, fw->n_descriptors++)
+        if (fw_descriptor_parse(YAJL_GET_ARRAY(a)->values[i], &fw->descriptors[i]) ||
+            !fw->descriptors[i].path)
+            bad(rd, "firmware.descriptors");
+    yajl_val nv = member(v, "nvram");
+    if (nv && YAJL_IS_OBJECT(nv)) {
+        fw->nvram.filename = get_str(rd, nv, "filename");
+        fw->nvram.present = get_bool(rd, nv, "present");
+        fw->nvram.size = get_uint(rd, nv, "size", UINT64_MAX >> 1);
+        if (!fw->nvram.filename)
+            bad(rd, "firmware.nvram.filename");
+    }
+    yajl_val clock = member(v, "clock");
+    if (clock && YAJL_IS_OBJECT(clock)) {
+        fw->clock_known = true;
+        fw->now = get_int(rd, clock, "now");
+        fw->local_offset = get_int(rd, clock, "local_offset");
+    }
+}
+
 int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret_facts)
 {
     if (!ctx || !json || !ret_facts)
@@ -429,6 +538,7 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
         bad(&rd, "qemu.path");
     read_images(&rd, root, f);
     read_pci(&rd, root, f);
+    read_firmware(&rd, root, &f->fw);
     yajl_tree_free(root);
     if (rd.rc) {
         libdmr_facts_free(f);

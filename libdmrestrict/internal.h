@@ -151,6 +151,18 @@ struct libdmr_vnc {
     bool find_unused;      /* the first free port up to 5999 */
 };
 
+/* Firmware and machine keys (qemu backend; the xen backend refuses them). */
+struct libdmr_machine_opts {
+    enum libdmr_firmware firmware;
+    long maxvcpus;         /* 0: vcpus */
+    char *uuid;            /* lower case, checked; NULL: none */
+    bool localtime;
+    long rtc_timeoffset;   /* seconds */
+    bool acpi_off;
+    char *soundhw;         /* "hda", "ac97", "es1370", "sb16"; NULL: none */
+    struct strv dm_args;   /* device_model_args(_hvm), as given */
+};
+
 struct libdmr_pci_dev {
     unsigned domain, bus, dev, func;
     bool has_vslot;        /* the user gave @VSLOT */
@@ -188,6 +200,7 @@ struct libdmr_config {
     struct libdmr_nic *nics;       /* devices the DM makes itself (libdmr_config_add_nic) */
     size_t n_nics;
     struct libdmr_vnc vnc;
+    struct libdmr_machine_opts mach;   /* firmware and machine keys (plan_machine.c) */
     /* What the caller says of a plan on each backend (XEN, QEMU): a
      * refusal (NULL: none) and notices (libdmr_config_*_backend_*). */
     char *backend_refusal[LIBDMR_BACKEND_QEMU + 1];
@@ -255,11 +268,61 @@ struct libdmr_pci_host {
     char *vfio_cdev;       /* its /dev/vfio/devices/vfioN node (kernel 6.6+), or NULL */
 };
 
+/* What a qcow2 layer's header says (facts_images.c reads it; the planner
+ * judges it). Read only for a layer the cfg or an overlay calls qcow2:
+ * formats are never probed. */
+struct libdmr_qcow2_header {
+    bool magic;            /* "QFI\xfb", version 2 or 3 */
+    unsigned version;
+    bool encrypted;        /* crypt_method is not 0 */
+    bool data_file;        /* an external data file (incompatible bit 2 or
+                            * the 0x44415441 extension) */
+    char *backing_file;    /* the name as written; NULL: none */
+    char *backing_fmt;     /* the 0xE2792ACA extension; NULL: none */
+};
+
 struct libdmr_image {
     char *path;
+    char *format;          /* "raw", "qcow2", ... as the cfg or the overlay
+                            * above names it; NULL: a kernel or ramdisk */
     bool present;
     bool regular;          /* a file, not a block device */
     uint64_t size;
+    bool header_read;      /* a qcow2 layer whose header could be read */
+    struct libdmr_qcow2_header qcow2;
+};
+
+/* The deepest backing chain a disk may have, its top included. */
+#define LIBDMR_CHAIN_MAX 16
+/* A firmware descriptor (QEMU's docs/interop/firmware.json), as read. */
+struct libdmr_fw_file {
+    char *filename;
+    char *format;          /* "raw", "qcow2" */
+    bool present;          /* a regular file */
+    uint64_t size;
+};
+struct libdmr_fw_target {
+    char *architecture;
+    struct strv machines;  /* globs: "pc-q35-*" */
+};
+struct libdmr_fw_descriptor {
+    char *path;            /* the descriptor's own file */
+    struct strv interfaces;            /* "uefi", "bios" */
+    char *device;                      /* "flash", "memory", ... */
+    char *mode;                        /* "split" (default), "combined", "stateless" */
+    struct libdmr_fw_file executable, nvram_template;
+    struct libdmr_fw_target *targets;
+    size_t n_targets;
+    struct strv features;
+};
+/* What the plan's firmware and clock rest on. */
+struct libdmr_fw_facts {
+    struct libdmr_fw_descriptor *descriptors;   /* in the order QEMU's spec gives */
+    size_t n_descriptors;
+    struct libdmr_fw_file nvram;                /* the domain's VARS copy (filename: its path) */
+    bool clock_known;
+    int64_t now;                                /* time(2) when gathered */
+    long local_offset;                          /* the host's tm_gmtoff then */
 };
 
 struct libdmr_facts {
@@ -291,6 +354,7 @@ struct libdmr_facts {
      * e.g. e1000e, stands in for each assigned device. */
     char *pci_standin;
     bool cap_sys_resource;                  /* may raise a hard limit */
+    struct libdmr_fw_facts fw;              /* bios="ovmf" or rtc_timeoffset only */
 };
 
 /* Each gathers one kind of fact; read-only. */
@@ -306,6 +370,10 @@ int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
 int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config,
                      libdmr_facts *facts);
 void facts_pci_clear(libdmr_facts *facts);
+/* facts_firmware.c: the firmware descriptors, the VARS copy, the clock. */
+int facts_firmware_gather(libdmr_ctx *ctx, const libdmr_config *config,
+                          libdmr_facts *facts);
+void facts_firmware_clear(struct libdmr_fw_facts *fw);
 /* What libdmr_facts_free frees, for facts that live inside something else. */
 void facts_clear(libdmr_facts *facts);
 
@@ -322,6 +390,14 @@ bool host_is_xen_dom0(void);
 /* facts_lookup.c, pure. */
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
                                             const char *path);
+/* Where QEMU looks for an overlay's backing file: an absolute name as is,
+ * a relative one in the overlay's directory; "." steps and doubled
+ * slashes dropped, so that one file spelt two ways is one path. NULL: no
+ * memory. */
+char *image_backing_path(const char *overlay, const char *name);
+/* A name QEMU reads as a protocol ("nbd:...", "json:{...}"): a colon
+ * before any slash (QEMU's path_has_protocol). */
+bool image_name_is_protocol(const char *name);
 bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid);
 
 /* ---- plan ------------------------------------------------------------- */
@@ -377,6 +453,9 @@ struct plan_rlimit {
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
     PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
+    PLAN_RES_BACKING,      /* a layer below a disk's top image, read-only */
+    PLAN_RES_FIRMWARE,     /* OVMF's CODE, read-only */
+    PLAN_RES_NVRAM,        /* the domain's VARS copy: made from template if missing */
     PLAN_RES_SERIAL,       /* QEMU's end of the serial socketpair; path: the console socket */
 };
 
@@ -388,6 +467,9 @@ struct plan_resource {
     bool writable;
     int child_fd;          /* the descriptor number QEMU gets */
     unsigned fdset;        /* 0: not an fdset (the QMP socket) */
+    enum libdmr_disk_format format;   /* an image's (disk, cdrom, backing) */
+    int backing;           /* the resource of the layer below; -1: none */
+    char *template_path;   /* NVRAM: what a missing copy is made from */
 };
 
 /* qemu backend: a disk's drive, where plan_disks.c put it. */
@@ -479,6 +561,22 @@ struct plan_libxl {
 };
 void plan_libxl_clear(struct plan_libxl *x);
 
+/* qemu backend: firmware and machine (plan_machine.c). */
+struct plan_machine {
+    enum libdmr_firmware firmware; /* SEABIOS or OVMF, never DEFAULT */
+    char *descriptor;              /* OVMF: the descriptor chosen */
+    int code_res, vars_res;        /* OVMF: their resources; -1: none */
+    struct strv rom_files;         /* what QEMU reads by path before it chroots */
+    long maxvcpus;
+    char *uuid;
+    char *boot;                    /* -boot order= */
+    char *rtc_base;                /* -rtc base= ; NULL: QEMU's (utc) */
+    bool acpi_off;
+    const char *sound_model;       /* NULL: none */
+    struct strv dm_args;           /* passed as given, after ours */
+};
+void plan_machine_clear(struct plan_machine *m);
+
 struct libdmr_plan {
     uint32_t domid;
     char *name;
@@ -524,6 +622,7 @@ struct libdmr_plan {
     /* QEMU opens a pty of its own for the guest's serial port (xen:
      * serial="pty"): the audit accepts /dev/ptmx and its /dev/pts/N. */
     bool serial_pty;
+    struct plan_machine mach;      /* qemu backend */
     struct plan_verdict verdict;
     struct strv argv;
 };
@@ -567,6 +666,19 @@ int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
  * *ret_fd. */
 int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *id,
                       const char *path, bool writable, unsigned fdset, int *ret_fd);
+/* plan_machine.c: firmware, ROMs QEMU reads, and the machine keys
+ * (qemu backend); before plan_resources (which adds the OVMF files). */
+int plan_machine(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+int plan_machine_resources(const libdmr_facts *facts, libdmr_plan *plan);
+/* RLIMIT_FSIZE the VARS copy needs (its size, or its template's); 0: no OVMF. */
+uint64_t plan_machine_fsize(const libdmr_facts *facts, const libdmr_plan *plan);
+/* The option ROM QEMU 7.2 reads (as root, before it chroots) for a device
+ * model: "e1000" -> .../efi-e1000.rom; NULL: none. Add it to mach.rom_files. */
+const char *plan_rom_for_device(const char *model);
+/* The config's machine keys the xen backend does not carry, "a, b"; NULL: none. */
+int plan_machine_xen_unsupported(const libdmr_config *config, char **ret);
+/* Where a domain's VARS copy lives (keyed by name). */
+#define LIBDMR_NVRAM_DIR "/var/lib/xl-dmr/nvram"
 /* Each disk's IDE bus and unit (qemu backend), or the refusal. */
 int plan_disks(const libdmr_config *config, libdmr_plan *plan);
 void plan_disks_clear(libdmr_plan *plan);

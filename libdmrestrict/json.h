@@ -39,4 +39,9 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p);
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q);
 int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps *q);
 
+/* A firmware descriptor in QEMU's JSON form (facts_firmware.c), with the
+ * facts' "path" and each file's "present" and "size". */
+int fw_descriptor_parse(yajl_val root, struct libdmr_fw_descriptor *d);
+void fw_descriptor_gen(yajl_gen g, const struct libdmr_fw_descriptor *d);
+
 #endif

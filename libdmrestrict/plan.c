@@ -150,9 +150,11 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
     if (!r && !v->refusal_rc) r = plan_dm_devices(c, p);
+    if (!r && !v->refusal_rc) r = plan_machine(c, f, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
     if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);
+    if (!r && !v->refusal_rc && domid_known) r = plan_machine_resources(f, p);
     if (!r && !v->refusal_rc) r = plan_pci(c, f, p);
     if (!r && !v->refusal_rc) r = plan_vfio(c, f, p);
     if (!r && !v->refusal_rc) r = plan_limits(c, f, p);
@@ -225,6 +227,7 @@ void libdmr_plan_free(libdmr_plan *p)
     for (size_t i = 0; i < p->n_resources; i++) {
         free(p->resources[i].id);
         free(p->resources[i].path);
+        free(p->resources[i].template_path);
     }
     free(p->resources);
     plan_disks_clear(p);
@@ -237,6 +240,7 @@ void libdmr_plan_free(libdmr_plan *p)
     }
     free(p->pci);
     plan_chroot_clear(&p->chroot_contents);
+    plan_machine_clear(&p->mach);
     strv_clear(&p->audit_files);
     verdict_clear(&p->verdict);
     strv_clear(&p->argv);

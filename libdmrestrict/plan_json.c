@@ -176,9 +176,16 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_QMP_LISTEN] = "qmp-listen", [PLAN_RES_DISK] = "disk",
         [PLAN_RES_CDROM] = "cdrom", [PLAN_RES_KERNEL] = "kernel", [PLAN_RES_RAMDISK] = "ramdisk",
         [PLAN_RES_IOMMUFD] = "iommufd", [PLAN_RES_VFIO_DEVICE] = "vfio-device",
+        [PLAN_RES_BACKING] = "backing",
+        [PLAN_RES_FIRMWARE] = "firmware", [PLAN_RES_NVRAM] = "nvram",
         [PLAN_RES_SERIAL] = "serial",
     };
     return names[k];
+}
+
+static bool resource_is_image(const struct plan_resource *r)
+{
+    return r->kind == PLAN_RES_DISK || r->kind == PLAN_RES_CDROM || r->kind == PLAN_RES_BACKING;
 }
 
 static void json_resources(yajl_gen g, const libdmr_plan *p)
@@ -198,9 +205,47 @@ static void json_resources(yajl_gen g, const libdmr_plan *p)
             yajl_gen_integer(g, r->fdset);
         else
             yajl_gen_null(g);
+        if (resource_is_image(r)) {
+            json_kstr(g, "format", r->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw");
+            json_kstr(g, "backing", r->backing >= 0 ? p->resources[r->backing].id : NULL);
+        }
+        if (r->template_path)
+            json_kstr(g, "template", r->template_path);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+}
+
+/* qemu backend: the firmware, what QEMU reads as root, the machine keys. */
+static void json_machine(yajl_gen g, const libdmr_plan *p)
+{
+    const struct plan_machine *m = &p->mach;
+    json_key(g, "firmware");
+    if (p->backend != LIBDMR_BACKEND_QEMU) {
+        yajl_gen_null(g);
+        json_key(g, "machine_options");
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    json_kstr(g, "type", m->firmware == LIBDMR_FIRMWARE_OVMF ? "ovmf" : "seabios");
+    json_kstr(g, "descriptor", m->descriptor);
+    json_strv(g, "read_before_chroot", &m->rom_files);
+    yajl_gen_map_close(g);
+    json_key(g, "machine_options");
+    yajl_gen_map_open(g);
+    json_key(g, "maxvcpus");
+    if (m->maxvcpus)
+        yajl_gen_integer(g, m->maxvcpus);
+    else
+        yajl_gen_null(g);
+    json_kstr(g, "uuid", m->uuid);
+    json_kstr(g, "boot", m->boot);
+    json_kstr(g, "rtc_base", m->rtc_base);
+    json_kbool(g, "acpi", !m->acpi_off);
+    json_kstr(g, "sound", m->sound_model);
+    json_strv(g, "device_model_args", &m->dm_args);
+    yajl_gen_map_close(g);
 }
 
 static void json_pci(yajl_gen g, const libdmr_plan *p)
@@ -275,6 +320,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_confinement(g, p);
     json_resources(g, p);
     json_kstr(g, "console", p->console_path);
+    json_machine(g, p);
     json_kbool(g, "serial_pty", p->serial_pty);
     json_pci(g, p);
     json_pci_hotplug(g, p);
@@ -355,7 +401,13 @@ static void text_disks(FILE *out, const libdmr_plan *p)
         fprintf(out, "Drive %s: %s on ide.%u", d->vdev, d->cdrom ? "cdrom" : "disk", d->bus);
         if (d->unit >= 0)
             fprintf(out, " unit %d", d->unit);
-        fprintf(out, "%s\n", d->resource < 0 ? ", empty" : "");
+        fprintf(out, "%s", d->resource < 0 ? ", empty" : "");
+        /* Its image and the layers below, top first. */
+        for (int r = d->resource; r >= 0; r = p->resources[r].backing)
+            fprintf(out, "%s%s (%s)", r == d->resource ? ", image " : " over ",
+                    p->resources[r].id,
+                    p->resources[r].format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw");
+        fputc('\n', out);
     }
 }
 
@@ -373,6 +425,22 @@ static void text_argv(FILE *out, const libdmr_plan *p)
                 quote ? "'" : "");
     }
     fputc('\n', out);
+}
+
+static void text_machine(FILE *out, const libdmr_plan *p)
+{
+    const struct plan_machine *m = &p->mach;
+    if (p->backend != LIBDMR_BACKEND_QEMU)
+        return;
+    if (m->firmware == LIBDMR_FIRMWARE_OVMF)
+        fprintf(out, "Firmware: OVMF (%s); its VARS copy persists after destroy\n", m->descriptor);
+    else
+        fprintf(out, "Firmware: SeaBIOS\n");
+    for (size_t i = 0; i < m->rom_files.n; i++)
+        fprintf(out, "%s%s", i ? ", " : "QEMU reads as root, before it chroots: ",
+                m->rom_files.v[i]);
+    if (m->rom_files.n)
+        fputc('\n', out);
 }
 
 int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
@@ -428,12 +496,15 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
                     "other, logs the guest's console and serves xl-dmr console on %s)\n",
                     r->child_fd, r->path);
         else
-            fprintf(out, "Passes fd %d: %s %s (%s, %s)\n", r->child_fd,
+            fprintf(out, "Passes fd %d: %s %s (%s, %s%s%s)\n", r->child_fd,
                     resource_kind_name(r->kind), r->id, r->path,
-                    r->writable ? "read-write" : "read-only");
+                    r->writable ? "read-write" : "read-only",
+                    r->template_path ? "; made from " : "",
+                    r->template_path ? r->template_path : "");
     }
     if (p->backend == LIBDMR_BACKEND_QEMU && !p->console_path)
         fprintf(out, "Serial: none (serial = \"none\")\n");
+    text_machine(out, p);
     if (p->serial_pty)
         fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "
                 "gives; dm-audit accepts them)\n");

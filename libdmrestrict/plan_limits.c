@@ -100,8 +100,12 @@ int plan_limits(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
             "hard limit here is %llu KiB and xl-dmr lacks CAP_SYS_RESOURCE to "
             "raise it: raise the hard limit (limits.conf, LimitMEMLOCK=)",
             (unsigned long long)(memlock >> 20), (unsigned long long)(f->memlock_hard >> 10));
+    /* OVMF writes its VARS copy (Debian's 4M one is 540,672 bytes). */
+    uint64_t fsize = fsize_for_images(c, f), vars = plan_machine_fsize(f, p);
+    if (fsize != UNLIMITED && vars > fsize)
+        fsize = vars;
     const struct plan_rlimit ours[] = {
-        { RLIMIT_FSIZE, "FSIZE", fsize_for_images(c, f) },
+        { RLIMIT_FSIZE, "FSIZE", fsize },
         { RLIMIT_CORE, "CORE", 0 },
         { RLIMIT_MEMLOCK, "MEMLOCK", memlock },
         { RLIMIT_MSGQUEUE, "MSGQUEUE", 0 },

@@ -131,6 +131,12 @@ int plan_xen(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
     if (c->kernel)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL, "direct kernel boot (kernel=) is for "
                               "the qemu backend; an HVM guest on Xen boots from its disks");
+    _cleanup_free_ char *machine_keys = NULL;
+    if ((r = plan_machine_xen_unsupported(c, &machine_keys)))
+        return r;
+    if (machine_keys)
+        return verdict_refuse(v, LIBDMR_ERROR_NI, "%s: the qemu backend's; the xen backend "
+                              "does not carry them to libxl", machine_keys);
     return libxl_sandbox(f, p);
 }
 

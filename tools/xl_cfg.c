@@ -406,6 +406,12 @@ static int read_string_key(struct cfg_reader *rd, libdmr_config *c, const char *
     return rc || !s ? rc : reader_set(rd, key, set(rd->ctx, c, s));
 }
 
+static const char *basename_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static int read_numbers(struct cfg_reader *rd, libdmr_config *c)
 {
     long memory = -1, vcpus = -1;
@@ -456,6 +462,18 @@ static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
         cmdline = NULL;
         return reader_nomem(rd);
     }
+    if (kernel && !strcmp(basename_of(kernel), "hvmloader")) {
+        /* Xen's firmware loader, which old HVM cfgs name: xl ignores it
+         * with a warning; here the plan says so too. */
+        _cleanup_free_ char *notice = NULL;
+        if (asprintf(&notice, "kernel=\"%s\" is ignored, as xl ignores it: hvmloader is "
+                     "Xen's firmware loader; bios= picks the firmware", kernel) < 0)
+            return reader_nomem(rd);
+        XLOG(rd->ctx, WARN, "%s: %s", rd->path, notice);
+        if ((rc = libdmr_config_add_backend_notice(rd->ctx, c, LIBDMR_BACKEND_QEMU, notice)))
+            return rc;
+        free(TAKE_PTR(kernel));
+    }
     if ((kernel || ramdisk || cmdline) &&
         (rc = reader_set(rd, "kernel", libdmr_config_set_kernel(rd->ctx, c, kernel, ramdisk,
                                                                 cmdline))))
@@ -463,6 +481,66 @@ static int read_boot_keys(struct cfg_reader *rd, libdmr_config *c)
     if ((rc = read_string_key(rd, c, "serial", libdmr_config_set_serial)))
         return rc;
     return read_string_key(rd, c, "boot", libdmr_config_set_boot);
+}
+
+/* bios: SeaBIOS (xl's default) or OVMF; rombios needs qemu-traditional. */
+static int read_firmware(struct cfg_reader *rd, libdmr_config *c)
+{
+    static const char *const bioses[] = {
+        [LIBDMR_FIRMWARE_SEABIOS] = "seabios", [LIBDMR_FIRMWARE_OVMF] = "ovmf" };
+    int fw = LIBDMR_FIRMWARE_DEFAULT;
+    _cleanup_free_ char *path = NULL;
+    int rc = read_choice(rd, "bios", bioses, ELEMENTSOF(bioses), &fw);
+    if (!rc)
+        rc = read_string(rd, "bios_path_override", &path);
+    /* Refused on the qemu backend (the xen backend's table refuses it too). */
+    if (!rc && path)
+        rc = libdmr_config_set_backend_refusal(rd->ctx, c, LIBDMR_BACKEND_QEMU,
+            "bios_path_override is not supported: the firmware comes from QEMU's firmware "
+            "descriptors (bios=\"seabios\" or \"ovmf\"), whose files the toolstack opens; "
+            "a path would be read by QEMU as root, before it chroots");
+    return rc ? rc : libdmr_config_set_firmware(rd->ctx, c, fw);
+}
+
+static int read_dm_args(struct cfg_reader *rd, libdmr_config *c, const char *key)
+{
+    XLU_ConfigList *list;
+    int n = 0, rc = 0;
+    int r = xlu_cfg_get_list(rd->xlu, key, &list, &n, 0);
+    if (r == ESRCH)
+        return 0;
+    if (r)
+        return reader_fail_key(rd, key, "%s must be a list of strings", key);
+    for (int i = 0; !rc && i < n; i++) {
+        const char *arg = xlu_cfg_get_listitem(list, i);
+        rc = arg ? libdmr_config_add_device_model_arg(rd->ctx, c, arg)
+                 : reader_fail_key(rd, key, "%s entry %d must be a string", key, i);
+    }
+    return rc;
+}
+
+/* bios, maxvcpus, uuid, localtime, rtc_timeoffset, acpi, soundhw,
+ * device_model_args(_hvm): the qemu backend's machine (plan_machine.c). */
+static int read_machine_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    long maxvcpus = 0, offset = 0;
+    bool localtime = false, acpi = true;
+    int rc;
+    if ((rc = read_firmware(rd, c)) ||
+        (rc = read_long(rd, "maxvcpus", 1, 128, &maxvcpus)) ||
+        (rc = read_bool(rd, "localtime", &localtime)) ||
+        (rc = read_long(rd, "rtc_timeoffset", -(10L * 366 * 24 * 3600), 10L * 366 * 24 * 3600,
+                        &offset)) ||
+        (rc = read_bool(rd, "acpi", &acpi)) ||
+        (rc = read_string_key(rd, c, "uuid", libdmr_config_set_uuid)) ||
+        (rc = read_string_key(rd, c, "soundhw", libdmr_config_set_soundhw)))
+        return rc;
+    if ((rc = reader_set(rd, "maxvcpus", libdmr_config_set_maxvcpus(rd->ctx, c, maxvcpus))) ||
+        (rc = reader_set(rd, "rtc_timeoffset", libdmr_config_set_rtc(rd->ctx, c, localtime, offset))) ||
+        (rc = libdmr_config_set_acpi(rd->ctx, c, acpi)) ||
+        (rc = read_dm_args(rd, c, "device_model_args")))
+        return rc;
+    return read_dm_args(rd, c, "device_model_args_hvm");
 }
 
 static int read_backend_keys(struct cfg_reader *rd, libdmr_config *c)
@@ -578,6 +656,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_name(&rd, &c);
     if (!rc) rc = read_identity_keys(&rd, c);
     if (!rc) rc = read_backend_keys(&rd, c);
+    if (!rc) rc = read_machine_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
     if (!rc) rc = xl_cfg_keys_judge(ctx, rd.xlu, path, c);

@@ -300,6 +300,36 @@ int libdmr_config_add_nic(libdmr_ctx *ctx, libdmr_config *config, const char *if
 int libdmr_config_set_vnc(libdmr_ctx *ctx, libdmr_config *config, const char *listen,
                           int display, bool find_unused);
 
+/*
+ * Firmware and machine (qemu backend; a plan on the xen backend is refused,
+ * naming them, when any is set). See xl-dmr.cfg(5).
+ *
+ * firmware: DEFAULT and SEABIOS are SeaBIOS; OVMF is UEFI, found through
+ * QEMU's firmware descriptors (/etc/qemu/firmware, /usr/share/qemu/firmware),
+ * with a persistent VARS copy per domain name under /var/lib/xl-dmr/nvram.
+ */
+enum libdmr_firmware { LIBDMR_FIRMWARE_DEFAULT, LIBDMR_FIRMWARE_SEABIOS, LIBDMR_FIRMWARE_OVMF };
+int libdmr_config_set_firmware(libdmr_ctx *ctx, libdmr_config *config,
+                               enum libdmr_firmware firmware);
+/* Hot-pluggable vCPUs: 1 .. 128, not below vcpus (checked by the plan); 0: vcpus. */
+int libdmr_config_set_maxvcpus(libdmr_ctx *ctx, libdmr_config *config, long maxvcpus);
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (hex); NULL unsets it. */
+int libdmr_config_set_uuid(libdmr_ctx *ctx, libdmr_config *config, const char *uuid);
+/* The guest's RTC: the host's local time or UTC, plus timeoffset seconds
+ * (-10 years .. +10 years). */
+int libdmr_config_set_rtc(libdmr_ctx *ctx, libdmr_config *config, bool localtime,
+                          long timeoffset);
+/* ACPI tables for the guest (default: yes). */
+int libdmr_config_set_acpi(libdmr_ctx *ctx, libdmr_config *config, bool acpi);
+/* A sound card: "hda", "ac97", "es1370" or "sb16"; NULL: none. It gets no
+ * audio backend (-audiodev none): the guest sees the card, the host hears nothing. */
+int libdmr_config_set_soundhw(libdmr_ctx *ctx, libdmr_config *config, const char *model);
+/* One more argument appended to QEMU's command line as given
+ * (device_model_args). The plan refuses arguments that name an option or
+ * property it owns (identity, sandbox, descriptors, paths); it warns
+ * about the rest. */
+int libdmr_config_add_device_model_arg(libdmr_ctx *ctx, libdmr_config *config, const char *arg);
+
 /* ---- host facts ------------------------------------------------------- */
 
 typedef struct libdmr_facts libdmr_facts;

@@ -104,6 +104,54 @@ static void test_good_config_values(void **state)
     libdmr_config_free(c);
 }
 
+/* Firmware and machine keys: read and checked; a bad value is one line
+ * naming the key's value. */
+static void test_machine_keys(void **state)
+{
+    struct cfg_env *e = *state;
+    libdmr_config *c;
+    assert_int_equal(load(e,
+        "name=\"m1\"\ntype=\"hvm\"\nbios=\"ovmf\"\nmaxvcpus=8\n"
+        "uuid=\"6F9C1A52-8E0B-4C5E-9D3A-1B2C3D4E5F60\"\nlocaltime=1\nrtc_timeoffset=\"-60\"\n"
+        "acpi=0\nsoundhw=\"ac97\"\ndevice_model_args=[\"-d\", \"guest_errors\"]\n"
+        "device_model_args_hvm=[\"-no-hpet\"]\nkernel=\"/usr/lib/xen-4.17/boot/hvmloader\"\n",
+        NULL, 0, &c), 0);
+    assert_int_equal(c->mach.firmware, LIBDMR_FIRMWARE_OVMF);
+    assert_int_equal(c->mach.maxvcpus, 8);
+    assert_string_equal(c->mach.uuid, "6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5f60");
+    assert_true(c->mach.localtime);
+    assert_int_equal(c->mach.rtc_timeoffset, -60);
+    assert_true(c->mach.acpi_off);
+    assert_string_equal(c->mach.soundhw, "ac97");
+    assert_int_equal(c->mach.dm_args.n, 3);
+    assert_string_equal(c->mach.dm_args.v[2], "-no-hpet");
+    assert_null(c->kernel);  /* hvmloader: ignored, as xl does */
+    assert_int_equal(c->backend_notices[LIBDMR_BACKEND_QEMU].n, 1);
+    libdmr_config_free(c);
+
+    static const struct { const char *cfg, *error; } bad[] = {
+        { "uuid=\"6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5f6\"\n", "bad uuid" },
+        { "uuid=\"6f9c1a52+8e0b-4c5e-9d3a-1b2c3d4e5f60\"\n", "bad uuid" },
+        { "uuid=\"6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5fXX\"\n", "bad uuid" },
+        { "soundhw=\"gus\"\n", "unknown soundhw \"gus\"" },
+        { "bios=\"rombios\"\n", "unknown bios \"rombios\"" },
+        { "maxvcpus=129\n", "maxvcpus must be a number" },
+        { "rtc_timeoffset=\"400000000\"\n", "rtc_timeoffset must be a number" },
+        { "device_model_args=\"-d\"\n", "device_model_args must be a list" },
+    };
+    for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+        char cfg[256];
+        snprintf(cfg, sizeof(cfg), "name=\"m1\"\ntype=\"hvm\"\n%s", bad[i].cfg);
+        assert_int_equal(load(e, cfg, NULL, 0, NULL), LIBDMR_ERROR_INVAL);
+        assert_error_has(e, bad[i].error);
+    }
+    /* bios_path_override: refused on the qemu backend, with why. */
+    assert_int_equal(load(e, "name=\"m1\"\ntype=\"hvm\"\nbios_path_override=\"/x.bin\"\n",
+                          NULL, 0, &c), 0);
+    assert_non_null(strstr(c->backend_refusal[LIBDMR_BACKEND_QEMU], "bios_path_override"));
+    libdmr_config_free(c);
+}
+
 static void test_defaults(void **state)
 {
     struct cfg_env *e = *state;
@@ -295,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_overrides_last_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_domid_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_machine_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctx_version_and_sysroot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_keeps_errno, setup, teardown),
     };

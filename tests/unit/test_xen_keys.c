@@ -104,9 +104,16 @@ static void cfg_with(bool (*pick)(const struct xl_cfg_key *), char **ret_cfg, ch
         const struct xl_cfg_key *k = xl_cfg_key_at(i);
         if (!pick(k))
             continue;
-        /* machine and accel are read by xl-dmr: values it accepts. */
-        const char *value = !strcmp(k->name, "machine") ? "\"pc\""
-                          : !strcmp(k->name, "accel") ? "\"tcg\"" : unhonoured_value(k);
+        /* Keys xl-dmr reads itself (for the qemu backend): values it accepts. */
+        static const struct { const char *key, *value; } read_by_xl_dmr[] = {
+            { "machine", "\"pc\"" }, { "accel", "\"tcg\"" }, { "bios", "\"ovmf\"" },
+            { "uuid", "\"6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5f60\"" }, { "soundhw", "\"hda\"" },
+            { "maxvcpus", "2" }, { "rtc_timeoffset", "60" },
+        };
+        const char *value = unhonoured_value(k);
+        for (size_t j = 0; j < sizeof(read_by_xl_dmr) / sizeof(read_by_xl_dmr[0]); j++)
+            if (!strcmp(k->name, read_by_xl_dmr[j].key))
+                value = read_by_xl_dmr[j].value;
         fprintf(c, "%s = %s\n", k->name, value);
         fprintf(n, "%s%s", first ? "" : ", ", k->name);
         first = false;

@@ -141,6 +141,21 @@ static int argv_boot(libdmr_plan *p, const libdmr_config *c)
     return 0;
 }
 
+/* The serial port on its socketpair end (a connected socket: QEMU's
+ * client side uses the descriptor as it is); the logger has the other. */
+static int argv_serial(libdmr_plan *p)
+{
+    for (size_t i = 0; i < p->n_resources; i++) {
+        if (p->resources[i].kind != PLAN_RES_SERIAL)
+            continue;
+        PUSH("-chardev");
+        PUSH("socket,id=console,fd=%d", p->resources[i].child_fd);
+        PUSH("-serial");
+        PUSH("chardev:console");
+    }
+    return 0;
+}
+
 /* OVMF's CODE and VARS as pflash blockdevs over their fdsets. */
 static int argv_pflash(libdmr_plan *p, int res_index)
 {
@@ -315,12 +330,9 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("socket,id=qmp,fd=%d,server=on,wait=off", p->resources[0].child_fd);
     PUSH("-mon");
     PUSH("chardev=qmp,mode=control");
-    /* The guest's serial console goes with QEMU's own output to the logger. */
-    PUSH("-chardev");
-    PUSH("stdio,id=console,signal=off");
-    PUSH("-serial");
-    PUSH("chardev:console");
-    r = argv_boot(p, c);
+    r = argv_serial(p);
+    if (!r)
+        r = argv_boot(p, c);
     if (r)
         return r;
     for (size_t i = 0; i < p->n_disks; i++) {

@@ -2,8 +2,9 @@
 /*
  * The qemu backend: plain QEMU (qemu-system), started by the library
  * itself. Start makes the chroot, opens every planned resource as root
- * (each NIC's tap made on its bridge: net_tap.c),
- * starts the per-domain logger and QEMU with exactly those descriptors
+ * (each NIC's tap made on its bridge: net_tap.c), starts the per-domain
+ * logger (with the guest's serial port and its console socket) and QEMU
+ * with exactly those descriptors
  * (spawn.c), and waits for QMP; the guest stays paused (-S) until the
  * lifecycle has audited the DM and asks for cont. A start that fails
  * undoes what it made and reports a DM that died with its log's tail.
@@ -30,34 +31,63 @@ struct qemu_start {
     struct libdmr_dm *dm;
     struct dm_state *s;
     int *fds;                  /* one per plan resource, -1 until opened */
-    bool chroot_made, qmp_bound;
+    bool chroot_made, qmp_bound, console_bound;
     int log_write;
+    struct logger_console console;  /* the logger's: its serial end, the console socket */
 };
 
-static int open_qmp_listener(struct qemu_start *st, const struct plan_resource *res)
+/* A root-only listening socket at path (what: for messages); *bound once
+ * the file exists. */
+static int open_listener(struct qemu_start *st, const char *path, const char *what, bool *bound)
 {
     libdmr_ctx *ctx = st->ctx;
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    if (strlen(res->path) >= sizeof(sa.sun_path))
+    if (strlen(path) >= sizeof(sa.sun_path))
         return -ENAMETOOLONG;
-    strcpy(sa.sun_path, res->path);
+    strcpy(sa.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     /* A stale socket of a domid that is free now is ours to replace. */
-    if (fd < 0 || (unlink(res->path) < 0 && errno != ENOENT)) {
-        LOGED(ERROR, st->plan->domid, "creating the QMP socket %s", res->path);
+    if (fd < 0 || (unlink(path) < 0 && errno != ENOENT)) {
+        LOGED(ERROR, st->plan->domid, "creating the %s socket %s", what, path);
         safe_close(fd);
         return -errno;
     }
     mode_t old = umask(0177);
     int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    st->qmp_bound = r == 0;  /* the file is there from now on, listening or not */
+    *bound = r == 0;  /* the file is there from now on, listening or not */
     if (r < 0 || listen(fd, 1) < 0) {
-        LOGED(ERROR, st->plan->domid, "creating the QMP socket %s", res->path);
+        LOGED(ERROR, st->plan->domid, "creating the %s socket %s", what, path);
         safe_close(fd);
         return -errno;
     }
     return fd;
+}
+
+/* The guest's serial port: a socketpair, QEMU's end returned, the other
+ * kept for the logger with the console socket (res->path) it serves.
+ * The audit knows QEMU's end by its inode. */
+static int open_serial(struct qemu_start *st, const struct plan_resource *res)
+{
+    libdmr_ctx *ctx = st->ctx;
+    int pair[2];
+    struct stat sb;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+        LOGED(ERROR, st->plan->domid, "making the serial port's socketpair");
+        return -errno;
+    }
+    st->console.serial = pair[1];
+    int r = fstat(pair[0], &sb) < 0 ? -errno
+          : strv_pushf(&st->s->resources, "socket:[%lu]", (unsigned long)sb.st_ino);
+    if (!r) {
+        st->console.listener = open_listener(st, res->path, "console", &st->console_bound);
+        r = st->console.listener < 0 ? st->console.listener : 0;
+    }
+    if (r) {
+        safe_close(pair[0]);
+        return r;
+    }
+    return pair[0];
 }
 
 /* An image (a file or a block device), or with chardev a character
@@ -92,7 +122,9 @@ static int open_resources(struct qemu_start *st)
 {
     for (size_t i = 0; i < st->plan->n_resources; i++) {
         const struct plan_resource *res = &st->plan->resources[i];
-        st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(st, res)
+        st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN
+                       ? open_listener(st, res->path, "QMP", &st->qmp_bound)
+                   : res->kind == PLAN_RES_SERIAL ? open_serial(st, res)
                    : res->kind == PLAN_RES_NVRAM
                        ? nvram_open(st->ctx, st->plan->domid, res->path, res->template_path)
                    : res->kind == PLAN_RES_TAP ? open_tap(st, i)
@@ -109,6 +141,8 @@ static void close_resources(struct qemu_start *st)
     for (size_t i = 0; st->fds && i < st->plan->n_resources; i++)
         st->fds[i] = safe_close(st->fds[i]);
     st->log_write = safe_close(st->log_write);
+    st->console.serial = safe_close(st->console.serial);
+    st->console.listener = safe_close(st->console.listener);
 }
 
 /* After a failed start: say why, with what QEMU said last. */
@@ -146,6 +180,8 @@ static void start_undo(struct qemu_start *st)
                             LOGGER_DRAIN_TIMEOUT_MS, true);
     if (st->qmp_bound)
         unlink(st->plan->resources[0].path);
+    if (st->console_bound)
+        unlink(st->plan->console_path);
     if (st->chroot_made)
         chroot_remove(ctx, st->plan->chroot);
     /* Its taps went with the last descriptor (ours closed, QEMU dead). */
@@ -236,8 +272,8 @@ static int start_steps(struct qemu_start *st, struct libdmr_qmp **ret_qmp)
     if (!r)
         r = open_resources(st);
     if (!r)
-        r = logger_start(ctx, p->domid, p->log_path, &st->log_write, &st->s->logger,
-                         &st->dm->logger_pidfd);
+        r = logger_start(ctx, p->domid, p->log_path, p->console_path ? &st->console : NULL,
+                         &st->log_write, &st->s->logger, &st->dm->logger_pidfd);
     struct spawn_go go = { dm_spawned, st };
     if (!r)
         r = spawn_dm(ctx, p, st->fds, st->log_write, &go, &st->s->dm, &st->dm->dm_pidfd);
@@ -267,7 +303,8 @@ static void qmp_free(void *q)
 static int qemu_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 {
     const libdmr_plan *p = dm->plan;
-    struct qemu_start st = { .ctx = ctx, .plan = p, .dm = dm, .s = dm->s, .log_write = -1 };
+    struct qemu_start st = { .ctx = ctx, .plan = p, .dm = dm, .s = dm->s, .log_write = -1,
+                             .console = { -1, -1 } };
     st.fds = malloc((p->n_resources + 1) * sizeof(*st.fds));
     if (!st.fds)
         return LIBDMR_ERROR_NOMEM;
@@ -333,6 +370,9 @@ static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     dm_drop_backend_data(dm);
     if (s->qmp_path)
         unlink(s->qmp_path);
+    /* A client still attached is served until the logger ends with QEMU. */
+    if (s->console_path)
+        unlink(s->console_path);
     return 0;
 }
 

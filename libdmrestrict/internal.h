@@ -207,7 +207,7 @@ struct libdmr_config {
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
     bool paused;                   /* leave the guest paused (xl create -p) */
-    char *serial;                  /* xen backend: the HVM serial ("pty", "file:PATH") */
+    char *serial;                  /* the HVM serial ("pty", "file:PATH"; qemu: "pty", "none") */
     char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
     struct libdmr_nic *nics;       /* devices the DM makes itself (libdmr_config_add_nic) */
@@ -492,6 +492,7 @@ enum plan_resource_kind {
     PLAN_RES_FIRMWARE,     /* OVMF's CODE, read-only */
     PLAN_RES_NVRAM,        /* the domain's VARS copy: made from template if missing */
     PLAN_RES_TAP,          /* a tap the toolstack makes through /dev/net/tun */
+    PLAN_RES_SERIAL,       /* QEMU's end of the serial socketpair; path: the console socket */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -662,6 +663,9 @@ struct libdmr_plan {
     char *qemu_path;
     char *log_path;                /* where the DM's output goes */
     char *qmp_path;                /* its QMP socket (libxl's on the xen backend) */
+    /* qemu backend: the socket the logger serves the guest's serial
+     * console on (`xl-dmr console`); NULL: no serial port. */
+    char *console_path;
     struct plan_libxl libxl;       /* xen backend */
     struct plan_display display;   /* qemu backend */
     struct plan_resource *resources;

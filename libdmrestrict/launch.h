@@ -90,11 +90,24 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
              int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd);
 
-/* logger.c: the per-domain process that drains QEMU's output to its log.
- * It ends at EOF, after the DM's last line: waited for this long. */
+/* logger.c: the per-domain process that drains QEMU's output to its log,
+ * holds the guest's serial port (logged too) and serves its console. It
+ * ends once QEMU is gone, after the DM's last line: waited for this long. */
 #define LOGGER_DRAIN_TIMEOUT_MS 2000
+struct logger_console {
+    int serial;            /* the logger's end of the serial socketpair */
+    int listener;          /* the console socket, bound and listening */
+};
+/* The first byte a console client reads: attached, or why not. */
+#define LOGGER_CONSOLE_ATTACHED 'A'
+#define LOGGER_CONSOLE_BUSY 'B'       /* another client is attached */
+#define LOGGER_CONSOLE_GONE 'G'       /* the serial port has closed (QEMU exits) */
+#define LOGGER_CONSOLE_DENIED 'D'     /* not root */
+/* console NULL: no serial port. The caller keeps its descriptors (the
+ * logger has its own copies) and gets the pipe's write end for QEMU. */
 int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
-                 int *ret_write_fd, struct proc_ref *ret, int *ret_pidfd);
+                 const struct logger_console *console, int *ret_write_fd,
+                 struct proc_ref *ret, int *ret_pidfd);
 /* The last lines of a log, for an error message. */
 int log_tail(const char *log_path, size_t max_bytes, char **ret);
 
@@ -115,6 +128,7 @@ struct dm_state {
     struct proc_ref dm;
     struct proc_ref logger;
     char *qmp_path;
+    char *console_path;    /* the logger's console socket; NULL: no serial port */
     char *chroot;
     char *log_path;
     uid_t dm_uid;
@@ -139,7 +153,8 @@ struct dm_state {
     unsigned vnc_port_min, vnc_port_max;
     struct plan_rlimit rlimits[8];
     size_t n_rlimits;
-    struct strv resources; /* paths of the descriptors it was given */
+    struct strv resources; /* paths of the descriptors it was given (its serial
+                            * socketpair end as "socket:[INODE]") */
 };
 /* reaper.c: a destroyed domain's uid, when its plan kills by uid: 0 or -errno. */
 int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s);

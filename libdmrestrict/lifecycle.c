@@ -52,8 +52,8 @@ static int state_for(const libdmr_plan *p, struct dm_state *s)
 {
     *s = (struct dm_state){
         .domid = p->domid, .backend = p->backend, .name = p->name, .qmp_path = p->qmp_path,
-        .chroot = p->chroot, .log_path = p->log_path, .dm_uid = p->id.uid,
-        .dm_gid = p->id.gid, .dm_user = p->id.user,
+        .console_path = p->console_path, .chroot = p->chroot, .log_path = p->log_path,
+        .dm_uid = p->id.uid, .dm_gid = p->id.gid, .dm_user = p->id.user,
         .source = (char *)plan_source_name(p->id.source),
         .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
         .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,

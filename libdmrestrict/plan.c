@@ -224,6 +224,7 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->qemu_path);
     free(p->log_path);
     free(p->qmp_path);
+    free(p->console_path);
     plan_libxl_clear(&p->libxl);
     plan_display_clear(&p->display);
     for (size_t i = 0; i < p->n_resources; i++) {

@@ -216,6 +216,7 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_BACKING] = "backing",
         [PLAN_RES_FIRMWARE] = "firmware", [PLAN_RES_NVRAM] = "nvram",
         [PLAN_RES_TAP] = "tap",
+        [PLAN_RES_SERIAL] = "serial",
     };
     return names[k];
 }
@@ -380,6 +381,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_identity(g, p);
     json_confinement(g, p);
     json_resources(g, p);
+    json_kstr(g, "console", p->console_path);
     json_machine(g, p);
     json_taps(g, p);
     json_kbool(g, "serial_pty", p->serial_pty);
@@ -582,10 +584,19 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fputc('\n', out);
     for (size_t i = 0; i < p->n_resources; i++) {
         const struct plan_resource *r = &p->resources[i];
-        fprintf(out, "Passes fd %d: %s %s (%s, %s%s%s)\n", r->child_fd,
-                resource_kind_name(r->kind), r->id, r->path, r->writable ? "read-write" : "read-only",
-                r->template_path ? "; made from " : "", r->template_path ? r->template_path : "");
+        if (r->kind == PLAN_RES_SERIAL)
+            fprintf(out, "Passes fd %d: serial (one end of a socketpair; the logger holds the "
+                    "other, logs the guest's console and serves xl-dmr console on %s)\n",
+                    r->child_fd, r->path);
+        else
+            fprintf(out, "Passes fd %d: %s %s (%s, %s%s%s)\n", r->child_fd,
+                    resource_kind_name(r->kind), r->id, r->path,
+                    r->writable ? "read-write" : "read-only",
+                    r->template_path ? "; made from " : "",
+                    r->template_path ? r->template_path : "");
     }
+    if (p->backend == LIBDMR_BACKEND_QEMU && !p->console_path)
+        fprintf(out, "Serial: none (serial = \"none\")\n");
     text_machine(out, p);
     for (size_t i = 0; i < p->n_taps; i++) {
         const struct plan_tap *t = &p->taps[i];

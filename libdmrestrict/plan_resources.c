@@ -3,9 +3,11 @@
  * What the toolstack opens as root and hands to QEMU as descriptors:
  * the pre-opened QMP listening socket, the kernel and ramdisk of a direct
  * boot (read at start, before the chroot, as /proc/self/fd/N: QEMU's x86
- * loader opens a path, not an fdset), and every disk image (through
- * -add-fd fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path),
- * with every layer of a qcow2 disk's backing chain (read-only below the top).
+ * loader opens a path, not an fdset), every disk image (through -add-fd
+ * fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path), with
+ * every layer of a qcow2 disk's backing chain (read-only below the top),
+ * and the guest's serial port: one end of a socketpair whose other end
+ * the per-domain logger holds (it logs the console and serves it).
  * On the xen backend libxl passes qemu-xen its resources itself.
  */
 #include <stdio.h>
@@ -181,6 +183,30 @@ static int resource_add_boot(const libdmr_facts *f, libdmr_plan *p,
                         path, false, 0);
 }
 
+/*
+ * The guest's serial port: QEMU gets one end of a connected socketpair
+ * (a pty alone would drop output nobody reads, a logfile= would hit
+ * RLIMIT_FSIZE); the logger holds the other, logs what the guest writes
+ * and serves `xl-dmr console` on console_path. xl's serial = "pty" means
+ * that console, and so does no serial key: every guest gets one, as it
+ * always had its serial in the log. "none": no serial port.
+ */
+static int resource_add_serial(const libdmr_config *c, libdmr_plan *p)
+{
+    if (c->serial && !strcmp(c->serial, "none"))
+        return 0;
+    if (c->serial && strcmp(c->serial, "pty"))
+        return verdict_refuse(&p->verdict, LIBDMR_ERROR_NI,
+                              "serial = \"%s\" is not carried on the qemu backend: only "
+                              "\"pty\" (the console xl-dmr console attaches to, also logged) "
+                              "or \"none\"", c->serial);
+    char console[128];
+    snprintf(console, sizeof(console), LIBDMR_RUN_DIR "/console-%u.sock", p->domid);
+    if (!(p->console_path = strdup(console)))
+        return -ENOMEM;
+    return resource_add(p, PLAN_RES_SERIAL, "serial", console, true, 0);
+}
+
 int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p)
 {
     if (p->backend != LIBDMR_BACKEND_QEMU)
@@ -200,5 +226,8 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
     for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_disks; i++)
         if (c->disks[i].target)
             r = resource_add_disk(c, f, p, &c->disks[i], &fdset);
+    /* After the disks, so that their descriptor numbers stay put. */
+    if (!r && !p->verdict.refusal_rc)
+        r = resource_add_serial(c, p);
     return r;
 }

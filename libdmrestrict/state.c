@@ -236,9 +236,12 @@ int state_expect_from_plan(struct dm_state *s, const libdmr_plan *p)
     s->vnc_address = vnc ? vnc->listen : NULL;
     s->vnc_port_min = vnc ? vnc->port_min : 0;
     s->vnc_port_max = vnc ? vnc->port_max : 0;
+    /* Not a tap (/dev/net/tun: counted, taps, not a path any number may
+     * hold), nor the serial's path: that is the logger's console socket,
+     * which QEMU never holds; its socketpair end is added at start, by inode. */
     for (size_t i = 0; i < p->n_resources; i++)
-        /* A tap is /dev/net/tun: counted (taps), not a path any number may hold. */
         if (p->resources[i].kind != PLAN_RES_QMP_LISTEN && p->resources[i].kind != PLAN_RES_TAP &&
+            p->resources[i].kind != PLAN_RES_SERIAL &&
             strv_push(&s->resources, p->resources[i].path))
             return -ENOMEM;
     for (size_t i = 0; i < p->audit_files.n; i++)
@@ -329,6 +332,7 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     json_kint(g, "logger_pid", s->logger.pid);
     json_kint(g, "logger_start", (long long)s->logger.start);
     json_kstr(g, "qmp", s->qmp_path);
+    json_kstr(g, "console", s->console_path);
     json_kstr(g, "chroot", s->chroot);
     json_kstr(g, "log", s->log_path);
     json_kint(g, "dm_uid", s->dm_uid);
@@ -581,6 +585,7 @@ static int state_parse(const char *text, struct dm_state *s)
                : !backend || !strcmp(backend, "qemu") ? LIBDMR_BACKEND_QEMU
                                                       : LIBDMR_BACKEND_AUTO;
     s->qmp_path = get_str(root, "qmp");
+    s->console_path = get_str(root, "console");   /* NULL: none, or an older file */
     s->chroot = get_str(root, "chroot");
     s->log_path = get_str(root, "log");
     s->dm_user = get_str(root, "dm_user");
@@ -778,6 +783,7 @@ void state_clear(struct dm_state *s)
 {
     free(s->name);
     free(s->qmp_path);
+    free(s->console_path);
     free(s->chroot);
     free(s->log_path);
     free(s->dm_user);

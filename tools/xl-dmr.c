@@ -22,6 +22,7 @@ static const struct command {
     { "create", main_create, "create [-n] [-p] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
     { "destroy", main_destroy, "destroy NAME|DOMID" },
     { "list", main_list, "list [--json]" },
+    { "console", main_console, "console [-t serial] [-n 0] NAME|DOMID" },
     { "cd-insert", main_cd_insert, "cd-insert DOMAIN VDEV [raw:]TARGET" },
     { "cd-eject", main_cd_eject, "cd-eject DOMAIN VDEV" },
     { "pci-assignable-add", main_pci_assignable_add, "pci-assignable-add BDF" },

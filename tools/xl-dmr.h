@@ -20,6 +20,7 @@ struct xl_dmr {
 int main_create(struct xl_dmr *x, int argc, char **argv);
 int main_destroy(struct xl_dmr *x, int argc, char **argv);
 int main_list(struct xl_dmr *x, int argc, char **argv);
+int main_console(struct xl_dmr *x, int argc, char **argv);
 int main_cd_insert(struct xl_dmr *x, int argc, char **argv);
 int main_cd_eject(struct xl_dmr *x, int argc, char **argv);
 int main_pci_assignable_add(struct xl_dmr *x, int argc, char **argv);

@@ -147,7 +147,7 @@ static const struct xl_cfg_key keys[] = {
     { "rtc_timeoffset",                    KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
     { "sdl",                               KEY_ONLY_0,     KEY_ONLY_0,     WHY_DEFAULT },
     { "seclabel",                          KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
-    { "serial",                            KEY_HONOURED,   KEY_NOT_YET,    WHY_DEFAULT },
+    { "serial",                            KEY_HONOURED,   KEY_HONOURED,   WHY_DEFAULT },
     { "shadow_memory",                     KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
     { "slice",                             KEY_REFUSED,    KEY_NOTICE,     WHY_XEN_SCHEDULER },
     { "smbios_firmware",                   KEY_REFUSED,    KEY_REFUSED,    WHY_DEFAULT },

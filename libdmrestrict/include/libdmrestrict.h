@@ -662,6 +662,18 @@ typedef struct libdmr_dominfo {
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
 
+/*
+ * A qemu-backend domain's serial console, as its per-domain logger serves
+ * it: *ret_fd a connected socket (close-on-exec) carrying the guest's
+ * output and taking what is written to it as the guest's input, until EOF
+ * (the device model has exited). The logger logs the output whether or
+ * not anyone is attached. One client at a time: LIBDMR_ERROR_BUSY while
+ * another is attached; LIBDMR_ERROR_NOTFOUND when the domain has no
+ * serial console (serial = "none", a domain of the xen backend, whose
+ * console is xl's) or is gone. Root only. Logged.
+ */
+int libdmr_domain_console_open(libdmr_ctx *ctx, uint32_t domid, int *ret_fd);
+
 /* ---- audit: is the running device model restricted as planned? -------- */
 
 /*

@@ -78,6 +78,7 @@ honoured_value() {
     videoram) echo 16 ;;
     vnclisten) echo '"127.0.0.1"' ;;
     vncpasswd) echo '"secret"' ;;
+    serial) echo '"pty"' ;;
     vif) echo '[]' ;;  # a bridge needs network facts: test_net_bridge.sh plans real ones
     *) return 1 ;;
     esac

@@ -346,6 +346,27 @@ static void qemu_planned_tap_twice(struct fixture *x)
     add_named_tap(x, 20, "vif1.0-emu");
     add_named_tap(x, 21, "vif1.0-emu");
 }
+
+/* qemu backend: the serial socketpair end it was given, known by inode
+ * (the state's "socket:[N]"); any other unnamed socket is not it. */
+static void add_serial(struct fixture *x, const char *target)
+{
+    assert_int_equal(strv_push(&x->resources, "socket:[700]"), 0);
+    assert_true(x->obs.n_fds < ELEMENTSOF(x->fds));
+    x->fds[x->obs.n_fds++] = (struct audit_fd){
+        .fd = 13, .target = (char *)target, .stat_ok = true, .mode = S_IFSOCK | 0777, .dev = 8,
+        .ino = 700 };
+}
+static void serial_socketpair_end(struct fixture *x)
+{
+    x->descriptors_say = "resources 2";
+    add_serial(x, "socket:[700]");
+}
+static void serial_another_socket(struct fixture *x)
+{
+    x->descriptors_say = "fd 13 -> socket:[701] is not in the plan";
+    add_serial(x, "socket:[701]");
+}
 static void xen_tun_name_another_device(struct fixture *x)
 {
     xen_dm_devices_planned(x, 1, NULL, 0, 0);
@@ -490,6 +511,8 @@ static const struct row rows[] = {
     { "qemu-planned-taps-pass-by-name", NULL, qemu_planned_taps_pass },
     { "qemu-a-tap-not-planned", "descriptors", qemu_tap_not_planned },
     { "qemu-a-planned-tap-twice", "descriptors", qemu_planned_tap_twice },
+    { "the-serial-socketpair-end-passes", NULL, serial_socketpair_end },
+    { "an-unnamed-socket-not-the-serial", "descriptors", serial_another_socket },
     { "xen-tun-name-on-another-device", "descriptors", xen_tun_name_another_device },
     { "xen-vnc-on-another-port", "descriptors", xen_vnc_on_another_port },
     { "xen-vnc-on-another-address", "descriptors", xen_vnc_on_another_address },

@@ -140,6 +140,7 @@ static const struct { const char *key, *value; } honoured_samples[] = {
     /* A vif with a bridge needs network facts this file has not: an empty
      * list here; test_net_bridge.sh plans and runs real ones. */
     { "vif", "[]" },
+    { "serial", "\"pty\"" },
     { "accel", "\"kvm\"" }, { "builder", "\"hvm\"" }, { "cmdline", "\"console=ttyS0\"" },
     { "device_model_override", "\"/usr/bin/qemu-system-x86_64\"" },
     { "device_model_version", "\"qemu-xen\"" },

@@ -145,7 +145,7 @@ static const struct xl_cfg_key keys[] = {
     { "rdm_mem_boundary",                  KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
     { "root",                              KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
     { "rtc_timeoffset",                    KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
-    { "sdl",                               KEY_ONLY_0,     KEY_ONLY_0,     WHY_DEFAULT },
+    { "sdl",                               KEY_ONLY_0,     KEY_ONLY_0,     WHY_SDL_WINDOW },
     { "seclabel",                          KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
     { "serial",                            KEY_HONOURED,   KEY_HONOURED,   WHY_DEFAULT },
     { "shadow_memory",                     KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
@@ -242,6 +242,8 @@ static const char *const why_texts[WHY_COUNT] = {
     [WHY_XL_IGNORES] = "ignored, as xl ignores it",
     [WHY_ARM] = "ignored, meaningless for an x86 guest (Arm only)",
     [WHY_SDL] = "ignored on the qemu backend (SDL settings, and sdl=1 is refused)",
+    [WHY_SDL_WINDOW] = "not supported by the qemu backend (a window on an X display needs the "
+                       "X server's socket, which a restricted device model cannot reach: use vnc=1)",
     [WHY_SPICE] = "ignored on the qemu backend (SPICE settings, and spice=1 is refused)",
     [WHY_STUBDOM] = "ignored on the qemu backend (stub domain settings, and the device model "
                     "runs in no stub domain)",

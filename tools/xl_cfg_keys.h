@@ -40,6 +40,7 @@ enum key_why {
     WHY_XL_IGNORES,
     WHY_ARM,
     WHY_SDL,
+    WHY_SDL_WINDOW,     /* sdl=1 */
     WHY_SPICE,
     WHY_STUBDOM,
     WHY_MIGRATION,

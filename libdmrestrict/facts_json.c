@@ -147,6 +147,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_user(g, "shared", &f->shared);
     json_user(g, "reaper", &f->reaper);
     yajl_gen_map_close(g);
+    json_kint(g, "device_model_user_processes", f->device_model_user_processes);
     json_subids(g, "subuid", &f->subuid);
     json_subids(g, "subgid", &f->subgid);
     facts_json_qemu(g, &f->qemu);
@@ -422,6 +423,8 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
         read_user(&rd, users, "shared", &f->shared);
         read_user(&rd, users, "reaper", &f->reaper);
     }
+    f->device_model_user_processes = get_uint(&rd, root, "device_model_user_processes",
+                                              UINT32_MAX);
     read_subids(&rd, root, "subuid", &f->subuid);
     read_subids(&rd, root, "subgid", &f->subgid);
     read_qemu(&rd, root, &f->qemu);

@@ -275,6 +275,8 @@ struct libdmr_facts {
     struct libdmr_user domid_user;
     struct libdmr_user shared;
     struct libdmr_user reaper;
+    /* Live processes that have device_model_user's uid now (/proc). */
+    unsigned device_model_user_processes;
 
     struct libdmr_subid_ranges subuid, subgid;
     struct libdmr_qemu_caps qemu;

@@ -333,9 +333,12 @@ static void text_identity(FILE *out, const struct plan_identity *id)
     fprintf(out, "Device model user: %s (%s, gid %u), %s\n", id->user, uid,
             (unsigned)id->gid, id->reason);
     if (id->kill_by_uid)
-        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
+        fprintf(out, "Kill by uid: yes: at create and destroy, every process of uid %u, "
+                "from reaper uid %u (%s)\n", (unsigned)id->uid, (unsigned)id->reaper_uid,
+                id->reaper_user);
     else
-        fprintf(out, "Kill by uid: no\n");
+        fprintf(out, "Kill by uid: no: only the device model itself is killed, through "
+                "its pidfd\n");
     /* "Uid N" as printed above, capitalised. */
     uid[0] = 'U';
     if (id->uid_exclusive)

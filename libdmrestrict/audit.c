@@ -87,7 +87,8 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_d
     /* /proc shows paths resolved: /var/run/xen/qemu-root-N is /run/xen/... */
     _cleanup_free_ char *chroot = s->chroot ? realpath(s->chroot, NULL) : NULL;
     struct audit_expect exp = {
-        .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
+        .domid = s->domid, .dm_pid = s->dm.pid,
+        .watcher_pid = s->watcher.pid, .uid = s->dm_uid, .gid = s->dm_gid,
         .restricted = s->restricted, .sandbox = s->sandbox,
         .chroot = chroot ? chroot : s->chroot, .xen_interfaces = s->xen_interfaces,
         .serial_pty = s->serial_pty,

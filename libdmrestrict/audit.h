@@ -16,6 +16,7 @@
 struct audit_expect {
     uint32_t domid;
     pid_t dm_pid;
+    pid_t watcher_pid;           /* its watcher (0: none): the watcher's child has the DM's uid */
     uid_t uid;
     gid_t gid;
     bool restricted;               /* chroot, namespaces, no capabilities */

@@ -29,7 +29,8 @@ struct qemu_start {
     struct libdmr_dm *dm;
     struct dm_state *s;
     int *fds;                  /* one per plan resource, -1 until opened */
-    bool chroot_made, qmp_bound;
+    bool chroot_made;
+    size_t n_bound;            /* the listening sockets (the first resources) made */
     int log_write;
 };
 
@@ -50,7 +51,8 @@ static int open_qmp_listener(struct qemu_start *st, const struct plan_resource *
     mode_t old = umask(0177);
     int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    st->qmp_bound = r == 0;  /* the file is there from now on, listening or not */
+    if (r == 0)
+        st->n_bound++;  /* the file is there from now on, listening or not */
     if (r < 0 || listen(fd, 1) < 0) {
         LOGED(ERROR, st->plan->domid, "creating the QMP socket %s", res->path);
         safe_close(fd);
@@ -81,7 +83,8 @@ static int open_resources(struct qemu_start *st)
 {
     for (size_t i = 0; i < st->plan->n_resources; i++) {
         const struct plan_resource *res = &st->plan->resources[i];
-        st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN ? open_qmp_listener(st, res)
+        bool listener = res->kind == PLAN_RES_QMP_LISTEN || res->kind == PLAN_RES_QMP_EVENTS;
+        st->fds[i] = listener ? open_qmp_listener(st, res)
                    : open_file(st, res, res->kind == PLAN_RES_IOMMUFD ||
                                         res->kind == PLAN_RES_VFIO_DEVICE);
         if (st->fds[i] < 0)
@@ -130,8 +133,8 @@ static void start_undo(struct qemu_start *st)
     if (dm->logger_pidfd >= 0)
         proc_held_wait_exit(ctx, st->s->logger.pid, dm->logger_pidfd,
                             LOGGER_DRAIN_TIMEOUT_MS, true);
-    if (st->qmp_bound)
-        unlink(st->plan->resources[0].path);
+    for (size_t i = 0; i < st->n_bound; i++)
+        unlink(st->plan->resources[i].path);
     if (st->chroot_made)
         chroot_remove(ctx, st->plan->chroot);
 }
@@ -252,6 +255,8 @@ static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     dm_drop_backend_data(dm);
     if (s->qmp_path)
         unlink(s->qmp_path);
+    if (s->qmp_events_path)
+        unlink(s->qmp_events_path);
     return 0;
 }
 
@@ -290,6 +295,18 @@ static int qemu_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
                           : pci_attach_revert_qemu(ctx, dm->s, dm->pci_attach);
 }
 
+/* QMP: stop and cont; the ACPI power button; a reset, which -action
+ * reboot=shutdown turns into a SHUTDOWN event the watcher acts on. */
+static int qemu_control(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, enum libdmr_control what)
+{
+    static const char *const commands[] = {
+        [LIBDMR_CONTROL_PAUSE] = "stop", [LIBDMR_CONTROL_UNPAUSE] = "cont",
+        [LIBDMR_CONTROL_SHUTDOWN] = "system_powerdown", [LIBDMR_CONTROL_REBOOT] = "system_reset" };
+    struct libdmr_qmp *q;
+    int rc = dm_qmp(ctx, dm, &q);
+    return rc ? rc : qmp_execute(q, commands[what], NULL, QMP_OP_TIMEOUT_MS, NULL);
+}
+
 const libdmr_backend_ops backend_qemu_ops = {
     .size = sizeof(libdmr_backend_ops),
     .name = "xl-dmr",
@@ -299,4 +316,5 @@ const libdmr_backend_ops backend_qemu_ops = {
     .cdrom_change = qemu_cdrom_change,
     .pci_change = qemu_pci_change,
     .media = qemu_media,
+    .control = qemu_control,
 };

@@ -55,6 +55,8 @@ void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
     json_kbool(g, "sandbox", q->sandbox);
     json_kbool(g, "root_port_hotplug", q->root_port_hotplug);
     json_kbool(g, "vfio_iommufd", q->vfio_iommufd);
+    json_kbool(g, "action", q->action);
+    json_kbool(g, "pvpanic", q->pvpanic);
     json_key(g, "machines");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < q->machines.n; i++)
@@ -282,6 +284,8 @@ static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps 
     q->sandbox = get_bool(rd, v, "sandbox");
     q->root_port_hotplug = get_bool(rd, v, "root_port_hotplug");
     q->vfio_iommufd = get_bool(rd, v, "vfio_iommufd");
+    q->action = get_bool(rd, v, "action");
+    q->pvpanic = get_bool(rd, v, "pvpanic");
     yajl_val m = get_array(rd, v, "machines");
     for (size_t i = 0; m && i < YAJL_GET_ARRAY(m)->len; i++) {
         yajl_val e = YAJL_GET_ARRAY(m)->values[i];

@@ -182,6 +182,7 @@ struct libdmr_config {
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
     bool paused;                   /* leave the guest paused (xl create -p) */
+    enum libdmr_action actions[LIBDMR_EVENT_COUNT];   /* on_poweroff, ... */
     char *serial;                  /* xen backend: the HVM serial ("pty", "file:PATH") */
     char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
@@ -230,6 +231,8 @@ struct libdmr_qemu_caps {
     bool runas, chroot, run_with_user, run_with_chroot, sandbox;
     bool root_port_hotplug;        /* pcie-root-port has hotplug=off */
     bool vfio_iommufd;             /* vfio-pci takes iommufd= and fd= (9.0+) */
+    bool action;                   /* -action reboot=shutdown,shutdown=pause,panic=pause (6.0+) */
+    bool pvpanic;                  /* -device pvpanic (ISA) */
     struct strv machines;
 };
 
@@ -376,9 +379,13 @@ struct plan_rlimit {
     uint64_t value;        /* UINT64_MAX: unlimited */
 };
 
+/* What the watcher does when the guest powers off, reboots or crashes. */
+enum plan_action { PLAN_ACTION_DESTROY, PLAN_ACTION_RESTART, PLAN_ACTION_PRESERVE };
+
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
     PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
+    PLAN_RES_QMP_EVENTS,   /* the watcher's monitor: a listening socket like the QMP one */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -499,6 +506,9 @@ struct libdmr_plan {
     char *qemu_path;
     char *log_path;                /* where the DM's output goes */
     char *qmp_path;                /* its QMP socket (libxl's on the xen backend) */
+    char *qmp_events_path;         /* qemu backend: the watcher's monitor */
+    enum plan_action on_poweroff, on_reboot, on_crash;   /* qemu backend (plan_actions.c) */
+    bool pvpanic;                  /* a pvpanic device tells the watcher of a crash */
     struct plan_libxl libxl;       /* xen backend */
     struct plan_resource *resources;
     size_t n_resources;
@@ -559,6 +569,9 @@ int plan_vfio_container_entry(const libdmr_facts *f, struct plan_chroot *ch);
 /* What detaching a device takes out: for chroot_depopulate (newest first). */
 int plan_vfio_device_removal(const char *bdf, unsigned group, bool group_stays,
                              struct plan_chroot *ch);
+/* plan_actions.c: on_poweroff, on_reboot, on_crash (qemu backend). */
+int plan_actions(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+const char *plan_action_name(enum plan_action a);
 int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
                    libdmr_plan *plan);
 /* One more descriptor for QEMU, numbered after the others; its number in

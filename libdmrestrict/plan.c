@@ -150,6 +150,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc)
         r = p->backend == LIBDMR_BACKEND_QEMU ? plan_qemu_host(c, f, p) : plan_xen(c, f, p);
     if (!r && !v->refusal_rc) r = plan_dm_devices(c, p);
+    if (!r && !v->refusal_rc) r = plan_actions(c, f, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
     if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);
@@ -220,6 +221,7 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->qemu_path);
     free(p->log_path);
     free(p->qmp_path);
+    free(p->qmp_events_path);
     plan_libxl_clear(&p->libxl);
     for (size_t i = 0; i < p->n_resources; i++) {
         free(p->resources[i].id);

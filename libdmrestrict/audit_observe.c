@@ -406,6 +406,14 @@ static bool child_of(pid_t pid, pid_t parent)
     return end && sscanf(end + 1, " %*c %d", &ppid) == 1 && ppid == parent;
 }
 
+static bool watchers_child(const struct audit_expect *exp, pid_t pid)
+{
+    for (size_t i = 0; i < exp->n_watchers; i++)
+        if (child_of(pid, exp->watchers[i]))
+            return true;
+    return false;
+}
+
 /* Every live process with the DM's uid but the DM and its watcher's
  * parser (which takes the DM's uid on purpose, watcher.c). */
 static int observe_others(const struct audit_expect *exp, struct audit_observed *obs)
@@ -413,8 +421,7 @@ static int observe_others(const struct audit_expect *exp, struct audit_observed 
     int r = proc_pids_of_uid(exp->uid, &obs->others, &obs->n_others);
     size_t kept = 0;
     for (size_t i = 0; !r && i < obs->n_others; i++)
-        if (obs->others[i] != exp->dm_pid &&
-            !(exp->watcher_pid > 0 && child_of(obs->others[i], exp->watcher_pid)))
+        if (obs->others[i] != exp->dm_pid && !watchers_child(exp, obs->others[i]))
             obs->others[kept++] = obs->others[i];
     obs->n_others = kept;
     return r;

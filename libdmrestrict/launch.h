@@ -139,7 +139,7 @@ struct dm_state {
 };
 /* watcher.c: the per-domain watcher (qemu backend), started before the
  * guest first runs; s->watcher names it. 0 or -errno (logged). */
-enum { W_READY = 'k', W_POWEROFF = 'P', W_REBOOT = 'R', W_CRASH = 'C', W_DM_EXITED = 'X' };
+enum { W_READY = 'k', W_POWEROFF = 'P', W_REBOOT = 'R', W_CRASH = 'C' };
 int watcher_start(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s);
 /* lifecycle.c, in the watcher: act on one event as the plan says, under
  * the lock. 1: this watcher is done (the domain is gone or restarted). */

@@ -319,7 +319,10 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     if (!ctx || !config)
         return LIBDMR_ERROR_INVAL;
     /* Facts, plan and reservation under the lock: the lowest free domid
-     * the facts find is still free when the domain takes it. */
+     * the facts find is still free when the domain takes it. What a dead
+     * watcher left goes first: it may hold the name or domid. */
+    if (!ctx->holds_lock)
+        lifecycle_reap_unwatched(ctx);
     ctx->last_error[0] = '\0';
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
     int rc = lifecycle_lock(ctx, &lock);
@@ -435,8 +438,7 @@ static const char *event_text(char event)
     switch (event) {
     case W_POWEROFF: return "powered off";
     case W_REBOOT:   return "rebooted";
-    case W_CRASH:    return "crashed";
-    default:         return "lost its device model";
+    default:         return "crashed";
     }
 }
 
@@ -456,8 +458,7 @@ int lifecycle_guest_event(libdmr_ctx *ctx, const libdmr_plan *p, const struct pr
     }
     enum plan_action a = event == W_POWEROFF ? p->on_poweroff
                        : event == W_REBOOT   ? p->on_reboot
-                       : event == W_CRASH    ? p->on_crash
-                                             : PLAN_ACTION_DESTROY;
+                                             : p->on_crash;
     LOGD(NOTICE, p->domid, "the guest %s: %s", event_text(event), plan_action_name(a));
     int done = 1;
     if (a == PLAN_ACTION_PRESERVE) {

@@ -16,7 +16,8 @@
  *    recognises becomes one byte: W_POWEROFF, W_REBOOT, W_CRASH.
  *  - the parent holds the DM's pidfd and reads one byte at a time from a
  *    fixed table; anything else ends the child ("watching lost"). The DM
- *    exiting (its pidfd readable) is W_DM_EXITED. It acts through
+ *    exiting (its pidfd readable) ends the watcher: the next command
+ *    cleans up (lifecycle_reap_unwatched). It acts through
  *    lifecycle_guest_event (lifecycle.c), under the domain lock.
  *
  * Started before the guest first runs (the lock held), so no event is
@@ -177,10 +178,13 @@ static void __attribute__((noreturn)) parent_loop(const struct watcher_arg *a, i
                 continue;
             _exit(1);
         }
-        char e = 0;
+        /* The DM died without a word (killed, crashed): not the guest's
+         * doing. The domain is left as it is, listed dead; the next
+         * command that finds its watcher gone too cleans it up. */
         if (pf[0].revents)
-            e = W_DM_EXITED;
-        else if (pf[1].revents && !(e = read_event(events))) {
+            _exit(0);
+        char e = 0;
+        if (pf[1].revents && !(e = read_event(events))) {
             /* The child ended (QEMU closed the monitor) or spoke out of
              * turn: stop listening, keep waiting for the DM. */
             kill(child, SIGKILL);

@@ -26,6 +26,54 @@ static char *qemu_opt_escape(const char *s)
     return out;
 }
 
+/* One layer of a disk's image as nodes: "NODE-file" (the fdset) and NODE
+ * (its format), after the layers below it, which it names as its
+ * backing. A qcow2 layer always says backing: "backing=" (empty, QEMU's
+ * null) for none, so QEMU never opens a file its header names. */
+static int argv_layer(libdmr_plan *p, int index, const char *node)
+{
+    const struct plan_resource *res = &p->resources[index];
+    const struct plan_resource *below = res->backing >= 0 ? &p->resources[res->backing] : NULL;
+    int r = below ? argv_layer(p, res->backing, below->id) : 0;
+    if (r)
+        return r;
+    const char *ro = res->writable ? "off" : "on";
+    bool qcow2 = res->format == LIBDMR_FORMAT_QCOW2;
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    /* opaque says what the descriptor is, for whoever audits the fdsets. */
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, qcow2 ? "qcow2" : "raw", path);
+    PUSH("-blockdev");
+    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
+         node, res->fdset, ro);
+    PUSH("-blockdev");
+    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s%s%s", qcow2 ? "qcow2" : "raw",
+         node, node, ro, qcow2 ? ",backing=" : "", qcow2 && below ? below->id : "");
+    return 0;
+}
+
+/* A cdrom's medium is one image (plan_resources.c refuses one with a
+ * backing file). A drive owns its medium, so a later change frees this
+ * one (and lets its fdset go); a -blockdev node would outlive the change. */
+static int argv_cdrom(libdmr_plan *p, const struct plan_disk *d, const char *bus)
+{
+    const struct plan_resource *res = &p->resources[d->resource];
+    const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
+    _cleanup_free_ char *path = qemu_opt_escape(res->path);
+    if (!path)
+        return -ENOMEM;
+    PUSH("-add-fd");
+    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, format, path);
+    PUSH("-drive");
+    PUSH("if=none,id=drive-%s,file=/dev/fdset/%u,format=%s,readonly=on,media=cdrom",
+         d->vdev, res->fdset, format);
+    PUSH("-device");
+    PUSH("ide-cd,bus=%s,drive=drive-%s,id=%s", bus, d->vdev, d->vdev);
+    return 0;
+}
+
 static int argv_disk(libdmr_plan *p, const struct plan_disk *d)
 {
     char bus[32];
@@ -39,30 +87,11 @@ static int argv_disk(libdmr_plan *p, const struct plan_disk *d)
         PUSH("%s,bus=%s,id=%s", model, bus, d->vdev);
         return 0;
     }
-    const struct plan_resource *res = &p->resources[d->resource];
-    const char *ro = res->writable ? "off" : "on";
-    const char *format = d->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw";
-    _cleanup_free_ char *path = qemu_opt_escape(res->path);
-    if (!path)
-        return -ENOMEM;
-    /* opaque says what the descriptor is, for whoever audits the fdsets. */
-    PUSH("-add-fd");
-    PUSH("fd=%d,set=%u,opaque=%s:%s", res->child_fd, res->fdset, format, path);
-    if (d->cdrom) {
-        /* A drive owns its medium, so a later change frees this one (and
-         * lets its fdset go); a -blockdev node would outlive the change. */
-        PUSH("-drive");
-        PUSH("if=none,id=drive-%s,file=/dev/fdset/%u,format=%s,readonly=on,media=cdrom",
-             d->vdev, res->fdset, format);
-        PUSH("-device");
-        PUSH("%s,bus=%s,drive=drive-%s,id=%s", model, bus, d->vdev, d->vdev);
-        return 0;
-    }
-    PUSH("-blockdev");
-    PUSH("driver=file,node-name=%s-file,filename=/dev/fdset/%u,read-only=%s",
-         d->vdev, res->fdset, ro);
-    PUSH("-blockdev");
-    PUSH("driver=%s,node-name=%s,file=%s-file,read-only=%s", format, d->vdev, d->vdev, ro);
+    if (d->cdrom)
+        return argv_cdrom(p, d, bus);
+    int r = argv_layer(p, d->resource, d->vdev);
+    if (r)
+        return r;
     PUSH("-device");
     PUSH("%s,bus=%s,drive=%s,id=%s", model, bus, d->vdev, d->vdev);
     return 0;

@@ -65,8 +65,12 @@ void facts_clear(libdmr_facts *f)
     subid_ranges_clear(&f->subgid);
     free(f->qemu.path);
     strv_clear(&f->qemu.machines);
-    for (size_t i = 0; i < f->n_images; i++)
+    for (size_t i = 0; i < f->n_images; i++) {
         free(f->images[i].path);
+        free(f->images[i].format);
+        free(f->images[i].qcow2.backing_file);
+        free(f->images[i].qcow2.backing_fmt);
+    }
     free(f->images);
     facts_pci_clear(f);
 }

@@ -42,6 +42,37 @@ static void json_subids(yajl_gen g, const char *key, const struct libdmr_subid_r
     yajl_gen_array_close(g);
 }
 
+/* An image; for a qcow2 layer also its header (null: not read). */
+static void json_images(yajl_gen g, const libdmr_facts *f)
+{
+    json_key(g, "images");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < f->n_images; i++) {
+        const struct libdmr_image *img = &f->images[i];
+        yajl_gen_map_open(g);
+        json_kstr(g, "path", img->path);
+        json_kstr(g, "format", img->format);
+        json_kbool(g, "present", img->present);
+        json_kbool(g, "regular", img->regular);
+        json_kint(g, "size", (long long)img->size);
+        json_key(g, "qcow2");
+        if (img->header_read) {
+            yajl_gen_map_open(g);
+            json_kbool(g, "magic", img->qcow2.magic);
+            json_kint(g, "version", img->qcow2.version);
+            json_kbool(g, "encrypted", img->qcow2.encrypted);
+            json_kbool(g, "data_file", img->qcow2.data_file);
+            json_kstr(g, "backing_file", img->qcow2.backing_file);
+            json_kstr(g, "backing_fmt", img->qcow2.backing_fmt);
+            yajl_gen_map_close(g);
+        } else {
+            yajl_gen_null(g);
+        }
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
 {
     json_key(g, "qemu");
@@ -153,17 +184,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_subids(g, "subuid", &f->subuid);
     json_subids(g, "subgid", &f->subgid);
     facts_json_qemu(g, &f->qemu);
-    json_key(g, "images");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < f->n_images; i++) {
-        yajl_gen_map_open(g);
-        json_kstr(g, "path", f->images[i].path);
-        json_kbool(g, "present", f->images[i].present);
-        json_kbool(g, "regular", f->images[i].regular);
-        json_kint(g, "size", (long long)f->images[i].size);
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
+    json_images(g, f);
     json_pci(g, f);
     yajl_gen_map_close(g);
     return json_finish(g, ret_json);
@@ -294,6 +315,24 @@ static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps 
     }
 }
 
+static void read_qcow2(struct reader *rd, yajl_val v, struct libdmr_image *img)
+{
+    if (!v || YAJL_IS_NULL(v))
+        return;
+    if (!YAJL_IS_OBJECT(v)) {
+        bad(rd, "qcow2");
+        return;
+    }
+    struct libdmr_qcow2_header *h = &img->qcow2;
+    img->header_read = true;
+    h->magic = get_bool(rd, v, "magic");
+    h->version = get_uint(rd, v, "version", UINT32_MAX);
+    h->encrypted = get_bool(rd, v, "encrypted");
+    h->data_file = get_bool(rd, v, "data_file");
+    h->backing_file = get_str(rd, v, "backing_file");
+    h->backing_fmt = get_str(rd, v, "backing_fmt");
+}
+
 static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
 {
     yajl_val a = get_array(rd, root, "images");
@@ -306,6 +345,8 @@ static void read_images(struct reader *rd, yajl_val root, libdmr_facts *f)
         f->images[i].present = get_bool(rd, e, "present");
         f->images[i].regular = get_bool(rd, e, "regular");
         f->images[i].size = get_uint(rd, e, "size", INT64_MAX);
+        f->images[i].format = get_str(rd, e, "format");
+        read_qcow2(rd, member(e, "qcow2"), &f->images[i]);
         if (!f->images[i].path)
             bad(rd, "an image without a path");
     }

@@ -258,12 +258,32 @@ struct libdmr_pci_host {
     char *vfio_cdev;       /* its /dev/vfio/devices/vfioN node (kernel 6.6+), or NULL */
 };
 
+/* What a qcow2 layer's header says (facts_images.c reads it; the planner
+ * judges it). Read only for a layer the cfg or an overlay calls qcow2:
+ * formats are never probed. */
+struct libdmr_qcow2_header {
+    bool magic;            /* "QFI\xfb", version 2 or 3 */
+    unsigned version;
+    bool encrypted;        /* crypt_method is not 0 */
+    bool data_file;        /* an external data file (incompatible bit 2 or
+                            * the 0x44415441 extension) */
+    char *backing_file;    /* the name as written; NULL: none */
+    char *backing_fmt;     /* the 0xE2792ACA extension; NULL: none */
+};
+
 struct libdmr_image {
     char *path;
+    char *format;          /* "raw", "qcow2", ... as the cfg or the overlay
+                            * above names it; NULL: a kernel or ramdisk */
     bool present;
     bool regular;          /* a file, not a block device */
     uint64_t size;
+    bool header_read;      /* a qcow2 layer whose header could be read */
+    struct libdmr_qcow2_header qcow2;
 };
+
+/* The deepest backing chain a disk may have, its top included. */
+#define LIBDMR_CHAIN_MAX 16
 
 struct libdmr_facts {
     uint32_t domid;                /* asked for, or the lowest free */
@@ -327,6 +347,14 @@ bool host_is_xen_dom0(void);
 /* facts_lookup.c, pure. */
 const struct libdmr_image *facts_image_find(const libdmr_facts *facts,
                                             const char *path);
+/* Where QEMU looks for an overlay's backing file: an absolute name as is,
+ * a relative one in the overlay's directory; "." steps and doubled
+ * slashes dropped, so that one file spelt two ways is one path. NULL: no
+ * memory. */
+char *image_backing_path(const char *overlay, const char *name);
+/* A name QEMU reads as a protocol ("nbd:...", "json:{...}"): a colon
+ * before any slash (QEMU's path_has_protocol). */
+bool image_name_is_protocol(const char *name);
 bool facts_domid_in_use(const libdmr_facts *facts, uint32_t domid);
 
 /* ---- plan ------------------------------------------------------------- */
@@ -385,6 +413,7 @@ enum plan_action { PLAN_ACTION_DESTROY, PLAN_ACTION_RESTART, PLAN_ACTION_PRESERV
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
     PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
+    PLAN_RES_BACKING,      /* a layer below a disk's top image, read-only */
     PLAN_RES_QMP_EVENTS,   /* the watcher's monitor: a listening socket like the QMP one */
 };
 
@@ -396,6 +425,8 @@ struct plan_resource {
     bool writable;
     int child_fd;          /* the descriptor number QEMU gets */
     unsigned fdset;        /* 0: not an fdset (the QMP socket) */
+    enum libdmr_disk_format format;   /* an image's (disk, cdrom, backing) */
+    int backing;           /* the resource of the layer below; -1: none */
 };
 
 /* qemu backend: a disk's drive, where plan_disks.c put it. */

@@ -176,6 +176,7 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_QMP_LISTEN] = "qmp-listen", [PLAN_RES_DISK] = "disk",
         [PLAN_RES_CDROM] = "cdrom", [PLAN_RES_KERNEL] = "kernel", [PLAN_RES_RAMDISK] = "ramdisk",
         [PLAN_RES_IOMMUFD] = "iommufd", [PLAN_RES_VFIO_DEVICE] = "vfio-device",
+        [PLAN_RES_BACKING] = "backing",
         [PLAN_RES_QMP_EVENTS] = "qmp-events",
     };
     return names[k];
@@ -198,6 +199,11 @@ static void json_lifecycle(yajl_gen g, const libdmr_plan *p)
     yajl_gen_map_close(g);
 }
 
+static bool resource_is_image(const struct plan_resource *r)
+{
+    return r->kind == PLAN_RES_DISK || r->kind == PLAN_RES_CDROM || r->kind == PLAN_RES_BACKING;
+}
+
 static void json_resources(yajl_gen g, const libdmr_plan *p)
 {
     json_key(g, "resources");
@@ -215,6 +221,10 @@ static void json_resources(yajl_gen g, const libdmr_plan *p)
             yajl_gen_integer(g, r->fdset);
         else
             yajl_gen_null(g);
+        if (resource_is_image(r)) {
+            json_kstr(g, "format", r->format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw");
+            json_kstr(g, "backing", r->backing >= 0 ? p->resources[r->backing].id : NULL);
+        }
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
@@ -386,7 +396,13 @@ static void text_disks(FILE *out, const libdmr_plan *p)
         fprintf(out, "Drive %s: %s on ide.%u", d->vdev, d->cdrom ? "cdrom" : "disk", d->bus);
         if (d->unit >= 0)
             fprintf(out, " unit %d", d->unit);
-        fprintf(out, "%s\n", d->resource < 0 ? ", empty" : "");
+        fprintf(out, "%s", d->resource < 0 ? ", empty" : "");
+        /* Its image and the layers below, top first. */
+        for (int r = d->resource; r >= 0; r = p->resources[r].backing)
+            fprintf(out, "%s%s (%s)", r == d->resource ? ", image " : " over ",
+                    p->resources[r].id,
+                    p->resources[r].format == LIBDMR_FORMAT_QCOW2 ? "qcow2" : "raw");
+        fputc('\n', out);
     }
 }
 

@@ -4,7 +4,8 @@
  * the pre-opened QMP listening socket, the kernel and ramdisk of a direct
  * boot (read at start, before the chroot, as /proc/self/fd/N: QEMU's x86
  * loader opens a path, not an fdset), and every disk image (through
- * -add-fd fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path).
+ * -add-fd fdsets, so the chrooted QEMU opens /dev/fdset/N, never a path),
+ * with every layer of a qcow2 disk's backing chain (read-only below the top).
  * On the xen backend libxl passes qemu-xen its resources itself.
  */
 #include <stdio.h>
@@ -26,7 +27,7 @@ int plan_resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char *
     *res = (struct plan_resource){
         .kind = kind, .writable = writable, .fdset = fdset,
         .child_fd = CHILD_FD_QMP + (int)p->n_resources,
-        .id = strdup(id), .path = strdup(path),
+        .id = strdup(id), .path = strdup(path), .backing = -1,
     };
     p->n_resources++;
     if (ret_fd)
@@ -40,7 +41,116 @@ static int resource_add(libdmr_plan *p, enum plan_resource_kind kind, const char
     return plan_resource_add(p, kind, id, path, writable, fdset, NULL);
 }
 
-static int resource_add_disk(const libdmr_facts *f, libdmr_plan *p,
+/* What layer img (qcow2 or raw, as the layer above says) names below it:
+ * its path in *ret_path and format in *ret_fmt, NULL at the chain's end;
+ * or the refusal. A raw layer ends the chain. */
+static int layer_below(const struct libdmr_disk *d, const struct libdmr_image *img,
+                       bool qcow2, struct plan_verdict *v, char **ret_path,
+                       const char **ret_fmt)
+{
+    const struct libdmr_qcow2_header *h = &img->qcow2;
+    const char *what = d->cdrom ? "cdrom" : "disk";
+    *ret_path = NULL;
+    if (!qcow2)
+        return 0;
+    if (!img->header_read)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "%s %s: the qcow2 header of %s "
+                              "could not be read", what, d->vdev, img->path);
+    if (!h->magic)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "%s %s: %s is not a qcow2 image "
+                              "(version 2 or 3); formats are never probed", what, d->vdev,
+                              img->path);
+    if (h->encrypted || h->data_file)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "%s %s: %s %s, which the qemu "
+                              "backend does not support", what, d->vdev, img->path,
+                              h->encrypted ? "is an encrypted qcow2 image"
+                                           : "has an external data file (data-file)");
+    if (!h->backing_file)
+        return 0;
+    if (d->cdrom)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "cdrom %s: %s has a backing file (%s); "
+                              "a cdrom's medium is one image (qemu-img convert makes one)",
+                              d->vdev, img->path, h->backing_file);
+    if (!h->backing_fmt)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: %s names its backing file %s "
+                              "without its format (backing_fmt), and formats are never "
+                              "probed: qemu-img rebase -u -b %s -F raw|qcow2 %s", d->vdev,
+                              img->path, h->backing_file, h->backing_file, img->path);
+    if (image_name_is_protocol(h->backing_file))
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: %s names backing file %s, "
+                              "which QEMU reads as a protocol, not a file", d->vdev,
+                              img->path, h->backing_file);
+    if (strcmp(h->backing_fmt, "raw") && strcmp(h->backing_fmt, "qcow2"))
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: %s names backing file %s "
+                              "of format %s; the qemu backend takes raw and qcow2 layers",
+                              d->vdev, img->path, h->backing_file, h->backing_fmt);
+    *ret_fmt = h->backing_fmt;
+    return (*ret_path = image_backing_path(img->path, h->backing_file)) ? 0 : -ENOMEM;
+}
+
+/* Refuses layer path of disk d (named by the layer above) when it is a
+ * loop, missing, too deep or another disk's writable image (then
+ * *ret_img is NULL); else its image in *ret_img. */
+static int layer_check(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p,
+                       size_t top, const struct libdmr_disk *d, const char *path,
+                       unsigned depth, const struct libdmr_image **ret_img)
+{
+    const char *above = p->resources[p->n_resources - 1].path;
+    struct plan_verdict *v = &p->verdict;
+    const struct libdmr_image *img = facts_image_find(f, path);
+    *ret_img = NULL;
+    for (size_t i = top; i < p->n_resources; i++)
+        if (!strcmp(p->resources[i].path, path))
+            return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: the backing chain loops: "
+                                  "%s names %s, which is above it", d->vdev, above, path);
+    if (depth >= LIBDMR_CHAIN_MAX)
+        return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: the backing chain is deeper "
+                              "than %u layers (%s names %s)", d->vdev, LIBDMR_CHAIN_MAX,
+                              above, path);
+    if (!img || !img->present)
+        return verdict_refuse(v, LIBDMR_ERROR_NOTFOUND, "disk %s: backing layer %s (named "
+                              "by %s) does not exist (or is not a file or block device)",
+                              d->vdev, path, above);
+    for (size_t i = 0; i < c->n_disks; i++)
+        if (c->disks[i].readwrite && c->disks[i].target && !strcmp(c->disks[i].target, path))
+            return verdict_refuse(v, LIBDMR_ERROR_INVAL, "disk %s: backing layer %s is disk "
+                                  "%s's writable image", d->vdev, path, c->disks[i].vdev);
+    *ret_img = img;
+    return 0;
+}
+
+/* The layers below a disk's image, each a read-only resource (an fdset)
+ * linked from the one above: QEMU gets the chain as nodes and opens
+ * nothing by name. */
+static int resource_add_chain(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p,
+                              const struct libdmr_disk *d, const struct libdmr_image *img,
+                              unsigned *fdset)
+{
+    size_t top = p->n_resources - 1;
+    bool qcow2 = d->format == LIBDMR_FORMAT_QCOW2;
+    int r = 0;
+    for (unsigned depth = 1; !r && !p->verdict.refusal_rc; depth++) {
+        _cleanup_free_ char *path = NULL;
+        const char *fmt = NULL;
+        r = layer_below(d, img, qcow2, &p->verdict, &path, &fmt);
+        if (!r && path)
+            r = layer_check(c, f, p, top, d, path, depth, &img);
+        if (r || !path || !img)
+            return r;
+        char id[64];
+        snprintf(id, sizeof(id), "%s-backing%u", d->vdev, depth);
+        qcow2 = !strcmp(fmt, "qcow2");
+        r = resource_add(p, PLAN_RES_BACKING, id, path, false, (*fdset)++);
+        if (!r) {
+            p->resources[p->n_resources - 2].backing = (int)p->n_resources - 1;
+            p->resources[p->n_resources - 1].format = qcow2 ? LIBDMR_FORMAT_QCOW2
+                                                            : LIBDMR_FORMAT_RAW;
+        }
+    }
+    return r;
+}
+
+static int resource_add_disk(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p,
                              const struct libdmr_disk *d, unsigned *fdset)
 {
     const struct libdmr_image *img = facts_image_find(f, d->target);
@@ -48,8 +158,12 @@ static int resource_add_disk(const libdmr_facts *f, libdmr_plan *p,
         return verdict_refuse(&p->verdict, LIBDMR_ERROR_NOTFOUND,
                               "disk %s: %s does not exist (or is not a file "
                               "or block device)", d->vdev, d->target);
-    return resource_add(p, d->cdrom ? PLAN_RES_CDROM : PLAN_RES_DISK, d->vdev,
-                        d->target, d->readwrite, (*fdset)++);
+    int r = resource_add(p, d->cdrom ? PLAN_RES_CDROM : PLAN_RES_DISK, d->vdev,
+                         d->target, d->readwrite, (*fdset)++);
+    if (r)
+        return r;
+    p->resources[p->n_resources - 1].format = d->format;
+    return resource_add_chain(c, f, p, d, img, fdset);
 }
 
 /* A kernel or ramdisk: read once by QEMU at start, as /proc/self/fd/N. */
@@ -92,6 +206,6 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
     unsigned fdset = 1;
     for (size_t i = 0; !r && !p->verdict.refusal_rc && i < c->n_disks; i++)
         if (c->disks[i].target)
-            r = resource_add_disk(f, p, &c->disks[i], &fdset);
+            r = resource_add_disk(c, f, p, &c->disks[i], &fdset);
     return r;
 }

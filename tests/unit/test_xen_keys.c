@@ -104,9 +104,11 @@ static void cfg_with(bool (*pick)(const struct xl_cfg_key *), char **ret_cfg, ch
         const struct xl_cfg_key *k = xl_cfg_key_at(i);
         if (!pick(k))
             continue;
-        /* machine and accel are read by xl-dmr: values it accepts. */
+        /* machine, accel and on_* are read by xl-dmr: values it accepts. */
         const char *value = !strcmp(k->name, "machine") ? "\"pc\""
-                          : !strcmp(k->name, "accel") ? "\"tcg\"" : unhonoured_value(k);
+                          : !strcmp(k->name, "accel") ? "\"tcg\""
+                          : !strncmp(k->name, "on_", 3) && strcmp(k->name, "on_watchdog")
+                              ? "\"preserve\"" : unhonoured_value(k);
         fprintf(c, "%s = %s\n", k->name, value);
         fprintf(n, "%s%s", first ? "" : ", ", k->name);
         first = false;

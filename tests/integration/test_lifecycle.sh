@@ -119,13 +119,23 @@ if grep -q 'dmr.then' "$srcdir/tests/guest/build-guest"; then
     "$XL_DMR" create --domid 46 "$work/lc6.cfg"
     booted lc6
     tap_check "the guest panics (pvpanic), on_crash=preserve: listed c" wait_until state_is 46 c
+    tap_check "dm-audit passes on the crashed, preserved domain" audit_ok lc6
     "$XL_DMR" destroy lc6
+    tap_check "destroy of the crashed domain: nothing left" gone 46 lc6 131118
+    # The watcher killed, then the guest powers off by itself: list cleans up.
+    cfg lc4 'cmdline = "console=ttyS0 panic=-1 quiet dmr.then=poweroff:3"'
+    "$XL_DMR" create --domid 44 "$work/lc4.cfg" && booted lc4
+    kill -9 "$(state 44 watcher_pid)"
+    list_cleans() { "$XL_DMR" list > /dev/null 2>&1; gone 44 lc4 131116; }
+    tap_check "kill -9 of the watcher, the guest powers off, list: nothing left" \
+        wait_until list_cleans
     cfg lc5 'cmdline = "console=ttyS0 panic=-1 quiet"'
     "$XL_DMR" create --domid 45 "$work/lc5.cfg" && booted lc5
     "$XL_DMR" shutdown -w lc5
     tap_check "xl-dmr shutdown (ACPI power button): the guest powers off, nothing left" \
         gone 45 lc5 131117
 else
-    tap_skip "guest power-off, panic and ACPI shutdown" "the test guest's /init has no dmr.then yet"
+    tap_skip "guest power-off, panic, ACPI shutdown, power-off unwatched" \
+        "the test guest's /init has no dmr.then yet"
 fi
 tap_done

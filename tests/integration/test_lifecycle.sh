@@ -14,7 +14,7 @@ set -u
 userns_enter "$@"
 XL_DMR=${XL_DMR:-$builddir/tools/xl-dmr}
 work=$(mktemp -d /tmp/dmr-lifecycle.XXXXXX)
-trap 'for d in lc1 lc2 lc3 lc4 lc5 lc6; do "$XL_DMR" destroy $d 2>/dev/null; done;
+trap 'for d in lc1 lc2 lc3 lc4 lc5 lc6 lc7; do "$XL_DMR" destroy $d 2>/dev/null; done;
       umount /etc 2>/dev/null; rm -rf "$DMR_ETC_COPY" "$work"' EXIT
 
 guest_or_skip "guest lifecycle under a restricted DM"
@@ -108,7 +108,30 @@ kill -9 "$(state 44 watcher_pid)"
 "$XL_DMR" list > /dev/null
 tap_check "kill -9 of the watcher, the guest stops, list: nothing left" gone 44 lc4 131116
 
-# 5. The guest's own power-off and panic (a guest whose /init takes dmr.then).
+# 5. A device_model_user the toolstack does not own: never killed by uid.
+userns_add_user dmrtest-nobody 1500 1500
+cfg lc7 'device_model_user = "dmrtest-nobody"'
+"$XL_DMR" create -n --domid 47 "$work/lc7.cfg" > "$work/plan7.txt" 2>&1
+tap_check "create -n: a foreign device_model_user is not killed by uid" \
+    grep -q "Kill by uid: no: only the device model itself is killed, through its pidfd" "$work/plan7.txt"
+"$XL_DMR" create --domid 47 "$work/lc7.cfg" && booted lc7
+# Another process with that uid, started after the DM (this test's own).
+setpriv --reuid=1500 --regid=1500 --clear-groups sleep 300 &
+bystander=$!
+pid7=$(state 47 dm_pid)
+"$XL_DMR" destroy lc7
+tap_check "destroy kills its DM (pidfd), not the other process of its uid" \
+    bash -c '[ ! -e /run/xl-dmr/domains/47.json ] && kill -0 $0' "$bystander"
+tap_check "... the DM is gone" not_alive "$pid7"
+kill "$bystander"; wait "$bystander" 2>/dev/null
+setpriv --reuid=1500 --regid=1500 --clear-groups sleep 300 &
+bystander=$!
+"$XL_DMR" create --domid 47 "$work/lc7.cfg" 2> "$work/lc7.err"
+tap_check "create refuses it while another process runs with its uid, kills nothing" \
+    bash -c 'grep -q "already runs 1 process" $1 && kill -0 $0 && [ ! -e /run/xl-dmr/domains/47.json ]' "$bystander" "$work/lc7.err"
+kill "$bystander"; wait "$bystander" 2>/dev/null
+
+# 6. The guest's own power-off and panic (a guest whose /init takes dmr.then).
 if grep -q 'dmr.then' "$srcdir/tests/guest/build-guest"; then
     cfg lc5 'cmdline = "console=ttyS0 panic=-1 quiet dmr.then=poweroff:2"'
     "$XL_DMR" create --domid 45 "$work/lc5.cfg"

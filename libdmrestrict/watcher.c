@@ -42,7 +42,7 @@
 
 struct watcher_arg {
     libdmr_ctx *ctx;
-    const libdmr_plan *plan;
+    libdmr_plan *plan;     /* in the watcher, its own copy of the creator's */
     struct proc_ref dm;
 };
 
@@ -224,8 +224,10 @@ static void __attribute__((noreturn)) watcher_main(void *arg, int report_fd)
     const libdmr_plan *p = a->plan;
     int report[2] = { 1, 0 };
     setsid();
-    /* A copy of the creator's memory: its lock descriptor is closed below. */
+    /* A copy of the creator's memory: its lock descriptor is closed below,
+     * and a restart runs the guest as xl's does, whatever create -p said. */
     a->ctx->holds_lock = false;
+    a->plan->paused = false;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     report_fd = watcher_fds(p->log_path, report_fd);
@@ -261,7 +263,8 @@ int watcher_start(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s)
 {
     if (!p->qmp_events_path)
         return 0;
-    struct watcher_arg a = { ctx, p, s->dm };
+    /* The child writes only to its own copy of the plan (fork). */
+    struct watcher_arg a = { ctx, (libdmr_plan *)p, s->dm };
     int report[2], pidfd = -EBADF;
     int r = spawn_detached(watcher_main, &a, true, NULL, &s->watcher, &pidfd, report);
     safe_close(pidfd);

@@ -330,6 +330,19 @@ int argv_qemu_system(const libdmr_config *c, libdmr_plan *p, const libdmr_facts 
     PUSH("socket,id=qmp,fd=%d,server=on,wait=off", p->resources[0].child_fd);
     PUSH("-mon");
     PUSH("chardev=qmp,mode=control");
+    /* The watcher's: QEMU serves one client per monitor. */
+    PUSH("-chardev");
+    PUSH("socket,id=qmp-events,fd=%d,server=on,wait=off", p->resources[1].child_fd);
+    PUSH("-mon");
+    PUSH("chardev=qmp-events,mode=control");
+    /* QEMU never resets or exits on its own: it stops the guest and tells
+     * the watcher, which acts as on_reboot, on_poweroff, on_crash say. */
+    PUSH("-action");
+    PUSH("reboot=shutdown,shutdown=pause,panic=pause");
+    if (p->pvpanic) {
+        PUSH("-device");
+        PUSH("pvpanic");
+    }
     r = argv_serial(p);
     if (!r)
         r = argv_boot(p, c);

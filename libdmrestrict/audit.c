@@ -45,8 +45,10 @@ size_t audit_log_failures(libdmr_ctx *ctx, uint32_t domid, const struct libdmr_a
     return failed;
 }
 
-/* The other domains' DMs: with a shared user, they run with this uid too. */
-static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, size_t *ret_n)
+/* The other domains' DMs, and their watchers (whose parsers take the DM's
+ * uid): with a shared user, they run with this uid too. */
+static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, size_t *ret_n,
+                     pid_t *watchers, size_t *n_watchers)
 {
     struct dm_state *list;
     size_t n;
@@ -57,8 +59,11 @@ static int other_dms(libdmr_ctx *ctx, const struct dm_state *s, pid_t **ret, siz
         return r;
     pid_t *pids = calloc(n + 1, sizeof(*pids));
     for (size_t i = 0; pids && i < n; i++)
-        if (list[i].domid != s->domid && list[i].dm_uid == s->dm_uid)
+        if (list[i].domid != s->domid && list[i].dm_uid == s->dm_uid) {
             pids[(*ret_n)++] = list[i].dm.pid;
+            if (list[i].watcher.pid > 0 && *n_watchers < AUDIT_WATCHERS_MAX)
+                watchers[(*n_watchers)++] = list[i].watcher.pid;
+        }
     state_list_free(list, n);
     if (!pids)
         return -ENOMEM;
@@ -71,8 +76,10 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_d
 {
     _cleanup_free_ pid_t *others = NULL;
     size_t n_others = 0;
+    pid_t watchers[AUDIT_WATCHERS_MAX] = { s->watcher.pid };
+    size_t n_watchers = s->watcher.pid > 0;
     /* Only a shared user's DMs may share the uid; the others' are not looked up. */
-    if (!s->kill_by_uid && other_dms(ctx, s, &others, &n_others))
+    if (!s->kill_by_uid && other_dms(ctx, s, &others, &n_others, watchers, &n_watchers))
         return LIBDMR_ERROR_NOMEM;
     /* What the DM may hold by path: what it was given, and the media its
      * backend handed over since. */
@@ -87,7 +94,8 @@ int audit_state(libdmr_ctx *ctx, const struct dm_state *s, const struct libdmr_d
     /* /proc shows paths resolved: /var/run/xen/qemu-root-N is /run/xen/... */
     _cleanup_free_ char *chroot = s->chroot ? realpath(s->chroot, NULL) : NULL;
     struct audit_expect exp = {
-        .domid = s->domid, .dm_pid = s->dm.pid, .uid = s->dm_uid, .gid = s->dm_gid,
+        .domid = s->domid, .dm_pid = s->dm.pid,
+        .watchers = watchers, .n_watchers = n_watchers, .uid = s->dm_uid, .gid = s->dm_gid,
         .restricted = s->restricted, .sandbox = s->sandbox,
         .chroot = chroot ? chroot : s->chroot, .xen_interfaces = s->xen_interfaces,
         .serial_pty = s->serial_pty,

@@ -12,10 +12,15 @@
 
 #include "launch.h"
 
+/* Watchers whose parser may share a DM's uid (a shared user's domains). */
+#define AUDIT_WATCHERS_MAX 64
+
 /* What the DM should be: from the plan at create, from the state later. */
 struct audit_expect {
     uint32_t domid;
     pid_t dm_pid;
+    const pid_t *watchers;        /* its watcher and (shared uid) the others': their */
+    size_t n_watchers;            /* parsers take the DM's uid (watcher.c) */
     uid_t uid;
     gid_t gid;
     bool restricted;               /* chroot, namespaces, no capabilities */

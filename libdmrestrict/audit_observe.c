@@ -413,13 +413,37 @@ static int observe_fdsets(const struct audit_expect *exp, struct audit_observed 
     return 0;
 }
 
-/* Every live process but the DM with the DM's uid. */
+/* Is pid a child of parent (/proc/PID/stat's fourth field)? */
+static bool child_of(pid_t pid, pid_t parent)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')');  /* the name may hold anything */
+    int ppid;
+    return end && sscanf(end + 1, " %*c %d", &ppid) == 1 && ppid == parent;
+}
+
+static bool watchers_child(const struct audit_expect *exp, pid_t pid)
+{
+    for (size_t i = 0; i < exp->n_watchers; i++)
+        if (child_of(pid, exp->watchers[i]))
+            return true;
+    return false;
+}
+
+/* Every live process with the DM's uid but the DM and its watcher's
+ * parser (which takes the DM's uid on purpose, watcher.c). */
 static int observe_others(const struct audit_expect *exp, struct audit_observed *obs)
 {
     int r = proc_pids_of_uid(exp->uid, &obs->others, &obs->n_others);
     size_t kept = 0;
     for (size_t i = 0; !r && i < obs->n_others; i++)
-        if (obs->others[i] != exp->dm_pid)
+        if (obs->others[i] != exp->dm_pid && !watchers_child(exp, obs->others[i]))
             obs->others[kept++] = obs->others[i];
     obs->n_others = kept;
     return r;

@@ -31,7 +31,7 @@ struct qemu_start {
     struct libdmr_dm *dm;
     struct dm_state *s;
     int *fds;                  /* one per plan resource, -1 until opened */
-    bool chroot_made, qmp_bound, console_bound;
+    bool chroot_made, qmp_bound, qmp_events_bound, console_bound;
     int log_write;
     struct logger_console console;  /* the logger's: its serial end, the console socket */
 };
@@ -124,6 +124,8 @@ static int open_resources(struct qemu_start *st)
         const struct plan_resource *res = &st->plan->resources[i];
         st->fds[i] = res->kind == PLAN_RES_QMP_LISTEN
                        ? open_listener(st, res->path, "QMP", &st->qmp_bound)
+                   : res->kind == PLAN_RES_QMP_EVENTS
+                       ? open_listener(st, res->path, "QMP events", &st->qmp_events_bound)
                    : res->kind == PLAN_RES_SERIAL ? open_serial(st, res)
                    : res->kind == PLAN_RES_NVRAM
                        ? nvram_open(st->ctx, st->plan->domid, res->path, res->template_path)
@@ -180,6 +182,8 @@ static void start_undo(struct qemu_start *st)
                             LOGGER_DRAIN_TIMEOUT_MS, true);
     if (st->qmp_bound)
         unlink(st->plan->resources[0].path);
+    if (st->qmp_events_bound && st->plan->qmp_events_path)
+        unlink(st->plan->qmp_events_path);
     if (st->console_bound)
         unlink(st->plan->console_path);
     if (st->chroot_made)
@@ -373,6 +377,8 @@ static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     /* A client still attached is served until the logger ends with QEMU. */
     if (s->console_path)
         unlink(s->console_path);
+    if (s->qmp_events_path)
+        unlink(s->qmp_events_path);
     return 0;
 }
 
@@ -411,6 +417,18 @@ static int qemu_pci_change(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm,
                           : pci_attach_revert_qemu(ctx, dm->s, dm->pci_attach);
 }
 
+/* QMP: stop and cont; the ACPI power button; a reset, which -action
+ * reboot=shutdown turns into a SHUTDOWN event the watcher acts on. */
+static int qemu_control(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, enum libdmr_control what)
+{
+    static const char *const commands[] = {
+        [LIBDMR_CONTROL_PAUSE] = "stop", [LIBDMR_CONTROL_UNPAUSE] = "cont",
+        [LIBDMR_CONTROL_SHUTDOWN] = "system_powerdown", [LIBDMR_CONTROL_REBOOT] = "system_reset" };
+    struct libdmr_qmp *q;
+    int rc = dm_qmp(ctx, dm, &q);
+    return rc ? rc : qmp_execute(q, commands[what], NULL, QMP_OP_TIMEOUT_MS, NULL);
+}
+
 const libdmr_backend_ops backend_qemu_ops = {
     .size = sizeof(libdmr_backend_ops),
     .name = "xl-dmr",
@@ -420,4 +438,5 @@ const libdmr_backend_ops backend_qemu_ops = {
     .cdrom_change = qemu_cdrom_change,
     .pci_change = qemu_pci_change,
     .media = qemu_media,
+    .control = qemu_control,
 };

@@ -267,6 +267,16 @@ int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *c, bool paused)
     return 0;
 }
 
+int libdmr_config_set_action(libdmr_ctx *ctx, libdmr_config *c, enum libdmr_event event,
+                             enum libdmr_action action)
+{
+    CHECK_ARGS(ctx && c);
+    if ((unsigned)event >= LIBDMR_EVENT_COUNT || (unsigned)action > LIBDMR_ACTION_SOFT_RESET)
+        return config_refuse(ctx, "no such event (%d) or action (%d)", (int)event, (int)action);
+    c->actions[event] = action;
+    return 0;
+}
+
 static bool backend_is_one(enum libdmr_backend backend)
 {
     return backend == LIBDMR_BACKEND_XEN || backend == LIBDMR_BACKEND_QEMU;

@@ -50,6 +50,10 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
 {
     if (!ctx || !ret_list || !ret_n)
         return LIBDMR_ERROR_INVAL;
+    /* What a dead watcher left is cleaned up first, as it would have
+     * (not from inside a call that holds the lock: a backend's). */
+    if (!ctx->holds_lock)
+        lifecycle_reap_unwatched(ctx);
     struct dm_state *list;
     size_t n;
     int r = state_list(ctx, &list, &n, NULL, 0);
@@ -68,6 +72,7 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
                                    .vcpus = s->vcpus, .dm_uid = s->dm_uid, .dm_gid = s->dm_gid,
                                    .dm_pid = running ? s->dm.pid : 0,
                                    .cpu_seconds = running ? proc_cpu_seconds(s->dm.pid) : 0 };
+        out[i].state = !running ? 'd' : s->run ? s->run : 'r';
         snprintf(out[i].name, sizeof(out[i].name), "%s", s->name);
         snprintf(out[i].dm_user, sizeof(out[i].dm_user), "%s", s->dm_user ? s->dm_user : "");
     }

@@ -113,6 +113,8 @@ void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
     json_kbool(g, "sandbox", q->sandbox);
     json_kbool(g, "root_port_hotplug", q->root_port_hotplug);
     json_kbool(g, "vfio_iommufd", q->vfio_iommufd);
+    json_kbool(g, "action", q->action);
+    json_kbool(g, "pvpanic", q->pvpanic);
     json_key(g, "machines");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < q->machines.n; i++)
@@ -235,6 +237,7 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_user(g, "shared", &f->shared);
     json_user(g, "reaper", &f->reaper);
     yajl_gen_map_close(g);
+    json_kint(g, "device_model_user_processes", f->device_model_user_processes);
     json_subids(g, "subuid", &f->subuid);
     json_subids(g, "subgid", &f->subgid);
     facts_json_qemu(g, &f->qemu);
@@ -361,6 +364,8 @@ static void read_qemu(struct reader *rd, yajl_val root, struct libdmr_qemu_caps 
     q->sandbox = get_bool(rd, v, "sandbox");
     q->root_port_hotplug = get_bool(rd, v, "root_port_hotplug");
     q->vfio_iommufd = get_bool(rd, v, "vfio_iommufd");
+    q->action = get_bool(rd, v, "action");
+    q->pvpanic = get_bool(rd, v, "pvpanic");
     yajl_val m = get_array(rd, v, "machines");
     for (size_t i = 0; m && i < YAJL_GET_ARRAY(m)->len; i++) {
         yajl_val e = YAJL_GET_ARRAY(m)->values[i];
@@ -597,6 +602,8 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
         read_user(&rd, users, "shared", &f->shared);
         read_user(&rd, users, "reaper", &f->reaper);
     }
+    f->device_model_user_processes = get_uint(&rd, root, "device_model_user_processes",
+                                              UINT32_MAX);
     read_subids(&rd, root, "subuid", &f->subuid);
     read_subids(&rd, root, "subgid", &f->subgid);
     read_qemu(&rd, root, &f->qemu);

@@ -148,12 +148,16 @@ static int machines_parse(const char *text, struct strv *out)
 
 static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
 {
-    _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL, *vfio = NULL;
+    _cleanup_free_ char *help = NULL, *machines = NULL, *port = NULL, *vfio = NULL,
+                        *pvpanic = NULL;
     int r = QEMU_CAPTURE(ctx, q->path, false, &help, "-help");
     if (!r) r = QEMU_CAPTURE(ctx, q->path, false, &machines, "-machine", "help");
     if (!r) r = QEMU_CAPTURE(ctx, q->path, false, &port, "-device", "pcie-root-port,help");
     /* A build without vfio-pci has no VFIO at all: not an error. */
     if (!r && (r = QEMU_CAPTURE(ctx, q->path, true, &vfio, "-device", "vfio-pci,help")) == -ENOENT)
+        r = 0;
+    /* A build without pvpanic is no error. */
+    if (!r && (r = QEMU_CAPTURE(ctx, q->path, true, &pvpanic, "-device", "pvpanic,help")) == -ENOENT)
         r = 0;
     if (r) {
         if (r != -EIO)  /* -EIO: qemu_capture said what failed */
@@ -173,6 +177,11 @@ static int qemu_probe(libdmr_ctx *ctx, struct libdmr_qemu_caps *q)
     /* QEMU 9.0+ built with iommufd: the device's cdev and /dev/iommu can
      * be handed over as descriptors, so nothing of VFIO's is opened by path. */
     q->vfio_iommufd = vfio && strstr(vfio, "  iommufd=") && strstr(vfio, "  fd=");
+    /* The guest's reboot, power-off and panic left to the toolstack. */
+    /* -action came in 6.0 with reboot=, shutdown= and panic= (its
+     * "-action help" exits 1, and -version does not check its values). */
+    q->action = help_has_option(help, "-action");
+    q->pvpanic = pvpanic && strstr(pvpanic, "pvpanic options");  /* an unknown device exits 0 too */
     r = machines_parse(machines, &q->machines);
     if (r == -EINVAL)
         LOG(ERROR, "%s -machine help: no machine list", q->path);

@@ -14,7 +14,7 @@
 
 #include "json.h"
 
-#define PROBE_VERSION 3
+#define PROBE_VERSION 4
 #define CACHE_ENTRY_MAX (64u * 1024)
 
 static uint64_t fnv1a(const char *s)

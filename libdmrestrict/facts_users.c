@@ -5,11 +5,12 @@
  * so LDAP or sssd users count as they do for libxl.
  */
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "internal.h"
+#include "launch.h"
 
 /* glibc says "not found" with a NULL result; others use these errnos. */
 static bool nss_not_found(int r)
@@ -90,6 +91,20 @@ int facts_users_gather(libdmr_ctx *ctx, const libdmr_config *config,
             LOGEV(ERROR, -r, "looking up user %s", wanted[i].name);
             return libdmr_error_from_errno(r);
         }
+    }
+
+    /* Who runs with device_model_user's uid now: the planner refuses a
+     * user the toolstack does not own while anything does. */
+    if (facts->device_model_user.present) {
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = proc_pids_of_uid(facts->device_model_user.uid, &pids, &n);
+        if (r < 0) {
+            LOGEV(ERROR, -r, "listing the processes of uid %u",
+                  (unsigned)facts->device_model_user.uid);
+            return libdmr_error_from_errno(r);
+        }
+        facts->device_model_user_processes = n > UINT_MAX ? UINT_MAX : (unsigned)n;
     }
 
     /* Who, if anyone, already owns the uid the range would give. The sum

@@ -207,6 +207,7 @@ struct libdmr_config {
     size_t n_pci;
     bool pci_guest_unplug;         /* the domain's default for its devices */
     bool paused;                   /* leave the guest paused (xl create -p) */
+    enum libdmr_action actions[LIBDMR_EVENT_COUNT];   /* on_poweroff, ... */
     char *serial;                  /* the HVM serial ("pty", "file:PATH"; qemu: "pty", "none") */
     char *boot;                    /* xen backend: HVM boot order ("c", "d", "dc") */
     long pci_hotplug_ports;        /* spare hot-pluggable root ports; -1: default */
@@ -263,6 +264,8 @@ struct libdmr_qemu_caps {
     bool runas, chroot, run_with_user, run_with_chroot, sandbox;
     bool root_port_hotplug;        /* pcie-root-port has hotplug=off */
     bool vfio_iommufd;             /* vfio-pci takes iommufd= and fd= (9.0+) */
+    bool action;                   /* -action reboot=shutdown,shutdown=pause,panic=pause (6.0+) */
+    bool pvpanic;                  /* -device pvpanic (ISA) */
     struct strv machines;
 };
 
@@ -369,6 +372,8 @@ struct libdmr_facts {
     struct libdmr_user domid_user;
     struct libdmr_user shared;
     struct libdmr_user reaper;
+    /* Live processes that have device_model_user's uid now (/proc). */
+    unsigned device_model_user_processes;
 
     struct libdmr_subid_ranges subuid, subgid;
     struct libdmr_qemu_caps qemu;
@@ -485,6 +490,9 @@ struct plan_rlimit {
     uint64_t value;        /* UINT64_MAX: unlimited */
 };
 
+/* What the watcher does when the guest powers off, reboots or crashes. */
+enum plan_action { PLAN_ACTION_DESTROY, PLAN_ACTION_RESTART, PLAN_ACTION_PRESERVE };
+
 enum plan_resource_kind {
     PLAN_RES_QMP_LISTEN, PLAN_RES_DISK, PLAN_RES_CDROM, PLAN_RES_KERNEL, PLAN_RES_RAMDISK,
     PLAN_RES_IOMMUFD, PLAN_RES_VFIO_DEVICE,    /* character devices, read-write */
@@ -493,6 +501,7 @@ enum plan_resource_kind {
     PLAN_RES_NVRAM,        /* the domain's VARS copy: made from template if missing */
     PLAN_RES_TAP,          /* a tap the toolstack makes through /dev/net/tun */
     PLAN_RES_SERIAL,       /* QEMU's end of the serial socketpair; path: the console socket */
+    PLAN_RES_QMP_EVENTS,   /* the watcher's monitor: a listening socket like the QMP one */
 };
 
 /* Something the toolstack opens as root and hands to QEMU as a descriptor. */
@@ -666,6 +675,9 @@ struct libdmr_plan {
     /* qemu backend: the socket the logger serves the guest's serial
      * console on (`xl-dmr console`); NULL: no serial port. */
     char *console_path;
+    char *qmp_events_path;         /* qemu backend: the watcher's monitor */
+    enum plan_action on_poweroff, on_reboot, on_crash;   /* qemu backend (plan_actions.c) */
+    bool pvpanic;                  /* a pvpanic device tells the watcher of a crash */
     struct plan_libxl libxl;       /* xen backend */
     struct plan_display display;   /* qemu backend */
     struct plan_resource *resources;
@@ -730,6 +742,9 @@ int plan_vfio_container_entry(const libdmr_facts *f, struct plan_chroot *ch);
 /* What detaching a device takes out: for chroot_depopulate (newest first). */
 int plan_vfio_device_removal(const char *bdf, unsigned group, bool group_stays,
                              struct plan_chroot *ch);
+/* plan_actions.c: on_poweroff, on_reboot, on_crash (qemu backend). */
+int plan_actions(const libdmr_config *config, const libdmr_facts *facts, libdmr_plan *plan);
+const char *plan_action_name(enum plan_action a);
 int plan_resources(const libdmr_config *config, const libdmr_facts *facts,
                    libdmr_plan *plan);
 /* One more descriptor for QEMU, numbered after the others; its number in

@@ -127,8 +127,12 @@ struct dm_state {
     long vcpus;
     struct proc_ref dm;
     struct proc_ref logger;
+    struct proc_ref watcher;       /* watcher.c's root parent; pid 0: none */
+    /* The guest's run state (state_run_write): 'p', 's', 'c', or 0. */
+    char run;
     char *qmp_path;
     char *console_path;    /* the logger's console socket; NULL: no serial port */
+    char *qmp_events_path; /* the watcher's monitor; NULL: none (an older state) */
     char *chroot;
     char *log_path;
     uid_t dm_uid;
@@ -156,8 +160,22 @@ struct dm_state {
     struct strv resources; /* paths of the descriptors it was given (its serial
                             * socketpair end as "socket:[INODE]") */
 };
+/* watcher.c: the per-domain watcher (qemu backend), started before the
+ * guest first runs; s->watcher names it. 0 or -errno (logged). */
+enum { W_READY = 'k', W_POWEROFF = 'P', W_REBOOT = 'R', W_CRASH = 'C' };
+int watcher_start(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s);
+/* lifecycle.c, in the watcher: act on one event as the plan says, under
+ * the lock. 1: this watcher is done (the domain is gone or restarted). */
+int lifecycle_guest_event(libdmr_ctx *ctx, const libdmr_plan *p, const struct proc_ref *dm,
+                          char event);
+/* lifecycle.c: destroy the domains whose watcher died and whose guest has
+ * stopped or DM is gone (list, create and destroy call it). Takes the lock. */
+int lifecycle_reap_unwatched(libdmr_ctx *ctx);
 /* reaper.c: a destroyed domain's uid, when its plan kills by uid: 0 or -errno. */
 int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s);
+/* The guest's run state beside the record: 'p' paused, 's' shut down,
+ * 'c' crashed (both preserved), 0 running (the file removed). */
+int state_run_write(libdmr_ctx *ctx, uint32_t domid, char run);
 /* The state's audit expectations, from the plan (before state_write). */
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *plan);
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);

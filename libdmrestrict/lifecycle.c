@@ -17,6 +17,8 @@
 
 #include "audit.h"
 #include "backend.h"
+#include "fdset.h"
+#include "qmp.h"
 
 #define DM_EXIT_TIMEOUT_MS 5000
 
@@ -52,6 +54,7 @@ static int state_for(const libdmr_plan *p, struct dm_state *s)
 {
     *s = (struct dm_state){
         .domid = p->domid, .backend = p->backend, .name = p->name, .qmp_path = p->qmp_path,
+        .qmp_events_path = p->qmp_events_path,
         .console_path = p->console_path, .chroot = p->chroot, .log_path = p->log_path,
         .dm_uid = p->id.uid, .dm_gid = p->id.gid, .dm_user = p->id.user,
         .source = (char *)plan_source_name(p->id.source),
@@ -216,6 +219,10 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struc
 {
     const struct dm_state *s = dm->s;
     int rc = 0;
+    /* Its watcher first (unless this is it): it acts only under the lock,
+     * and must not outlive the domain. Its child dies with it. */
+    if (s->watcher.pid > 0 && s->watcher.pid != getpid())
+        proc_wait_exit(ctx, &s->watcher, 0, true);
     int pidfd = dm_hold(dm);
     if (pidfd >= 0 && proc_held_wait_exit(ctx, s->dm.pid, pidfd, DM_EXIT_TIMEOUT_MS, true)) {
         LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
@@ -263,6 +270,10 @@ static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct li
         rc = raise_limits(ctx, p, dm);
     if (!rc)
         rc = audit_before_start(ctx, b, dm);
+    /* The watcher has the events before the guest's first instruction,
+     * and acts only once the domain is recorded: the lock is held on. */
+    if (!rc && p->qmp_events_path && !(rc = libdmr_error_from_errno(run_relock(lock))))
+        rc = libdmr_error_from_errno(watcher_start(ctx, p, dm->s));
     if (!rc && !p->paused)
         rc = b->ops->unpause(b->opaque, ctx, dm);
     if (!rc)
@@ -326,7 +337,10 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     if (!ctx || !config)
         return LIBDMR_ERROR_INVAL;
     /* Facts, plan and reservation under the lock: the lowest free domid
-     * the facts find is still free when the domain takes it. */
+     * the facts find is still free when the domain takes it. What a dead
+     * watcher left goes first: it may hold the name or domid. */
+    if (!ctx->holds_lock)
+        lifecycle_reap_unwatched(ctx);
     ctx->last_error[0] = '\0';
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
     int rc = lifecycle_lock(ctx, &lock);
@@ -434,6 +448,100 @@ static int destroy_recorded(libdmr_ctx *ctx, const struct backend_slot *b, struc
     dm_clear(&dm);
     if (!rc && state_remove(ctx, s->domid))
         rc = LIBDMR_ERROR_FAIL;
+    return rc;
+}
+
+static const char *event_text(char event)
+{
+    switch (event) {
+    case W_POWEROFF: return "powered off";
+    case W_REBOOT:   return "rebooted";
+    default:         return "crashed";
+    }
+}
+
+int lifecycle_guest_event(libdmr_ctx *ctx, const libdmr_plan *p, const struct proc_ref *dm,
+                          char event)
+{
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    struct dm_state s;
+    const struct backend_slot *b;
+    if (lifecycle_lock(ctx, &lock) || !state_exists(p->domid) ||
+        lifecycle_read(ctx, p->domid, &s, &b))
+        return 1;
+    /* Destroyed and made again meanwhile: not this watcher's domain. */
+    if (s.dm.pid != dm->pid || s.dm.start != dm->start) {
+        state_clear(&s);
+        return 1;
+    }
+    enum plan_action a = event == W_POWEROFF ? p->on_poweroff
+                       : event == W_REBOOT   ? p->on_reboot
+                                             : p->on_crash;
+    LOGD(NOTICE, p->domid, "the guest %s: %s", event_text(event), plan_action_name(a));
+    int done = 1;
+    if (a == PLAN_ACTION_PRESERVE) {
+        /* Kept stopped as it is, until destroy; list shows it. */
+        if (state_run_write(ctx, p->domid, event == W_CRASH ? 'c' : 's'))
+            LOGD(ERROR, p->domid, "recording the preserved domain failed");
+        done = 0;
+    } else if (destroy_recorded(ctx, b, &s) == 0 && a == PLAN_ACTION_RESTART) {
+        /* A fresh DM through the create path, with the plan it was made
+         * with: same name, domid, uid, and every planned resource. */
+        if (create_locked(ctx, p, &lock))
+            LOGD(ERROR, p->domid, "restarting the domain failed: it is destroyed");
+    }
+    state_clear(&s);
+    return done;
+}
+
+/* Has the guest stopped for good (-action left it shut down or panicked)? */
+static bool guest_stopped(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    struct libdmr_qmp *q = NULL;
+    yajl_val status = NULL;
+    bool stopped = false;
+    if (!qmp_connect(ctx, s->domid, s->qmp_path, QMP_OP_TIMEOUT_MS, &q) &&
+        !qmp_execute(q, "query-status", NULL, QMP_OP_TIMEOUT_MS, &status)) {
+        const char *path[] = { "status", NULL };
+        yajl_val v = yajl_tree_get(status, path, yajl_t_string);
+        const char *state = v ? YAJL_GET_STRING(v) : "";
+        stopped = !strcmp(state, "shutdown") || !strcmp(state, "guest-panicked");
+    }
+    yajl_tree_free(status);
+    qmp_close(q);
+    return stopped;
+}
+
+/* A domain whose watcher died: nothing acts on its guest's events any
+ * more, so once its DM is gone or its guest has stopped, it is destroyed
+ * (a restart needs the watcher's plan; preserve is kept). */
+static bool unwatched_and_over(libdmr_ctx *ctx, const struct dm_state *s)
+{
+    if (s->starting || s->foreign || s->watcher.pid <= 0 || s->run == 's' || s->run == 'c' ||
+        !proc_exited(&s->watcher, 0))
+        return false;
+    return proc_exited(&s->dm, 0) || guest_stopped(ctx, s);
+}
+
+int lifecycle_reap_unwatched(libdmr_ctx *ctx)
+{
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    struct dm_state *list;
+    size_t n;
+    int rc = lifecycle_lock(ctx, &lock);
+    int r = rc ? 0 : state_list(ctx, &list, &n, NULL, 0);
+    if (rc || r)
+        return rc ? rc : libdmr_error_from_errno(r);
+    for (size_t i = 0; i < n; i++) {
+        const struct backend_slot *b = backend_get(ctx, list[i].backend, list[i].domid);
+        if (!b || !unwatched_and_over(ctx, &list[i]))
+            continue;
+        LOGD(NOTICE, list[i].domid, "domain %u lost its watcher and its guest has stopped: "
+             "destroyed", list[i].domid);
+        if (destroy_recorded(ctx, b, &list[i]))
+            rc = LIBDMR_ERROR_FAIL;
+    }
+    state_list_free(list, n);
     return rc;
 }
 

@@ -152,6 +152,7 @@ static int plan_fill(const libdmr_config *c, const libdmr_facts *f, libdmr_plan 
     if (!r && !v->refusal_rc) r = plan_dm_devices(c, p);
     if (!r && !v->refusal_rc && domid_known) r = plan_net(c, f, p);
     if (!r && !v->refusal_rc) r = plan_machine(c, f, p);
+    if (!r && !v->refusal_rc) r = plan_actions(c, f, p);
     if (!r && !v->refusal_rc)
         r = plan_log(p);
     if (!r && !v->refusal_rc && domid_known) r = plan_resources(c, f, p);
@@ -225,6 +226,7 @@ void libdmr_plan_free(libdmr_plan *p)
     free(p->log_path);
     free(p->qmp_path);
     free(p->console_path);
+    free(p->qmp_events_path);
     plan_libxl_clear(&p->libxl);
     plan_display_clear(&p->display);
     for (size_t i = 0; i < p->n_resources; i++) {

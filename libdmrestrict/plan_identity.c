@@ -9,7 +9,9 @@
  *
  *   1. xen backend with PCI passthrough: qemu-xen needs root. Without
  *      dm_restrict, root with a warning; with it, a refusal.
- *   2. device_model_user: that user, never uid 0 (restricted or not).
+ *   2. device_model_user: that user, never uid 0 (restricted or not);
+ *      killed by uid only when the uid is one rules 4-5 would give this
+ *      domain, else refused while other processes run with it.
  *   3. dm_restrict off: root, no -runas.
  *   4. xen-qemuuser-range-base: its uid + domid, its gid.
  *   5. xen-qemuuser-domid$N.
@@ -99,6 +101,43 @@ static bool uid_of_another_domain(const libdmr_facts *f, uid_t uid, uint32_t dom
            uid - base->uid != domid;
 }
 
+/*
+ * Is uid one the toolstack gives this domain alone: the range's uid for
+ * domid, or xen-qemuuser-domid<domid>'s? Only such a uid is killed by
+ * uid; any other user's processes are not the toolstack's to kill (a
+ * device_model_user "nobody" shares its uid with half the host).
+ */
+static bool uid_owned_for_domain(const libdmr_facts *f, uid_t uid, uint32_t domid)
+{
+    const struct libdmr_user *base = &f->range_base;
+    if (domid == LIBDMR_DOMID_NONE)
+        return false;
+    return (base->present && uid > base->uid && uid - base->uid == domid) ||
+           (f->domid_user.present && f->domid_user.uid == uid);
+}
+
+/* A device_model_user that is not the toolstack's: never killed by uid,
+ * so nothing else may run with it (the DM could signal or ptrace it). */
+static int foreign_user(const libdmr_facts *f, uint32_t domid, const struct libdmr_user *u,
+                        struct plan_verdict *v)
+{
+    if (f->device_model_user_processes)
+        return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
+            "device_model_user \"%s\" (uid %u) already runs %u process(es) on this host: "
+            "it is not a user the toolstack owns, so they are never killed, and the device "
+            "model would share a uid with them (it could signal or ptrace them); use a "
+            "per-domain user (%s or " LIBDMR_USER_DOMID_FMT ")",
+            u->name, (unsigned)u->uid, f->device_model_user_processes,
+            LIBDMR_USER_RANGE_BASE, domid == LIBDMR_DOMID_NONE ? 0 : domid);
+    if (uid_of_another_domain(f, u->uid, domid))
+        return verdict_warn(v, "device_model_user %s has uid %u, the range uid of "
+                            "another domain: it is not this domain's alone, so it is "
+                            "not killed by uid", u->name, (unsigned)u->uid);
+    return verdict_notice(v, "device_model_user %s (uid %u) is not a uid the toolstack "
+                          "owns: it is never killed by uid; its device model is killed "
+                          "through its pidfd", u->name, (unsigned)u->uid);
+}
+
 /* Rule 2. */
 static int rule_device_model_user(const libdmr_config *c, const libdmr_facts *f,
                                   uint32_t domid, struct plan_identity *id,
@@ -121,13 +160,13 @@ static int rule_device_model_user(const libdmr_config *c, const libdmr_facts *f,
              (f->shared.present && u->uid == f->shared.uid))
         /* libxl would kill by uid here, killing every other shared DM. */
         r = id_set_shared(id, u, "device_model_user is the shared user", v);
-    else
-        r = id_set_user(id, LIBDMR_SOURCE_DEVICE_MODEL_USER, u,
-                        !uid_of_another_domain(f, u->uid, domid), "device_model_user");
-    if (!r && id->source == LIBDMR_SOURCE_DEVICE_MODEL_USER && !id->kill_by_uid)
-        r = verdict_warn(v, "device_model_user %s has uid %u, the range uid of "
-                         "another domain: it is not this domain's alone, so it is "
-                         "not killed by uid", u->name, (unsigned)u->uid);
+    else if (uid_owned_for_domain(f, u->uid, domid))
+        r = id_set_user(id, LIBDMR_SOURCE_DEVICE_MODEL_USER, u, true, "device_model_user");
+    else {
+        r = id_set_user(id, LIBDMR_SOURCE_DEVICE_MODEL_USER, u, false, "device_model_user");
+        if (!r)
+            r = foreign_user(f, domid, u, v);
+    }
     return r ? r : 1;
 }
 

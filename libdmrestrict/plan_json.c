@@ -217,8 +217,26 @@ static const char *resource_kind_name(enum plan_resource_kind k)
         [PLAN_RES_FIRMWARE] = "firmware", [PLAN_RES_NVRAM] = "nvram",
         [PLAN_RES_TAP] = "tap",
         [PLAN_RES_SERIAL] = "serial",
+        [PLAN_RES_QMP_EVENTS] = "qmp-events",
     };
     return names[k];
+}
+
+/* qemu backend: what the watcher does on each guest event; null elsewhere. */
+static void json_lifecycle(yajl_gen g, const libdmr_plan *p)
+{
+    json_key(g, "lifecycle");
+    if (p->backend != LIBDMR_BACKEND_QEMU) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_map_open(g);
+    json_kstr(g, "on_poweroff", plan_action_name(p->on_poweroff));
+    json_kstr(g, "on_reboot", plan_action_name(p->on_reboot));
+    json_kstr(g, "on_crash", plan_action_name(p->on_crash));
+    json_kbool(g, "pvpanic", p->pvpanic);
+    json_kstr(g, "events", p->qmp_events_path);
+    yajl_gen_map_close(g);
 }
 
 static bool resource_is_image(const struct plan_resource *r)
@@ -385,6 +403,7 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_machine(g, p);
     json_taps(g, p);
     json_kbool(g, "serial_pty", p->serial_pty);
+    json_lifecycle(g, p);
     json_pci(g, p);
     json_pci_hotplug(g, p);
     json_display(g, p);
@@ -393,6 +412,17 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p)
     json_strv(g, "warnings", &p->verdict.warnings);
     json_strv(g, "argv", &p->argv);
     yajl_gen_map_close(g);
+}
+
+static void text_lifecycle(FILE *out, const libdmr_plan *p)
+{
+    if (p->backend != LIBDMR_BACKEND_QEMU)
+        return;
+    fprintf(out, "On poweroff: %s, on reboot: %s, on crash: %s%s; QEMU only stops the guest "
+            "(-action), the watcher acts on its events (%s)\n",
+            plan_action_name(p->on_poweroff), plan_action_name(p->on_reboot),
+            plan_action_name(p->on_crash), p->pvpanic ? " (pvpanic)" : " (not seen: no pvpanic)",
+            p->qmp_events_path);
 }
 
 int libdmr_plan_to_json(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_json)
@@ -472,9 +502,12 @@ static void text_identity(FILE *out, const struct plan_identity *id)
     fprintf(out, "Device model user: %s (%s, gid %u), %s\n", id->user, uid,
             (unsigned)id->gid, id->reason);
     if (id->kill_by_uid)
-        fprintf(out, "Kill by uid: yes, reaper uid %u (%s)\n", (unsigned)id->reaper_uid, id->reaper_user);
+        fprintf(out, "Kill by uid: yes: at create and destroy, every process of uid %u, "
+                "from reaper uid %u (%s)\n", (unsigned)id->uid, (unsigned)id->reaper_uid,
+                id->reaper_user);
     else
-        fprintf(out, "Kill by uid: no\n");
+        fprintf(out, "Kill by uid: no: only the device model itself is killed, through "
+                "its pidfd\n");
     /* "Uid N" as printed above, capitalised. */
     uid[0] = 'U';
     if (id->uid_exclusive)
@@ -611,6 +644,7 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *p, char **ret_text)
         fprintf(out, "Serial: a pty QEMU opens itself (/dev/ptmx, and the /dev/pts/N it "
                 "gives; dm-audit accepts them)\n");
     text_disks(out, p);
+    text_lifecycle(out, p);
     for (size_t i = 0; i < p->n_pci; i++) {
         const struct plan_pci *d = &p->pci[i];
         fprintf(out, "PCI " LIBDMR_BDF_FMT ": guest %s unplug it\n", LIBDMR_BDF_ARGS(d),

@@ -216,6 +216,13 @@ int plan_resources(const libdmr_config *c, const libdmr_facts *f, libdmr_plan *p
     if (!(p->qmp_path = strdup(qmp)))
         return -ENOMEM;
     int r = resource_add(p, PLAN_RES_QMP_LISTEN, "qmp", qmp, true, 0);
+    /* QEMU serves one client per monitor: the watcher's events come on a
+     * second one, made the same way. */
+    snprintf(qmp, sizeof(qmp), LIBDMR_RUN_DIR "/qmp-events-%u.sock", p->domid);
+    if (!r && !(p->qmp_events_path = strdup(qmp)))
+        return -ENOMEM;
+    if (!r)
+        r = resource_add(p, PLAN_RES_QMP_EVENTS, "qmp-events", qmp, true, 0);
     if (!r)
         r = resource_add_boot(f, p, PLAN_RES_KERNEL, c->kernel);
     if (!r && c->cmdline && !c->kernel)

@@ -46,10 +46,11 @@ static int libxl_user(const libdmr_config *c, const libdmr_plan *p, struct plan_
     case LIBDMR_SOURCE_DEVICE_MODEL_USER:
         if (!id->kill_by_uid)
             return verdict_refuse(v, LIBDMR_ERROR_REFUSED,
-                "device_model_user %s (uid %u) is not this domain's alone, and libxl "
+                "device_model_user %s (uid %u) is not a uid the toolstack gives this "
+                "domain alone (its range uid or xen-qemuuser-domid%u), and libxl "
                 "kills every process of device_model_user's uid at destroy: on the xen "
                 "backend use a per-domain user, or leave device_model_user unset",
-                id->user, (unsigned)id->uid);
+                id->user, (unsigned)id->uid, p->domid);
         break;
     case LIBDMR_SOURCE_DOMID_USER:
         break;  /* libxl 4.17 does not look for xen-qemuuser-domid$N itself */

@@ -331,8 +331,11 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     json_kint(g, "dm_start", (long long)s->dm.start);
     json_kint(g, "logger_pid", s->logger.pid);
     json_kint(g, "logger_start", (long long)s->logger.start);
+    json_kint(g, "watcher_pid", s->watcher.pid);
+    json_kint(g, "watcher_start", (long long)s->watcher.start);
     json_kstr(g, "qmp", s->qmp_path);
     json_kstr(g, "console", s->console_path);
+    json_kstr(g, "qmp_events", s->qmp_events_path);
     json_kstr(g, "chroot", s->chroot);
     json_kstr(g, "log", s->log_path);
     json_kint(g, "dm_uid", s->dm_uid);
@@ -374,6 +377,33 @@ int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci)
     char name[32];
     snprintf(name, sizeof(name), "%u.pci.json", domid);
     return write_atomic(ctx, domid, name, text);
+}
+
+/* <domid>.run: what the guest is now when not running ('p', 's', 'c'),
+ * one byte; none while it runs. Replaced whole, like the state. */
+int state_run_write(libdmr_ctx *ctx, uint32_t domid, char run)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "%u.run", domid);
+    if (!run) {
+        _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dirfd < 0 || (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT))
+            return -errno;
+        return 0;
+    }
+    char text[2] = { run, '\0' };
+    return write_atomic(ctx, domid, name, text);
+}
+
+static char state_run_read(uint32_t domid)
+{
+    char name[32], c = 0;
+    snprintf(name, sizeof(name), "%u.run", domid);
+    _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int fd = dirfd < 0 ? -EBADF : openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || read(fd, &c, 1) != 1)
+        return 0;
+    return c == 'p' || c == 's' || c == 'c' ? c : 0;
 }
 
 static char *get_str(yajl_val root, const char *key)
@@ -586,6 +616,10 @@ static int state_parse(const char *text, struct dm_state *s)
                                                       : LIBDMR_BACKEND_AUTO;
     s->qmp_path = get_str(root, "qmp");
     s->console_path = get_str(root, "console");   /* NULL: none, or an older file */
+    s->qmp_events_path = get_str(root, "qmp_events");
+    bool has_watcher = true;
+    s->watcher.pid = get_int(root, "watcher_pid", &has_watcher);
+    s->watcher.start = get_int(root, "watcher_start", &has_watcher);
     s->chroot = get_str(root, "chroot");
     s->log_path = get_str(root, "log");
     s->dm_user = get_str(root, "dm_user");
@@ -655,6 +689,8 @@ static int state_read_at(int dirfd, const char *name, struct dm_state *ret)
     r = state_parse(text, &s);
     if (!r)
         r = pci_read_at(dirfd, s.domid, &s.pci);
+    if (!r)
+        s.run = state_run_read(s.domid);
     if (r) {
         state_clear(&s);
         return r;
@@ -689,8 +725,13 @@ int state_remove(libdmr_ctx *ctx, uint32_t domid)
     char name[32];
     state_path(domid, name, sizeof(name), "");
     _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    char pci_name[32];
+    char pci_name[32], run_name[32];
     snprintf(pci_name, sizeof(pci_name), "%u.pci.json", domid);
+    snprintf(run_name, sizeof(run_name), "%u.run", domid);
+    if (dirfd >= 0 && unlinkat(dirfd, run_name, 0) < 0 && errno != ENOENT) {
+        LOGED(ERROR, domid, "removing the run state file");
+        return -errno;
+    }
     /* The PCI record first: a state file alone is still a whole domain. */
     if (dirfd >= 0 && ((unlinkat(dirfd, pci_name, 0) < 0 && errno != ENOENT) ||
                        (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT))) {
@@ -784,6 +825,7 @@ void state_clear(struct dm_state *s)
     free(s->name);
     free(s->qmp_path);
     free(s->console_path);
+    free(s->qmp_events_path);
     free(s->chroot);
     free(s->log_path);
     free(s->dm_user);

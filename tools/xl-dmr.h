@@ -19,6 +19,10 @@ struct xl_dmr {
 
 int main_create(struct xl_dmr *x, int argc, char **argv);
 int main_destroy(struct xl_dmr *x, int argc, char **argv);
+int main_pause(struct xl_dmr *x, int argc, char **argv);
+int main_unpause(struct xl_dmr *x, int argc, char **argv);
+int main_shutdown(struct xl_dmr *x, int argc, char **argv);
+int main_reboot(struct xl_dmr *x, int argc, char **argv);
 int main_list(struct xl_dmr *x, int argc, char **argv);
 int main_console(struct xl_dmr *x, int argc, char **argv);
 int main_cd_insert(struct xl_dmr *x, int argc, char **argv);

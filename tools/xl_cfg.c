@@ -181,7 +181,7 @@ static int read_choice(struct cfg_reader *rd, const char *key,
             *ret = (int)i;
             return 0;
         }
-    char allowed[128] = "";
+    char allowed[256] = "";
     for (size_t i = 0; i < n; i++)
         if (names[i])
             snprintf(allowed + strlen(allowed), sizeof(allowed) - strlen(allowed),
@@ -614,6 +614,29 @@ static int read_backend_keys(struct cfg_reader *rd, libdmr_config *c)
     return libdmr_config_set_accel(rd->ctx, c, accel);
 }
 
+/* on_poweroff, on_reboot, on_crash, on_soft_reset with xl.cfg(5)'s
+ * values; the planner says which the backend carries. */
+static int read_action_keys(struct cfg_reader *rd, libdmr_config *c)
+{
+    static const char *const keys[LIBDMR_EVENT_COUNT] = {
+        [LIBDMR_EVENT_POWEROFF] = "on_poweroff", [LIBDMR_EVENT_REBOOT] = "on_reboot",
+        [LIBDMR_EVENT_CRASH] = "on_crash", [LIBDMR_EVENT_SOFT_RESET] = "on_soft_reset" };
+    static const char *const actions[] = {
+        [LIBDMR_ACTION_DESTROY] = "destroy", [LIBDMR_ACTION_RESTART] = "restart",
+        [LIBDMR_ACTION_PRESERVE] = "preserve", [LIBDMR_ACTION_RENAME_RESTART] = "rename-restart",
+        [LIBDMR_ACTION_COREDUMP_DESTROY] = "coredump-destroy",
+        [LIBDMR_ACTION_COREDUMP_RESTART] = "coredump-restart",
+        [LIBDMR_ACTION_SOFT_RESET] = "soft-reset" };
+    int rc = 0;
+    for (int e = 0; !rc && e < LIBDMR_EVENT_COUNT; e++) {
+        int action = LIBDMR_ACTION_DEFAULT;
+        rc = read_choice(rd, keys[e], actions, ELEMENTSOF(actions), &action);
+        if (!rc && action != LIBDMR_ACTION_DEFAULT)
+            rc = reader_set(rd, keys[e], libdmr_config_set_action(rd->ctx, c, e, action));
+    }
+    return rc;
+}
+
 static int disk_format(struct cfg_reader *rd, const char *spec, const libxl_device_disk *d,
                        enum libdmr_disk_format *ret)
 {
@@ -979,6 +1002,7 @@ int xl_config_load(libdmr_ctx *ctx, const char *path, const char *const *overrid
     if (!rc) rc = read_backend_keys(&rd, c);
     if (!rc) rc = read_machine_keys(&rd, c);
     if (!rc) rc = read_display_keys(&rd, c);
+    if (!rc) rc = read_action_keys(&rd, c);
     if (!rc) rc = read_disks(&rd, c);
     if (!rc) rc = read_pci(&rd, c);
     if (!rc) rc = read_vifs(&rd, c);

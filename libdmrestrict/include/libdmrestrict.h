@@ -160,6 +160,20 @@ enum libdmr_accel { LIBDMR_ACCEL_AUTO, LIBDMR_ACCEL_KVM, LIBDMR_ACCEL_TCG };
 enum libdmr_disk_format { LIBDMR_FORMAT_RAW, LIBDMR_FORMAT_QCOW2, LIBDMR_FORMAT_EMPTY };
 /* The guest's display card (xl's vga=): DEFAULT is libxl's, cirrus. */
 enum libdmr_vga { LIBDMR_VGA_DEFAULT, LIBDMR_VGA_CIRRUS, LIBDMR_VGA_STD, LIBDMR_VGA_NONE };
+/* What xl-dmr pause, unpause, shutdown and reboot ask of a domain. */
+enum libdmr_control { LIBDMR_CONTROL_PAUSE, LIBDMR_CONTROL_UNPAUSE, LIBDMR_CONTROL_SHUTDOWN,
+                      LIBDMR_CONTROL_REBOOT };
+/* What the guest did (xl.cfg's on_poweroff, on_reboot, on_crash, on_soft_reset). */
+enum libdmr_event { LIBDMR_EVENT_POWEROFF, LIBDMR_EVENT_REBOOT, LIBDMR_EVENT_CRASH,
+                    LIBDMR_EVENT_SOFT_RESET };
+#define LIBDMR_EVENT_COUNT 4
+/* What the toolstack does then, with xl.cfg(5)'s names; DEFAULT: xl's
+ * (destroy, restart, destroy, soft-reset). The planner says which a
+ * backend carries. */
+enum libdmr_action { LIBDMR_ACTION_DEFAULT, LIBDMR_ACTION_DESTROY, LIBDMR_ACTION_RESTART,
+                     LIBDMR_ACTION_PRESERVE, LIBDMR_ACTION_RENAME_RESTART,
+                     LIBDMR_ACTION_COREDUMP_DESTROY, LIBDMR_ACTION_COREDUMP_RESTART,
+                     LIBDMR_ACTION_SOFT_RESET };
 
 /* A host PCI device: 0000:01:00.0 is { 0, 1, 0, 0 }. */
 typedef struct libdmr_pci_addr {
@@ -212,6 +226,9 @@ int libdmr_config_set_serial(libdmr_ctx *ctx, libdmr_config *config, const char 
 int libdmr_config_set_boot(libdmr_ctx *ctx, libdmr_config *config, const char *boot);
 /* Leave the guest paused once its device model is up (xl create -p). */
 int libdmr_config_set_paused(libdmr_ctx *ctx, libdmr_config *config, bool paused);
+/* What to do when the guest powers off, reboots, crashes (on_poweroff...). */
+int libdmr_config_set_action(libdmr_ctx *ctx, libdmr_config *config, enum libdmr_event event,
+                             enum libdmr_action action);
 
 /*
  * What the caller knows of its own reading of the config, for a plan on
@@ -556,6 +573,9 @@ typedef struct libdmr_backend_ops {
      * removes what is left of it. May be NULL. */
     int (*lookup)(void *opaque, libdmr_ctx *ctx, const char *name_or_domid,
                   uint32_t *ret_domid);
+    /* xl's pause, unpause, shutdown, reboot of a running domain. Under
+     * the lock. May be NULL: LIBDMR_ERROR_NI. */
+    int (*control)(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm, enum libdmr_control what);
 } libdmr_backend_ops;
 
 /* Hand the context the operations of backend (XEN, or QEMU to replace the
@@ -656,7 +676,18 @@ typedef struct libdmr_dominfo {
     gid_t dm_gid;
     char dm_user[64];
     double cpu_seconds;      /* the device model's CPU time */
+    /* xl list's state letter: 'r' running, 'p' paused, 's' shut down or
+     * 'c' crashed (kept by on_*="preserve"), 'd' its device model gone. */
+    char state;
 } libdmr_dominfo;
+
+/*
+ * xl's pause and unpause (the vCPUs stop and go on), shutdown (the ACPI
+ * power button: the guest decides; its power-off is then on_poweroff's)
+ * and reboot (a reset, which the domain's watcher acts on as on_reboot
+ * says). Takes the lock.
+ */
+int libdmr_domain_control(libdmr_ctx *ctx, uint32_t domid, enum libdmr_control what);
 
 /* The recorded domains, by domid. */
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);

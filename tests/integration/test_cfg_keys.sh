@@ -80,6 +80,9 @@ honoured_value() {
     vnclisten) echo '"127.0.0.1"' ;;
     vncpasswd) echo '"secret"' ;;
     serial) echo '"pty"' ;;
+    on_poweroff) echo '"destroy"' ;;
+    on_reboot) echo '"restart"' ;;
+    on_crash) echo '"preserve"' ;;
     vif) echo '[]' ;;  # a bridge needs network facts: test_net_bridge.sh plans real ones
     *) return 1 ;;
     esac
@@ -89,6 +92,7 @@ honoured_value() {
 refused_value() {
     case $1 in
     boot) echo '"c"' ;;   # xl-dmr checks the letters
+    on_*) echo '"destroy"' ;;   # xl-dmr checks the actions
     *) echo '"x"' ;;
     esac
 }
@@ -166,7 +170,7 @@ while IFS=$'\t' read -r key xen qemu; do
         else
             tap_fail "$key: honoured, but this test has no value for it"
         fi ;;
-    NOTICE) expect_notice "$key" 1 ;;
+    NOTICE) case $key in on_*) expect_notice "$key" '"destroy"' ;; *) expect_notice "$key" 1 ;; esac ;;
     REFUSED|NOT_YET) expect_refused "$key" "$(refused_value "$key")" ;;
     ONLY_0) expect_honoured "$key" 0; expect_refused "$key" 1 ;;
     ONLY_1) expect_honoured "$key" 1; expect_refused "$key" 0 ;;

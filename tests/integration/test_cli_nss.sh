@@ -87,6 +87,16 @@ userns_add_user dmrtest-qemu 1500 1500
 plan dmu --domid 2 "$work/g.cfg" 'device_model_user="dmrtest-qemu"' dm_restrict=0
 tap_check "device_model_user unrestricted: -runas 1500:1500, no chroot" \
     [ "$(get dmu '[d["dm"]["uid"], d["dm"]["chroot"], "-runas" in d["argv"], "-chroot" in d["argv"]]')" = '[1500, null, true, false]' ]
+tap_check "device_model_user not the toolstack's: never killed by uid, said in a notice" \
+    [ "$(get dmu '[d["dm"]["kill_by_uid"], any("killed through its pidfd" in n for n in d["notices"])]')" = '[false, true]' ]
+# A process already runs with that uid: refused (nothing of it would be killed,
+# and the DM could signal it). The process is this test's own, killed by pid.
+setpriv --reuid=1500 --regid=1500 --clear-groups sleep 60 &
+squatter=$!
+plan dmu_busy --domid 2 "$work/g.cfg" 'device_model_user="dmrtest-qemu"' dm_restrict=0
+kill "$squatter"; wait "$squatter" 2>/dev/null
+tap_check "device_model_user with a process running as it: refused, counted" \
+    [ "$(rc dmu_busy):$(get dmu_busy '"already runs 1 process(es)" in d["error"]["message"]')" = '1:true' ]
 plan ghost --domid 2 "$work/g.cfg" 'device_model_user="dmrtest-ghost"'
 tap_check "missing device_model_user: NOTFOUND" grep -q '"NOTFOUND"' <(get ghost 'd')
 userns_add_user dmrtest-toor 0 0

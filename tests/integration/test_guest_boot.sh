@@ -34,7 +34,7 @@ for _ in $(seq 120); do grep -q XLDMR-GUEST-READY "$log" 2>/dev/null && break; s
 tap_check "the guest boots and says so on its serial console (in the DM log)" grep -q "XLDMR-GUEST-READY" "$log"
 tap_check "the kernel and ramdisk were handed over as descriptors, not paths" \
     bash -c 'pid=$("$0" list --json | python3 -c "import json,sys; print(json.load(sys.stdin)[0][\"dm_pid\"])");
-             tr "\0" " " < /proc/$pid/cmdline | grep -q -- "-kernel /proc/self/fd/4 -initrd /proc/self/fd/5"' "$XL_DMR"
+             tr "\0" " " < /proc/$pid/cmdline | grep -q -- "-kernel /proc/self/fd/5 -initrd /proc/self/fd/6"' "$XL_DMR"
 "$XL_DMR" destroy boot1
 tap_check "destroy: nothing left" [ ! -e /run/xl-dmr ]
 tap_done

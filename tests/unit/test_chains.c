@@ -139,8 +139,10 @@ static void run_chain_case(void **state)
         assert_non_null(strstr(p.verdict.refusal, t->refusal));
     } else {
         assert_int_equal(p.verdict.refusal_rc, 0);
-        /* resource 0 is the QMP socket, 1 the disk's image */
-        int r = 1;
+        /* the disk's image: the first resource after the QMP sockets */
+        int r = 0;
+        while (p.resources[r].kind == PLAN_RES_QMP_LISTEN || p.resources[r].kind == PLAN_RES_QMP_EVENTS)
+            r++;
         for (size_t i = 0; t->chain[i]; i++, r = p.resources[r].backing) {
             assert_true(r > 0);
             assert_string_equal(p.resources[r].path, t->chain[i]);

@@ -30,6 +30,7 @@ static const char qemu_facts[] =
     "\"gid\":131072,\"group\":\"xen-qemuuser-range-base\"}},\"subuid\":[],\"subgid\":[],"
     "\"qemu\":{\"path\":\"/usr/bin/qemu-system-x86_64\",\"present\":true,\"runas\":true,"
     "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true,"
+    "\"action\":true,\"pvpanic\":true,"
     "\"root_port_hotplug\":true,\"machines\":[\"pc\",\"q35\"]},\"images\":[]}";
 
 struct env {

@@ -25,6 +25,7 @@ struct row {
     size_t n_pci;
     uint32_t domid;
     struct users u;
+    unsigned dmu_processes;        /* live processes with the dmu's uid */
     struct libdmr_subid_range subuid, subgid;   /* count 0: none */
     /* expected */
     int refusal;                   /* LIBDMR_ERROR_* or 0 */
@@ -103,15 +104,30 @@ static const struct row rows[] = {
     { "unrestricted-ignores-range-base", .dm_restrict = false, .domid = 1,
       .u = { .base = RANGE_BASE, .shared = U("xen-qemuuser-shared", 5000, 5000) },
       .source = LIBDMR_SOURCE_ROOT, .uid = 0, .gid = 0, .notice_has = "dm_restrict is off" },
-    { "device-model-user-restricted", .dm_restrict = true, .domid = 1, .dmu = "qemu1",
-      .u = { .dmu = U("qemu1", 1001, 1001), .base = RANGE_BASE },
+    /* Only a uid the toolstack gives this domain is killed by uid. */
+    { "device-model-user-not-owned-never-killed-by-uid", .dm_restrict = true, .domid = 1,
+      .dmu = "qemu1", .u = { .dmu = U("qemu1", 1001, 1001), .base = RANGE_BASE },
       .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 1001, .gid = 1001,
+      .kill_by_uid = false, .notice_has = "never killed by uid" },
+    { "device-model-user-nobody-with-processes-refused", .dm_restrict = true, .domid = 1,
+      .dmu = "nobody", .u = { .dmu = U("nobody", 65534, 65534), .base = RANGE_BASE },
+      .dmu_processes = 3,
+      .refusal = LIBDMR_ERROR_REFUSED, .refusal_has = "already runs 3 process(es)" },
+    { "device-model-user-nobody-idle-pidfd-only", .dm_restrict = true, .domid = 1,
+      .dmu = "nobody", .u = { .dmu = U("nobody", 65534, 65534), .base = RANGE_BASE },
+      .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 65534, .gid = 65534,
+      .kill_by_uid = false, .notice_has = "killed through its pidfd" },
+    { "device-model-user-is-the-domid-user-killed-by-uid", .dm_restrict = true, .domid = 3,
+      .dmu = "xen-qemuuser-domid3", .dmu_processes = 1,
+      .u = { .dmu = U("xen-qemuuser-domid3", 5003, 5003),
+             .domid_user = U("xen-qemuuser-domid3", 5003, 5003), .base = RANGE_BASE },
+      .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 5003, .gid = 5003,
       .kill_by_uid = true, .reaper = BASE },
     { "device-model-user-unrestricted-still-runas", .dm_restrict = false, .domid = 1,
       .dmu = "qemu1", .u = { .dmu = U("qemu1", 1001, 1001),
                              .reaper = U("xen-qemuuser-reaper", 990, 990) },
       .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 1001, .gid = 1001,
-      .kill_by_uid = true, .reaper = 990 },
+      .kill_by_uid = false, .notice_has = "never killed by uid" },
     { "device-model-user-uid-0-restricted", .dm_restrict = true, .domid = 1, .dmu = "toor",
       .u = { .dmu = U("toor", 0, 0), .base = RANGE_BASE },
       .refusal = LIBDMR_ERROR_REFUSED, .refusal_has = "has uid 0" },
@@ -124,7 +140,7 @@ static const struct row rows[] = {
     { "device-model-user-gid-0-unrestricted-allowed", .dm_restrict = false, .domid = 1,
       .dmu = "qemu1", .u = { .dmu = U("qemu1", 1001, 0) },
       .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 1001, .gid = 0,
-      .kill_by_uid = false, .warning_has = "no reaper uid" },
+      .kill_by_uid = false, .notice_has = "never killed by uid" },
     { "device-model-user-missing-restricted", .dm_restrict = true, .domid = 1, .dmu = "ghost",
       .u = { .base = RANGE_BASE },
       .refusal = LIBDMR_ERROR_NOTFOUND, .refusal_has = "\"ghost\" does not exist" },
@@ -166,7 +182,7 @@ static const struct row rows[] = {
       .u = { .dmu = U("xen-qemuuser-reaper", 990, 990), .base = RANGE_BASE,
              .reaper = U("xen-qemuuser-reaper", 990, 990) },
       .source = LIBDMR_SOURCE_DEVICE_MODEL_USER, .uid = 990, .gid = 990,
-      .kill_by_uid = true, .reaper = BASE },
+      .kill_by_uid = false },
     { "reaper-inside-dm-range-not-used", .dm_restrict = true, .domid = 1,
       .u = { .base = RANGE_BASE, .reaper = U("xen-qemuuser-reaper", BASE + 5, 990) },
       .source = LIBDMR_SOURCE_RANGE, .uid = BASE + 1, .gid = BASE, .kill_by_uid = true,
@@ -220,6 +236,7 @@ static void run_row(void **state)
         .device_model_user = row->u.dmu, .range_base = row->u.base,
         .range_uid_owner = row->u.owner, .domid_user = row->u.domid_user,
         .shared = row->u.shared, .reaper = row->u.reaper,
+        .device_model_user_processes = row->dmu_processes,
         .subuid = { &subuid, subuid.count ? 1 : 0 },
         .subgid = { &subgid, subgid.count ? 1 : 0 },
     };

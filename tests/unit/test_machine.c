@@ -17,7 +17,7 @@ static const char xen_facts[] =
     "\"users\":{\"range_base\":{\"name\":\"xen-qemuuser-range-base\",\"uid\":131072,"
     "\"gid\":131072,\"group\":\"xen-qemuuser-range-base\"}},\"subuid\":[],\"subgid\":[],"
     "\"qemu\":{\"path\":\"/usr/libexec/xen-qemu-system-i386\",\"present\":true,\"runas\":true,"
-    "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true,"
+    "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true,\"action\":true,\"pvpanic\":true,"
     "\"root_port_hotplug\":true,\"machines\":[\"xenfv\"]},\"images\":[]}";
 
 /* A plain host with one OVMF descriptor of each misfit before the one that fits. */
@@ -26,7 +26,7 @@ static const char xen_facts[] =
     "\"users\":{\"range_base\":{\"name\":\"xen-qemuuser-range-base\",\"uid\":131072," \
     "\"gid\":131072,\"group\":\"xen-qemuuser-range-base\"}},\"subuid\":[],\"subgid\":[]," \
     "\"qemu\":{\"path\":\"/usr/bin/qemu-system-x86_64\",\"present\":true,\"runas\":true," \
-    "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true," \
+    "\"chroot\":true,\"run_with_user\":false,\"run_with_chroot\":false,\"sandbox\":true,\"action\":true,\"pvpanic\":true," \
     "\"root_port_hotplug\":true,\"machines\":[\"pc\",\"q35\",\"pc-q35-7.2\",\"pc-i440fx-7.2\"]}," \
     "\"images\":[]"
 #define DESC(NAME, IFACE, MODE, PRESENT, MACHINE, FEATURES) \

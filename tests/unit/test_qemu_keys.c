@@ -25,6 +25,8 @@ static const char *refused_value(const struct xl_cfg_key *k)
         return "[ \"x\" ]";
     if (!strcmp(k->name, "boot"))
         return "\"c\"";  /* xl-dmr checks the letters */
+    if (!strncmp(k->name, "on_", 3))
+        return "\"destroy\"";  /* xl-dmr checks the actions */
     return "\"x\"";
 }
 
@@ -140,7 +142,8 @@ static const struct { const char *key, *value; } honoured_samples[] = {
     /* A vif with a bridge needs network facts this file has not: an empty
      * list here; test_net_bridge.sh plans and runs real ones. */
     { "vif", "[]" },
-    { "serial", "\"pty\"" },
+    { "serial", "\"pty\"" }, { "on_poweroff", "\"destroy\"" }, { "on_reboot", "\"restart\"" },
+    { "on_crash", "\"preserve\"" },
     { "accel", "\"kvm\"" }, { "builder", "\"hvm\"" }, { "cmdline", "\"console=ttyS0\"" },
     { "device_model_override", "\"/usr/bin/qemu-system-x86_64\"" },
     { "device_model_version", "\"qemu-xen\"" },
@@ -223,8 +226,8 @@ static void test_notice_keys_one_notice_per_why(void **state)
     fputs(BASE, c);
     for (size_t i = 0; i < xl_cfg_key_count(); i++) {
         const struct xl_cfg_key *k = xl_cfg_key_at(i);
-        if (k->qemu == KEY_NOTICE)
-            fprintf(c, "%s = \"x\"\n", k->name);
+        if (k->qemu == KEY_NOTICE)   /* xl-dmr reads the on_* keys: a value it accepts */
+            fprintf(c, "%s = \"%s\"\n", k->name, strncmp(k->name, "on_", 3) ? "x" : "destroy");
     }
     fclose(c);
     libdmr_plan *plan = plan_of(e, cfg, "range-q35-disks");

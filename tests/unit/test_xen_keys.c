@@ -64,7 +64,8 @@ static void cfg_with(bool (*pick)(const struct xl_cfg_key *), char **ret_cfg, ch
             { "uuid", "\"6f9c1a52-8e0b-4c5e-9d3a-1b2c3d4e5f60\"" }, { "soundhw", "\"hda\"" },
             { "maxvcpus", "2" }, { "rtc_timeoffset", "60" },
         };
-        const char *value = unhonoured_value(k);
+        const char *value = !strncmp(k->name, "on_", 3) && strcmp(k->name, "on_watchdog")
+                              ? "\"preserve\"" : unhonoured_value(k);
         for (size_t j = 0; j < sizeof(read_by_xl_dmr) / sizeof(read_by_xl_dmr[0]); j++)
             if (!strcmp(k->name, read_by_xl_dmr[j].key))
                 value = read_by_xl_dmr[j].value;

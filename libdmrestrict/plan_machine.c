@@ -286,7 +286,9 @@ static const char *const owned_options[] = {
     "mon", "debugcon", "gdb", "s",
     "machine", "M", "accel", "enable-kvm", "m", "smp", "name", "uuid", "boot", "rtc", "S",
     "nodefaults", "no-user-config", "nodefconfig", "audiodev", "audio", "display", "vnc",
-    "spice", "sdl", "curses", "nographic", "vga", "msg",
+    "spice", "sdl", "curses", "nographic", "vga", "msg", "k",
+    /* the watcher's: QEMU never resets or exits on its own (plan_actions.c) */
+    "action", "no-shutdown", "no-reboot", "watchdog-action",
 };
 
 /* Properties (-device x,KEY=..., -object ...) naming a host path or a

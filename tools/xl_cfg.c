@@ -497,8 +497,8 @@ static int read_serial(struct cfg_reader *rd, libdmr_config *c)
     int r = xlu_cfg_get_list(rd->xlu, "serial", &list, &n, 1);
     if (r == EINVAL || r == ESRCH)   /* not a list: a string, or not set */
         return read_string_key(rd, c, "serial", libdmr_config_set_serial);
-    if (n == 0)
-        return 0;
+    if (n == 0)   /* as in xl: no serial port */
+        return reader_set(rd, "serial", libdmr_config_set_serial(rd->ctx, c, "none"));
     const char *first = xlu_cfg_get_listitem(list, 0);
     if (!first)
         return reader_fail_key(rd, "serial", "serial entry 0 must be a string");
@@ -539,16 +539,8 @@ static int read_firmware(struct cfg_reader *rd, libdmr_config *c)
     static const char *const bioses[] = {
         [LIBDMR_FIRMWARE_SEABIOS] = "seabios", [LIBDMR_FIRMWARE_OVMF] = "ovmf" };
     int fw = LIBDMR_FIRMWARE_DEFAULT;
-    _cleanup_free_ char *path = NULL;
+    /* bios_path_override is refused by the key table, with why. */
     int rc = read_choice(rd, "bios", bioses, ELEMENTSOF(bioses), &fw);
-    if (!rc)
-        rc = read_string(rd, "bios_path_override", &path);
-    /* Refused on the qemu backend (the xen backend's table refuses it too). */
-    if (!rc && path)
-        rc = libdmr_config_set_backend_refusal(rd->ctx, c, LIBDMR_BACKEND_QEMU,
-            "bios_path_override is not supported: the firmware comes from QEMU's firmware "
-            "descriptors (bios=\"seabios\" or \"ovmf\"), whose files the toolstack opens; "
-            "a path would be read by QEMU as root, before it chroots");
     return rc ? rc : libdmr_config_set_firmware(rd->ctx, c, fw);
 }
 
@@ -631,7 +623,9 @@ static int read_action_keys(struct cfg_reader *rd, libdmr_config *c)
     for (int e = 0; !rc && e < LIBDMR_EVENT_COUNT; e++) {
         int action = LIBDMR_ACTION_DEFAULT;
         rc = read_choice(rd, keys[e], actions, ELEMENTSOF(actions), &action);
-        if (!rc && action != LIBDMR_ACTION_DEFAULT)
+        /* on_soft_reset is checked but not passed: the key table names it
+         * in a notice on the qemu backend (and refuses it on xen) already. */
+        if (!rc && action != LIBDMR_ACTION_DEFAULT && e != LIBDMR_EVENT_SOFT_RESET)
             rc = reader_set(rd, keys[e], libdmr_config_set_action(rd->ctx, c, e, action));
     }
     return rc;
@@ -856,8 +850,11 @@ static int read_usb_keys(struct cfg_reader *rd, libdmr_config *c)
 static int read_display_keys(struct cfg_reader *rd, libdmr_config *c)
 {
     int rc;
+    /* nographic: either value is what the qemu backend does (no window,
+     * the serial port to the logger); read for its type only. */
+    bool nographic = false;
     if ((rc = read_vnc_keys(rd, c)) || (rc = read_vga_keys(rd, c)) ||
-        (rc = read_usb_keys(rd, c)))
+        (rc = read_usb_keys(rd, c)) || (rc = read_bool(rd, "nographic", &nographic)))
         return rc;
     return read_string_key(rd, c, "keymap", libdmr_config_set_keymap);
 }

@@ -53,7 +53,7 @@ static const struct xl_cfg_key keys[] = {
     { "altp2mhvm",                         KEY_ONLY_0,     KEY_NOTICE,     WHY_XEN },
     { "apic",                              KEY_ONLY_1,     KEY_ONLY_1,     WHY_DEFAULT },
     { "bios",                              KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
-    { "bios_path_override",                KEY_REFUSED,    KEY_REFUSED,    WHY_DEFAULT },
+    { "bios_path_override",                KEY_REFUSED,    KEY_REFUSED,    WHY_BIOS_PATH },
     { "boot",                              KEY_HONOURED,   KEY_HONOURED,   WHY_DEFAULT },
     { "bootloader",                        KEY_NOTICE,     KEY_NOTICE,     WHY_PV_ONLY },
     { "bootloader_args",                   KEY_NOTICE,     KEY_NOTICE,     WHY_PV_ONLY },
@@ -119,7 +119,7 @@ static const struct xl_cfg_key keys[] = {
     { "on_crash",                          KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
     { "on_poweroff",                       KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
     { "on_reboot",                         KEY_REFUSED,    KEY_HONOURED,   WHY_DEFAULT },
-    { "on_soft_reset",                     KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
+    { "on_soft_reset",                     KEY_REFUSED,    KEY_NOTICE,     WHY_SOFT_RESET },
     { "on_watchdog",                       KEY_REFUSED,    KEY_NOTICE,     WHY_XEN },
     { "oos",                               KEY_ONLY_1,     KEY_NOTICE,     WHY_XEN },
     { "opengl",                            KEY_REFUSED,    KEY_NOTICE,     WHY_SDL },
@@ -248,6 +248,10 @@ static const char *const why_texts[WHY_COUNT] = {
     [WHY_STUBDOM] = "ignored on the qemu backend (stub domain settings, and the device model "
                     "runs in no stub domain)",
     [WHY_MIGRATION] = "ignored on the qemu backend (xl-dmr does not migrate guests)",
+    [WHY_BIOS_PATH] = "not supported by the qemu backend (the firmware comes from QEMU's "
+                      "firmware descriptors, bios=\"seabios\" or \"ovmf\", opened by the toolstack: "
+                      "a path would be read by QEMU as root, before it chroots)",
+    [WHY_SOFT_RESET] = "ignored on the qemu backend (a soft reset is Xen's: QEMU never reports one)",
     [WHY_HVMLOADER] = "ignored, as xl does: it names hvmloader, Xen's HVM firmware, not a "
                       "kernel to boot (firmware_override is xl's key for another firmware)",
 };

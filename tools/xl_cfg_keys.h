@@ -45,6 +45,8 @@ enum key_why {
     WHY_STUBDOM,
     WHY_MIGRATION,
     WHY_HVMLOADER,
+    WHY_BIOS_PATH,      /* bios_path_override */
+    WHY_SOFT_RESET,     /* on_soft_reset */
     WHY_COUNT,
 };
 

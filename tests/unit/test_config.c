@@ -221,8 +221,9 @@ static void test_serial_list_form(void **state)
     assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nserial=\"file:/tmp/s\"\n", NULL, 0, &c), 0);
     assert_string_equal(c->serial, "file:/tmp/s");
     libdmr_config_free(c);
+    /* An empty list asks for no serial port, as in xl. */
     assert_int_equal(load(e, "name=\"g\"\ntype=\"hvm\"\nserial=[]\n", NULL, 0, &c), 0);
-    assert_null(c->serial);
+    assert_string_equal(c->serial, "none");
     libdmr_config_free(c);
 }
 

@@ -331,6 +331,8 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     return rc;
 }
 
+static int reap_unwatched_locked(libdmr_ctx *ctx);
+
 int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
                                 libdmr_plan **ret_plan)
 {
@@ -338,14 +340,16 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
         return LIBDMR_ERROR_INVAL;
     /* Facts, plan and reservation under the lock: the lowest free domid
      * the facts find is still free when the domain takes it. What a dead
-     * watcher left goes first: it may hold the name or domid. */
-    if (!ctx->holds_lock)
-        lifecycle_reap_unwatched(ctx);
+     * watcher left goes first, under the same lock: it may hold the name
+     * or domid. Not from inside a call that holds the lock (a backend's). */
+    bool nested = ctx->holds_lock;
     ctx->last_error[0] = '\0';
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
     int rc = lifecycle_lock(ctx, &lock);
     if (rc)
         return rc;
+    if (!nested)
+        reap_unwatched_locked(ctx);
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
     rc = libdmr_facts_gather(ctx, config, &facts);
@@ -523,15 +527,17 @@ static bool unwatched_and_over(libdmr_ctx *ctx, const struct dm_state *s)
     return proc_exited(&s->dm, 0) || guest_stopped(ctx, s);
 }
 
-int lifecycle_reap_unwatched(libdmr_ctx *ctx)
+static int reap_unwatched_locked(libdmr_ctx *ctx)
 {
-    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
     struct dm_state *list;
     size_t n;
-    int rc = lifecycle_lock(ctx, &lock);
-    int r = rc ? 0 : state_list(ctx, &list, &n, NULL, 0);
-    if (rc || r)
-        return rc ? rc : libdmr_error_from_errno(r);
+    int rc = 0;
+    /* An unreadable state file is not the reaper's to report: the command
+     * it runs before (list, create) says what it makes of one. */
+    char skipped[1];
+    int r = state_list(ctx, &list, &n, skipped, sizeof(skipped));
+    if (r)
+        return libdmr_error_from_errno(r);
     for (size_t i = 0; i < n; i++) {
         const struct backend_slot *b = backend_get(ctx, list[i].backend, list[i].domid);
         if (!b || !unwatched_and_over(ctx, &list[i]))
@@ -543,6 +549,13 @@ int lifecycle_reap_unwatched(libdmr_ctx *ctx)
     }
     state_list_free(list, n);
     return rc;
+}
+
+int lifecycle_reap_unwatched(libdmr_ctx *ctx)
+{
+    _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
+    int rc = lifecycle_lock(ctx, &lock);
+    return rc ? rc : reap_unwatched_locked(ctx);
 }
 
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)

@@ -60,7 +60,7 @@ bad "xen backend cannot forbid unplug" 1 "the xen backend (xenfv, i440fx) cannot
 bad "xen backend: vif and vnc, not carried, named" 1 "good.cfg: vif, vnc: not carried by xl-dmr's xen backend; use xl create (with the libdmrestrict patches) for this config" create -n --json "$work/good.cfg" 'dm_backend="xen"' "vif=['bridge=xenbr0']" 'vnc=1' 'acpi=1'
 bad "xen backend: a start refused the same way, before anything" 1 "good.cfg: on_reboot, usbdevice: not carried by xl-dmr's xen backend" create --json "$work/good.cfg" 'dm_backend="xen"' 'on_reboot="restart"' 'usbdevice="tablet"' 'vnc=0'
 # The display keys on the qemu backend (xl-dmr.cfg(5), DISPLAY).
-bad "sdl=1 refused by name" 1 "good.cfg: sdl: not supported by the qemu backend (a window on an X display needs the X server create -n --json "$work/good.cfg" 'sdl=1'
+bad "sdl=1 refused by name" 1 "good.cfg: sdl: not supported by the qemu backend (a window on an X display needs the X server" create -n --json "$work/good.cfg" 'sdl=1'
 bad "vga=qxl refused by name" 1 "vga=\"qxl\": not carried" create -n --json "$work/good.cfg" 'vga="qxl"'
 bad "unknown vga" 1 "unknown vga \"vmware\"" create -n --json "$work/good.cfg" 'vga="vmware"'
 bad "videoram below cirrus's least" 1 "videoram must be 8 to 256 MB for cirrus" create -n --json "$work/good.cfg" 'videoram=4'

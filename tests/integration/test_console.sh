@@ -40,7 +40,7 @@ tap_check "create -n: no serial key is the console, a socketpair end handed over
 plan_cfg 'serial = "pty"'
 "$XL_DMR" create -n --json --domid 1 "$work/p.cfg" > "$work/plan.json"
 tap_check "serial = \"pty\": the console, in the plan JSON too" \
-    [ "$(json_get "$work/plan.json" '[d["console"], [r["kind"] for r in d["resources"]]]')" = "[\"$sock\", [\"qmp-listen\", \"serial\"]]" ]
+    [ "$(json_get "$work/plan.json" '[d["console"], [r["kind"] for r in d["resources"]]]')" = "[\"$sock\", [\"qmp-listen\", \"qmp-events\", \"serial\"]]" ]
 plan_cfg 'serial = "none"'
 "$XL_DMR" create -n --domid 1 "$work/p.cfg" > "$work/plan" 2>&1
 tap_check "serial = \"none\": no serial port, no console" \

@@ -24,12 +24,15 @@ fake_qemu() {
         echo '-help) cat <<HELP'
         echo 'QEMU emulator version 99.0.0'
         printf '%s\n' "$@"
+        # -action (6.0+): the watcher needs QEMU never to reset or exit on its own.
+        echo '-action event=action'
         echo 'HELP'
         echo ';;'
         echo '-machine) printf "Supported machines are:\npc                   Standard PC\nq35                  Standard PC (Q35)\n" ;;'
         echo '-sandbox) [ -z "'"${NOSECCOMP:-}"'" ] || { echo "There is no option group sandbox" >&2; exit 1; }'
         echo '          echo "QEMU emulator version 99.0.0" ;;'
         echo '-device) case "$2" in'
+        echo '    pvpanic*) printf "pvpanic options:\n  ioport=<uint16>\n" ;;'
         echo '    vfio-pci*) [ -n "'"${IOMMUFD:-}"'" ] || exit 1'
         echo '               printf "vfio-pci options:\n  fd=<str>\n  host=<str>\n  iommufd=<link<iommufd>>\n" ;;'
         echo '    *) printf "pcie-root-port options:\n  hotplug=<bool>         -  (default: true)\n" ;;'
@@ -77,22 +80,22 @@ tap_check "vfio-pci offering iommufd= and fd=: probed as taking VFIO descriptors
 tap_check "QEMUs without vfio-pci: probed without error, and without iommufd (one cache entry of six says true)" \
     bash -c '[ -z "$(cat "$1")" ] && [ "$(grep -rls "\"vfio_iommufd\": *true" "$2" | wc -l)" = 1 ] && [ "$(grep -rls "\"vfio_iommufd\": *false" "$2" | wc -l)" = 5 ]' _ "$work/q91.err" "$XL_DMR_CACHE_DIR"
 
-# The cache: five runs of the binary to probe (-help, -machine help, the
-# root port's and vfio-pci's properties, -sandbox on -version), none when
-# unchanged.
+# The cache: six runs of the binary to probe (-help, -machine help, the
+# root port's, vfio-pci's and pvpanic's properties, -sandbox on -version),
+# none when unchanged.
 rm -rf "$work"/q72.runs "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
 argv_of q72 > /dev/null
-tap_check "cache: an unchanged binary is probed once (5 runs)" [ "$(wc -l < "$work/q72.runs")" = 5 ]
+tap_check "cache: an unchanged binary is probed once (6 runs)" [ "$(wc -l < "$work/q72.runs")" = 6 ]
 touch -d '2001-01-01' "$work/q72"
 argv_of q72 > /dev/null
-tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 10 ]
+tap_check "cache: a changed binary is probed again" [ "$(wc -l < "$work/q72.runs")" = 12 ]
 chmod 0777 "$XL_DMR_CACHE_DIR"
 argv_of q72 > /dev/null
-tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 15 ]
+tap_check "cache: a world-writable cache directory is ignored" [ "$(wc -l < "$work/q72.runs")" = 18 ]
 chmod 0755 "$XL_DMR_CACHE_DIR"
 XL_DMR_CACHE_DIR= argv_of q72 > /dev/null
-tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 20 ]
+tap_check "cache: XL_DMR_CACHE_DIR= turns it off" [ "$(wc -l < "$work/q72.runs")" = 24 ]
 
 printf '#!/bin/sh\nexit 1\n' > "$work/broken"; chmod +x "$work/broken"
 tap_check "a QEMU whose -help fails: exit 1, one line" \

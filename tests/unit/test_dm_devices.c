@@ -241,15 +241,15 @@ static void test_qemu_plan_makes_the_tap(void **state)
     char *json = NULL, *text = NULL;
     assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
     assert_has(json, "{\"id\":\"vif12.0-emu\",\"kind\":\"tap\",\"path\":\"/dev/net/tun\","
-                     "\"writable\":true,\"fd\":4,\"fdset\":null}");
+                     "\"writable\":true,\"fd\":6,\"fdset\":null}");
     assert_has(json, "\"taps\":[{\"ifname\":\"vif12.0-emu\",\"bridge\":\"xenbr0\","
                      "\"device\":\"rtl8139\",\"mac\":\"00:16:3e:0a:0b:0c\",\"vnet_hdr\":false,"
-                     "\"fd\":4}]");
-    assert_has(json, "\"-netdev\",\"tap,id=net0,fd=4\",\"-device\","
+                     "\"fd\":6}]");
+    assert_has(json, "\"-netdev\",\"tap,id=net0,fd=6\",\"-device\","
                      "\"rtl8139,id=nic0,netdev=net0,mac=00:16:3e:0a:0b:0c\"");
     assert_int_equal(libdmr_plan_to_text(e->ctx, plan, &text), 0);
     assert_has(text, "Network: vif 0 is tap vif12.0-emu on bridge xenbr0, rtl8139 mac "
-                     "00:16:3e:0a:0b:0c: the toolstack makes it, QEMU gets fd 4 and opens nothing\n");
+                     "00:16:3e:0a:0b:0c: the toolstack makes it, QEMU gets fd 6 and opens nothing\n");
     free(json);
     free(text);
     free(facts);

@@ -195,7 +195,10 @@ int main(int argc, char **argv)
     size_t n = 0;
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s/tests/unit/plans", srcdir);
-    DIR *d = opendir(dir);
+    /* The cases are read from their directory by relative names: a plan's
+     * notices name the cfg as given, and the golden files must not hold
+     * where the tree happens to be (make distcheck builds elsewhere). */
+    DIR *d = chdir(dir) == 0 ? opendir(".") : NULL;
     if (!d) {
         fprintf(stderr, "cannot open %s\n", dir);
         return 1;
@@ -205,7 +208,7 @@ int main(int argc, char **argv)
         if (len < 5 || strcmp(de->d_name + len - 4, ".cfg"))
             continue;
         snprintf(cases[n].name, sizeof(cases[n].name), "%.*s", (int)(len - 4), de->d_name);
-        snprintf(cases[n].dir, sizeof(cases[n].dir), "%s", dir);
+        snprintf(cases[n].dir, sizeof(cases[n].dir), ".");
         n++;
     }
     closedir(d);

@@ -50,10 +50,6 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
 {
     if (!ctx || !ret_list || !ret_n)
         return LIBDMR_ERROR_INVAL;
-    /* What a dead watcher left is cleaned up first, as it would have
-     * (not from inside a call that holds the lock: a backend's). */
-    if (!ctx->holds_lock)
-        lifecycle_reap_unwatched(ctx);
     struct dm_state *list;
     size_t n;
     int r = state_list(ctx, &list, &n, NULL, 0);

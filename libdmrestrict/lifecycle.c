@@ -558,6 +558,11 @@ int lifecycle_reap_unwatched(libdmr_ctx *ctx)
     return rc ? rc : reap_unwatched_locked(ctx);
 }
 
+int libdmr_domain_reap(libdmr_ctx *ctx)
+{
+    return ctx ? lifecycle_reap_unwatched(ctx) : LIBDMR_ERROR_INVAL;
+}
+
 int libdmr_domain_destroy(libdmr_ctx *ctx, uint32_t domid)
 {
     if (!ctx)

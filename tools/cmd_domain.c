@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -146,6 +147,10 @@ int main_list(struct xl_dmr *x, int argc, char **argv)
     }
     libdmr_dominfo *d;
     size_t n;
+    /* What a dead watcher left goes first, as it would have (root's
+     * domains only, and only when there are any). */
+    if (geteuid() == 0 && access("/run/xl-dmr/domains", F_OK) == 0)
+        libdmr_domain_reap(x->ctx);
     if (libdmr_domain_list(x->ctx, &d, &n))
         return EXIT_ERROR;
     if (json) {

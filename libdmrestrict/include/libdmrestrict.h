@@ -691,6 +691,15 @@ int libdmr_domain_control(libdmr_ctx *ctx, uint32_t domid, enum libdmr_control w
 
 /* The recorded domains, by domid. */
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n);
+/*
+ * Destroy the domains whose watcher died and whose guest has stopped or
+ * whose device model is gone, as their watcher would have (a restart
+ * needs the watcher's plan: such a domain is destroyed). Takes the
+ * host-wide lock, so never from inside a call that holds it; listing
+ * (libdmr_domain_list) takes no lock, since a toolstack may list from
+ * inside a backend's operation. create does this itself.
+ */
+int libdmr_domain_reap(libdmr_ctx *ctx);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
 
 /*

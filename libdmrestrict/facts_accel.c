@@ -276,12 +276,14 @@ int facts_accel_probe(libdmr_ctx *ctx, libdmr_facts *facts)
     struct stat st;
     if (!q->present || !q->path || stat(q->path, &st) < 0)
         return 0;  /* host check says QEMU is missing */
+    if (facts->xen_dom0)
+        return 0;  /* the xen backend: Xen runs the guest, QEMU is its device model */
     free(facts->kvm_probe.detail);
     free(facts->tcg_probe.detail);
     facts->kvm_probe = facts->tcg_probe = (struct libdmr_accel_probe){ 0 };
     facts->cpu_lacks_virt = facts->kvm_usable && cpu_lacks_virt(ctx);
     int r = probe_one(ctx, q->path, "tcg", &facts->tcg_probe);
-    if (!r && facts->kvm_usable && !facts->xen_dom0)
+    if (!r && facts->kvm_usable)
         r = probe_one(ctx, q->path, "kvm", &facts->kvm_probe);
     if (r)
         return libdmr_error_from_errno(r);

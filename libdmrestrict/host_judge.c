@@ -280,7 +280,7 @@ static int judge_accel(const libdmr_facts *f, struct libdmr_host_report *r)
     else
         rc = item_add(r, "kvm", HOST_WARN, "see the tcg line", "KVM can create a VM; whether "
                       "it runs guests is unknown: %s", k->detail ? k->detail : "not probed");
-    if (!rc && f->qemu.present)
+    if (!rc && f->qemu.present && !f->xen_dom0)
         rc = item_add(r, "tcg", t->result == LIBDMR_PROBE_PASSED ? HOST_OK : HOST_WARN,
                       "see QEMU's own message: run the QEMU by hand", "%s",
                       t->detail ? t->detail : "not probed");

@@ -151,12 +151,13 @@ struct probe_run {
 static int probe_spawn(libdmr_ctx *ctx, const char *qemu, const char *accel,
                        struct probe_run *run)
 {
+    errno = 0;
     _cleanup_close_ int disk = memfd_create("xl-dmr-probe", MFD_CLOEXEC);
     int pipefd[2] = { -1, -1 };
     run->err = memfd_create("xl-dmr-probe-err", MFD_CLOEXEC);
     if (disk < 0 || run->err < 0 || write(disk, probe_sector, sizeof(probe_sector)) != sizeof(probe_sector) ||
         pipe2(pipefd, O_CLOEXEC) < 0)
-        return -errno;
+        return errno ? -errno : -EIO;
     run->out = pipefd[0];
     /* The disk is the memfd as fd 3: nothing is left on any filesystem. */
     const char *argv[] = { qemu, "-nodefaults", "-no-user-config", "-display", "none",

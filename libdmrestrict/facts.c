@@ -67,6 +67,8 @@ void facts_clear(libdmr_facts *f)
     subid_ranges_clear(&f->subgid);
     free(f->qemu.path);
     strv_clear(&f->qemu.machines);
+    free(f->kvm_probe.detail);
+    free(f->tcg_probe.detail);
     for (size_t i = 0; i < f->n_images; i++) {
         free(f->images[i].path);
         free(f->images[i].format);

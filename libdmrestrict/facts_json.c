@@ -100,6 +100,31 @@ static void json_nics(yajl_gen g, const libdmr_facts *f)
     yajl_gen_array_close(g);
 }
 
+const char *facts_probe_result_name(enum libdmr_probe_result r)
+{
+    return r == LIBDMR_PROBE_PASSED ? "passed" : r == LIBDMR_PROBE_FAILED ? "failed" : "unknown";
+}
+
+static void json_probe(yajl_gen g, const char *key, const struct libdmr_accel_probe *p)
+{
+    if (p->result == LIBDMR_PROBE_UNKNOWN && !p->detail)
+        return;
+    json_key(g, key);
+    yajl_gen_map_open(g);
+    json_kstr(g, "result", facts_probe_result_name(p->result));
+    json_kstr(g, "detail", p->detail);
+    yajl_gen_map_close(g);
+}
+
+void facts_json_accel(yajl_gen g, const libdmr_facts *f)
+{
+    json_key(g, "accel_probe");
+    yajl_gen_map_open(g);
+    json_probe(g, "kvm", &f->kvm_probe);
+    json_probe(g, "tcg", &f->tcg_probe);
+    yajl_gen_map_close(g);
+}
+
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q)
 {
     json_key(g, "qemu");
@@ -223,6 +248,8 @@ int libdmr_facts_to_json(libdmr_ctx *ctx, const libdmr_facts *f, char **ret_json
     json_kint(g, "domid", f->domid);
     json_kbool(g, "xen_dom0", f->xen_dom0);
     json_kbool(g, "kvm_usable", f->kvm_usable);
+    json_kbool(g, "cpu_lacks_virt", f->cpu_lacks_virt);
+    facts_json_accel(g, f);
     json_key(g, "domids_in_use");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < f->n_domids_in_use; i++)
@@ -525,6 +552,38 @@ static void read_domids(struct reader *rd, yajl_val root, libdmr_facts *f)
     }
 }
 
+static void read_probe(struct reader *rd, yajl_val probes, const char *key,
+                       struct libdmr_accel_probe *p)
+{
+    yajl_val v = probes ? member(probes, key) : NULL;
+    if (!v || YAJL_IS_NULL(v))
+        return;
+    if (!YAJL_IS_OBJECT(v))
+        return (void)bad(rd, key);
+    _cleanup_free_ char *result = get_str(rd, v, "result");
+    p->detail = get_str(rd, v, "detail");
+    for (int r = LIBDMR_PROBE_UNKNOWN; result && r <= LIBDMR_PROBE_FAILED; r++)
+        if (!strcmp(result, facts_probe_result_name(r)))
+            return (void)(p->result = r);
+    bad(rd, "accel_probe result (unknown, passed or failed)");
+}
+
+static void read_accel(struct reader *rd, yajl_val root, libdmr_facts *f)
+{
+    yajl_val v = member(root, "accel_probe");
+    if (v && !YAJL_IS_OBJECT(v))
+        return (void)bad(rd, "accel_probe");
+    read_probe(rd, v, "kvm", &f->kvm_probe);
+    read_probe(rd, v, "tcg", &f->tcg_probe);
+}
+
+int facts_json_read_accel(libdmr_ctx *ctx, yajl_val root, libdmr_facts *f)
+{
+    struct reader rd = { .ctx = ctx };
+    read_accel(&rd, root, f);
+    return rd.rc;
+}
+
 int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps *q)
 {
     struct reader rd = { .ctx = ctx };
@@ -590,6 +649,8 @@ int libdmr_facts_from_json(libdmr_ctx *ctx, const char *json, libdmr_facts **ret
     f->domid = get_uint(&rd, root, "domid", UINT32_MAX);
     f->xen_dom0 = get_bool(&rd, root, "xen_dom0");
     f->kvm_usable = get_bool(&rd, root, "kvm_usable");
+    f->cpu_lacks_virt = get_bool(&rd, root, "cpu_lacks_virt");
+    read_accel(&rd, root, f);
     read_domids(&rd, root, f);
     yajl_val users = member(root, "users");
     if (users && !YAJL_IS_OBJECT(users))

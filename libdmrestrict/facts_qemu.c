@@ -4,7 +4,8 @@
  * -chroot and -run-with chroot= (8.1+; -chroot gone in 9.0), -runas and
  * -run-with user= (9.1+; -runas gone in 10.0) are each probed on their
  * own, as are -sandbox, the machine types and pcie-root-port's hotplug
- * property. Also whether KVM can really create a VM here.
+ * property. Also whether KVM can really create a VM here (whether it
+ * runs guests too is facts_accel.c's).
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -220,16 +221,18 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
     struct stat st, after;
     if (stat(q->path, &st) < 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111))
         return 0;  /* absent: the planner refuses a qemu backend without it */
-    if (qemu_cache_load(ctx, q->path, &st, q))
-        return 0;
-    q->present = true;
-    int r = qemu_probe(ctx, q);
-    if (r)
-        return libdmr_error_from_errno(r);
-    /* Only what was probed from this very binary goes in the cache. */
-    if (stat(q->path, &after) == 0 && after.st_ino == st.st_ino &&
-        after.st_mtim.tv_nsec == st.st_mtim.tv_nsec && after.st_mtim.tv_sec == st.st_mtim.tv_sec &&
-        after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
-        qemu_cache_store(ctx, q->path, &st, q);
+    if (!qemu_cache_load(ctx, q->path, &st, q)) {
+        q->present = true;
+        int r = qemu_probe(ctx, q);
+        if (r)
+            return libdmr_error_from_errno(r);
+        /* Only what was probed from this very binary goes in the cache. */
+        if (stat(q->path, &after) == 0 && after.st_ino == st.st_ino &&
+            after.st_mtim.tv_nsec == st.st_mtim.tv_nsec && after.st_mtim.tv_sec == st.st_mtim.tv_sec &&
+            after.st_ctim.tv_sec == st.st_ctim.tv_sec && after.st_ctim.tv_nsec == st.st_ctim.tv_nsec)
+            qemu_cache_store(ctx, q->path, &st, q);
+    }
+    /* Whether KVM runs guests: what host check last probed, never probed here. */
+    facts_accel_gather(ctx, facts);
     return 0;
 }

@@ -6,6 +6,10 @@
  * ctime, and this probe's version. The directory and entries must be
  * root's (or ours) and writable by no one else, or they are ignored: a
  * poisoned cache could claim a sandbox QEMU does not have.
+ *
+ * The accelerator probe's results (facts_accel.c) have an entry of their
+ * own, accel-*.json, for the same binary and a host: kernel, KVM modules
+ * and whether the CPU offers vmx/svm. Only host check writes it.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -46,9 +50,9 @@ static int cache_dir_open(libdmr_ctx *ctx, bool create)
     return fd;
 }
 
-static void entry_name(const char *qemu, char *buf, size_t size)
+static void entry_name(const char *kind, const char *qemu, char *buf, size_t size)
 {
-    snprintf(buf, size, "qemu-%016llx.json", (unsigned long long)fnv1a(qemu));
+    snprintf(buf, size, "%s-%016llx.json", kind, (unsigned long long)fnv1a(qemu));
 }
 
 /* What identifies one build of one binary, as (name, value) pairs. */
@@ -70,12 +74,17 @@ static void key_of(const struct stat *st, struct cache_key key[6])
     memcpy(key, k, sizeof(k));
 }
 
+static bool key_string_matches(yajl_val root, const char *name, const char *want)
+{
+    const char *path[] = { "key", name, NULL };
+    yajl_val v = yajl_tree_get(root, path, yajl_t_string);
+    const char *stored = v ? YAJL_GET_STRING(v) : NULL;
+    return stored && !strcmp(stored, want);
+}
+
 static bool key_matches(yajl_val root, const char *qemu, const struct stat *st)
 {
-    const char *path[] = { "key", "path", NULL };
-    yajl_val stored_path = yajl_tree_get(root, path, yajl_t_string);
-    const char *stored = stored_path ? YAJL_GET_STRING(stored_path) : NULL;
-    if (!stored || strcmp(stored, qemu))
+    if (!key_string_matches(root, "path", qemu))
         return false;
     struct cache_key key[6];
     key_of(st, key);
@@ -115,7 +124,7 @@ int qemu_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
     if (dirfd < 0)
         return 0;
     char name[64];
-    entry_name(qemu, name, sizeof(name));
+    entry_name("qemu", qemu, name, sizeof(name));
     _cleanup_free_ char *text = NULL;
     if (read_entry(dirfd, name, &text))
         return 0;
@@ -134,32 +143,33 @@ int qemu_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
     return hit;
 }
 
-void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
-                      const struct libdmr_qemu_caps *q)
+/* The entry's key: the binary's identity, and host_key when not NULL. */
+static void key_gen(yajl_gen g, const char *qemu, const struct stat *st, const char *host_key)
 {
-    _cleanup_close_ int dirfd = cache_dir_open(ctx, true);
-    if (dirfd < 0)
-        return;
-    char name[64], tmp[80];
-    entry_name(qemu, name, sizeof(name));
-    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", name, (int)getpid());
-    yajl_gen g = json_begin();
-    if (!g)
-        return;
     struct cache_key key[6];
     key_of(st, key);
-    yajl_gen_map_open(g);
     json_key(g, "key");
     yajl_gen_map_open(g);
     json_kstr(g, "path", qemu);
     for (size_t i = 0; i < ELEMENTSOF(key); i++)
         json_kint(g, key[i].name, key[i].value);
+    if (host_key)
+        json_kstr(g, "host", host_key);
     yajl_gen_map_close(g);
-    facts_json_qemu(g, q);
+}
+
+/* Write g's object (map still open) as entry name, whole or not at all. */
+static void entry_write(libdmr_ctx *ctx, const char *name, yajl_gen g)
+{
     yajl_gen_map_close(g);
     _cleanup_free_ char *text = NULL;
     if (json_finish(g, &text))
         return;
+    _cleanup_close_ int dirfd = cache_dir_open(ctx, true);
+    if (dirfd < 0)
+        return;
+    char tmp[80];
+    snprintf(tmp, sizeof(tmp), "%s.%d.tmp", name, (int)getpid());
     _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
@@ -168,6 +178,59 @@ void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
     /* Rename makes the entry appear whole or not at all. */
     if (!ok || renameat(dirfd, tmp, dirfd, name) < 0) {
         unlinkat(dirfd, tmp, 0);
-        LOGE(DEBUG, "cannot write the QEMU probe cache in %s", ctx->cache_dir);
+        LOGE(DEBUG, "cannot write the probe cache in %s", ctx->cache_dir);
     }
+}
+
+void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                      const struct libdmr_qemu_caps *q)
+{
+    char name[64];
+    entry_name("qemu", qemu, name, sizeof(name));
+    yajl_gen g = ctx->cache_dir[0] ? json_begin() : NULL;
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    key_gen(g, qemu, st, NULL);
+    facts_json_qemu(g, q);
+    entry_write(ctx, name, g);
+}
+
+int accel_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                     const char *host_key, libdmr_facts *facts)
+{
+    _cleanup_close_ int dirfd = cache_dir_open(ctx, false);
+    char name[64];
+    entry_name("accel", qemu, name, sizeof(name));
+    _cleanup_free_ char *text = NULL;
+    if (dirfd < 0 || read_entry(dirfd, name, &text))
+        return 0;
+    yajl_val root = yajl_tree_parse(text, NULL, 0);
+    libdmr_facts cached = { 0 };
+    bool hit = root && key_matches(root, qemu, st) && key_string_matches(root, "host", host_key) &&
+               !facts_json_read_accel(ctx, root, &cached);
+    yajl_tree_free(root);
+    LOG(DEBUG, "accelerator probe of %s: cache %s", qemu, hit ? "hit" : "miss");
+    libdmr_facts *drop = hit ? facts : &cached;
+    free(drop->kvm_probe.detail);
+    free(drop->tcg_probe.detail);
+    if (hit) {
+        facts->kvm_probe = cached.kvm_probe;
+        facts->tcg_probe = cached.tcg_probe;
+    }
+    return hit;
+}
+
+void accel_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                       const char *host_key, const libdmr_facts *facts)
+{
+    char name[64];
+    entry_name("accel", qemu, name, sizeof(name));
+    yajl_gen g = ctx->cache_dir[0] ? json_begin() : NULL;
+    if (!g)
+        return;
+    yajl_gen_map_open(g);
+    key_gen(g, qemu, st, host_key);
+    facts_json_accel(g, facts);
+    entry_write(ctx, name, g);
 }

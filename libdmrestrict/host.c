@@ -110,6 +110,7 @@ int host_facts_gather(libdmr_ctx *ctx, struct host_facts *h)
     int rc = facts_users_gather(ctx, &none, &h->facts);
     if (!rc) rc = facts_subid_gather(ctx, &h->facts);
     if (!rc) rc = facts_qemu_gather(ctx, &none, &h->facts);
+    if (!rc) rc = facts_accel_probe(ctx, &h->facts);  /* afresh, into the cache */
     if (!rc) rc = facts_pci_gather(ctx, &none, &h->facts);
     if (rc)
         return rc;

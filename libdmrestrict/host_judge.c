@@ -256,6 +256,37 @@ static int judge_kernel(const struct host_facts *h, struct libdmr_host_report *r
     return rc;
 }
 
+/* An accelerator is ok only when a probe guest ran under it. */
+static int judge_accel(const libdmr_facts *f, struct libdmr_host_report *r)
+{
+    const struct libdmr_accel_probe *k = &f->kvm_probe, *t = &f->tcg_probe;
+    int rc;
+    if (!f->qemu.present)
+        rc = item_add(r, "kvm", HOST_WARN, "apt-get install qemu-system-x86",
+                      "%s; no QEMU to run a probe guest", f->kvm_usable ? "KVM can create a VM"
+                      : "no usable /dev/kvm");
+    else if (!f->kvm_usable)
+        rc = item_add(r, "kvm", HOST_WARN, "load kvm_intel or kvm_amd, or use accel = \"tcg\"",
+                      "no usable /dev/kvm: guests run under TCG");
+    else if (f->xen_dom0)
+        rc = item_add(r, "kvm", HOST_OK, NULL, "KVM can create a VM; not probed (a Xen dom0)");
+    else if (k->result == LIBDMR_PROBE_PASSED)
+        rc = item_add(r, "kvm", HOST_OK, NULL, "%s", k->detail);
+    else if (k->result == LIBDMR_PROBE_FAILED)
+        rc = item_add(r, "kvm", HOST_WARN, "use accel = \"tcg\" (plans warn), or a host with "
+                      "hardware KVM (kvm_intel, kvm_amd)", "/dev/kvm makes VMs, yet %s%s: guests "
+                      "under KVM will not make progress", k->detail, f->cpu_lacks_virt
+                      ? " (no vmx/svm in /proc/cpuinfo: a paravirtual KVM such as kvm_pvm?)" : "");
+    else
+        rc = item_add(r, "kvm", HOST_WARN, "see the tcg line", "KVM can create a VM; whether "
+                      "it runs guests is unknown: %s", k->detail ? k->detail : "not probed");
+    if (!rc && f->qemu.present && !f->xen_dom0)
+        rc = item_add(r, "tcg", t->result == LIBDMR_PROBE_PASSED ? HOST_OK : HOST_WARN,
+                      "see QEMU's own message: run the QEMU by hand", "%s",
+                      t->detail ? t->detail : "not probed");
+    return rc;
+}
+
 static int judge_devices(const struct host_facts *h, struct libdmr_host_report *r)
 {
     const libdmr_facts *f = &h->facts;
@@ -276,9 +307,7 @@ static int judge_devices(const struct host_facts *h, struct libdmr_host_report *
                       f->cap_sys_resource ? "yes" : "no", memlock ? "VFIO guests can lock their RAM"
                       : "a VFIO guest needs its RAM + 1 GiB: every one is refused");
     if (!rc)
-        rc = item_add(r, "kvm", f->kvm_usable ? HOST_OK : HOST_WARN, "load kvm_intel or kvm_amd, "
-                      "or use accel=\"tcg\"", "%s", f->kvm_usable ? "KVM can create a VM"
-                      : "no usable /dev/kvm: guests run under TCG");
+        rc = judge_accel(f, r);
     if (!rc)
         rc = item_add(r, "xen", HOST_OK, NULL, "%s", f->xen_dom0 ? "a Xen dom0: the xen backend"
                       : "not a Xen dom0: the qemu backend");

@@ -359,10 +359,24 @@ struct libdmr_nic_facts {
     uint8_t random_mac[6]; /* xl's default: 00:16:3e + 23 random bits */
 };
 
+/* Did a probe guest run under an accelerator (facts_accel.c)? KVM_CREATE_VM
+ * succeeding says nothing of it: a paravirtual KVM (kvm_pvm) creates VMs
+ * whose guests barely move once out of real mode. */
+enum libdmr_probe_result { LIBDMR_PROBE_UNKNOWN, LIBDMR_PROBE_PASSED, LIBDMR_PROBE_FAILED };
+struct libdmr_accel_probe {
+    enum libdmr_probe_result result;
+    char *detail;          /* what the probe saw, for host check and the planner */
+};
+
 struct libdmr_facts {
     uint32_t domid;                /* asked for, or the lowest free */
     bool xen_dom0;
     bool kvm_usable;
+    /* KVM creates VMs though /proc/cpuinfo has neither vmx nor svm: no
+     * hardware virtualisation under it (kvm_pvm, or nested without it). */
+    bool cpu_lacks_virt;
+    /* What xl-dmr host check last saw, from the cache; unknown until then. */
+    struct libdmr_accel_probe kvm_probe, tcg_probe;
     uint32_t *domids_in_use;       /* sorted */
     size_t n_domids_in_use;
 
@@ -423,6 +437,17 @@ int qemu_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
                     struct libdmr_qemu_caps *q);
 void qemu_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
                       const struct libdmr_qemu_caps *q);
+
+/* facts_accel.c: cpu_lacks_virt and the cached probe results (cheap, for
+ * every plan), or a fresh probe of kvm and tcg into the cache (host check). */
+void facts_accel_gather(libdmr_ctx *ctx, libdmr_facts *facts);
+int facts_accel_probe(libdmr_ctx *ctx, libdmr_facts *facts);
+const char *facts_probe_result_name(enum libdmr_probe_result r);
+/* The accelerator cache entry: the host's part of the key is a string. */
+int accel_cache_load(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                     const char *host_key, libdmr_facts *facts);
+void accel_cache_store(libdmr_ctx *ctx, const char *qemu, const struct stat *st,
+                       const char *host_key, const libdmr_facts *facts);
 
 void facts_user_clear(struct libdmr_user *u);
 /* /proc/xen/capabilities says control_d (facts_domains.c). */

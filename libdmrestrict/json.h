@@ -38,6 +38,9 @@ void plan_json_gen(yajl_gen g, const libdmr_plan *p);
 /* The "qemu" member of facts (facts_json.c), shared with the probe cache. */
 void facts_json_qemu(yajl_gen g, const struct libdmr_qemu_caps *q);
 int facts_json_read_qemu(libdmr_ctx *ctx, yajl_val root, struct libdmr_qemu_caps *q);
+/* The "accel_probe" member (facts_json.c), shared with the accelerator cache. */
+void facts_json_accel(yajl_gen g, const libdmr_facts *f);
+int facts_json_read_accel(libdmr_ctx *ctx, yajl_val root, libdmr_facts *f);
 
 /* A firmware descriptor in QEMU's JSON form (facts_firmware.c), with the
  * facts' "path" and each file's "present" and "size". */

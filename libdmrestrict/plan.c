@@ -36,6 +36,22 @@ static bool qemu_has_machine(const struct libdmr_qemu_caps *q, const char *m)
     return false;
 }
 
+/* KVM makes VMs here, but may not run them: warned before the guest
+ * hangs, not switched to TCG behind the admin's back (a timing probe
+ * must not change what runs; accel = "tcg" is one line away). */
+static int plan_kvm_doubt(const libdmr_facts *f, struct plan_verdict *v)
+{
+    if (f->kvm_probe.result == LIBDMR_PROBE_FAILED)
+        return verdict_warn(v, "KVM here failed xl-dmr host check's probe (%s): a guest under "
+                            "accel=\"kvm\" will not make progress; set accel = \"tcg\"",
+                            f->kvm_probe.detail ? f->kvm_probe.detail : "no detail");
+    if (f->kvm_probe.result == LIBDMR_PROBE_UNKNOWN && f->cpu_lacks_virt)
+        return verdict_warn(v, "/dev/kvm makes VMs but the CPU has no vmx or svm (a paravirtual "
+                            "KVM such as kvm_pvm?): a guest under accel=\"kvm\" may not make "
+                            "progress; run xl-dmr host check, or set accel = \"tcg\"");
+    return 0;
+}
+
 /* Machine, accelerator and the binary's abilities, for the qemu backend. */
 static int plan_qemu_host(const libdmr_config *c, const libdmr_facts *f,
                           libdmr_plan *p)
@@ -58,6 +74,8 @@ static int plan_qemu_host(const libdmr_config *c, const libdmr_facts *f,
     if (p->accel == LIBDMR_ACCEL_KVM && !f->kvm_usable)
         return verdict_refuse(v, LIBDMR_ERROR_INVAL,
                               "accel=\"kvm\" but KVM cannot create a VM on this host");
+    if (p->accel == LIBDMR_ACCEL_KVM && plan_kvm_doubt(f, v))
+        return -ENOMEM;
     if (!p->restricted)
         return 0;
     if (!q->sandbox)

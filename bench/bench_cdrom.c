@@ -8,11 +8,12 @@
  *      with SCM_RIGHTS, change to /dev/fdset/N, remove the old fdset.
  *
  * Both on a kept QMP connection, alternating A and B, with a null command
- * (query-status: one round trip, what QEMU takes per command) after each
- * pair; after every change the bench checks the old medium's fdset is
+ * (query-status: one round trip) and add-fd + remove-fd alone (what B
+ * must ask of QEMU beyond A's one command) after each pair; after every change the bench checks the old medium's fdset is
  * gone. The samples go to the JSON file given (bench/stats.py judges).
  * Usage: bench_cdrom DOMID_RESTRICTED QMP_SOCKET_UNRESTRICTED IMAGE_A IMAGE_B RUNS OUT.json
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -37,6 +38,27 @@ static double one_command(struct libdmr_qmp *q, const char *command)
     if (qmp_execute(q, command, NULL, 5000, NULL))
         return -1;
     return now_ms() - t0;
+}
+
+/* add-fd and remove-fd alone, pipelined as the change sends them: what
+ * a change by descriptor must ask of QEMU beyond a change by path. */
+static double fdset_commands(struct libdmr_qmp *q, const char *image)
+{
+    char *add = NULL, *remove = NULL;
+    int fd = open(image, O_RDONLY | O_CLOEXEC);
+    double ms = -1;
+    if (fd >= 0 && !fdset_add_args(999, "bench", &add) && !fdset_remove_args(999, &remove)) {
+        struct qmp_cmd cmds[] = { { .command = "add-fd", .arguments = add },
+                                  { .command = "remove-fd", .arguments = remove } };
+        double t0 = now_ms();
+        if (!qmp_execute_batch(q, cmds, 2, fd, 5000))
+            ms = now_ms() - t0;
+    }
+    if (fd >= 0)
+        close(fd);
+    free(add);
+    free(remove);
+    return ms;
 }
 
 /* No fdset but the drive's own may be left once a change has returned. */
@@ -69,6 +91,7 @@ int main(int argc, char **argv)
         { "path_ms", calloc(runs, sizeof(double)), 0 },
         { "fd_ms", calloc(runs, sizeof(double)), 0 },
         { "round_trip_ms", calloc(runs, sizeof(double)), 0 },
+        { "add_remove_fd_ms", calloc(runs, sizeof(double)), 0 },
     };
     int before = fdsets_now(restricted);
     for (int i = 0; i < runs; i++) {
@@ -83,6 +106,7 @@ int main(int argc, char **argv)
         series_add(&s[0], t1 - t0);
         series_add(&s[1], t2 - t1);
         series_add(&s[2], one_command(restricted, "query-status"));
+        series_add(&s[3], fdset_commands(restricted, image));
         /* The old medium's fdset is gone when the call returns. */
         int now = fdsets_now(restricted);
         if (now != (before < 1 ? 1 : before)) {
@@ -90,7 +114,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    int r = series_write(argv[6], s, 3, "runs", runs) ? 1 : 0;
+    int r = series_write(argv[6], s, 4, "runs", runs) ? 1 : 0;
     qmp_close(plain);
     libdmr_qmp_close(restricted);
     libdmr_ctx_free(ctx);

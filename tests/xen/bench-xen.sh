@@ -84,7 +84,7 @@ echo "# xen-bench-info dom0_vcpus $(nproc)"
 echo "# xen-bench-info free_memory_mib $(sed -n 's/^free_memory *: *//p' <<< "$info")"
 echo "# xen-bench-info debian_xen $(dpkg-query -W -f '${Version}' xen-utils-4.17 2>/dev/null)"
 echo "# xen-bench-info qemu_xen $(dpkg-query -W -f '${Version}' qemu-system-xen 2>/dev/null)"
-echo "# xen-bench-info libdmrestrict $(ls /usr/local/lib/libdmrestrict.so.*.*.* 2>/dev/null | head -n1 | sed 's/.*\.so\.//')"
+echo "# xen-bench-info libdmrestrict_so $(ls /usr/local/lib/libdmrestrict.so.*.*.* 2>/dev/null | head -n1 | sed 's/.*\.so\.//')"
 
 # The guest: the tier's smoke guest (dom0-tests.sh's section xl) without
 # its disk.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""libvirt.py XL_DMR CFG RUNS GUESTS OUT.json DATA.tsv: xl-dmr against what
+"""libvirt.py [prepare | XL_DMR CFG RUNS GUESTS OUT.json DATA.tsv]: xl-dmr against what
 users would pick instead, Debian's libvirt-daemon-system, side by side.
 
 Debian's package adds users (libvirt-qemu, ...) to /etc/passwd when it is
@@ -12,7 +12,7 @@ machines' pid 1 reaps late). That root's /dev holds no /dev/kvm: libvirt
 would re-probe QEMU at every start on a host whose /dev/kvm it cannot
 use, and the guests here are TCG anyway. QEMU runs as libvirt-qemu, as
 Debian's default does. Run by bench/run, in its private mount namespace.
-Prints the figures and writes OUT.json; DATA.tsv gets libvirt's start
+Writes the samples of interleaved pairs to OUT.json (bench/stats.py judges); DATA.tsv gets libvirt's start
 times against the number of guests already running, for the plot."""
 import ctypes
 import json
@@ -23,8 +23,11 @@ import subprocess
 import sys
 import time
 
-xl_dmr, cfg = sys.argv[1], sys.argv[2]
-runs, guests, out, data = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+if sys.argv[1:] == ["prepare"]:
+    out = os.devnull
+else:
+    xl_dmr, cfg = sys.argv[1], sys.argv[2]
+    runs, guests, out, data = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 ROOT = "/var/cache/xl-dmr/libvirt-root"
 PACKAGES = "libvirt-daemon-system,libvirt-clients,libvirt-daemon-driver-qemu,qemu-system-x86"
 DOMAIN = """<domain type='qemu'>
@@ -135,13 +138,9 @@ def virsh(*args):
     return ["chroot", ROOT, "virsh", "-q", "-c", "qemu:///system"] + list(args)
 
 
-def stats(v):
-    v = sorted(v)
-    m = v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
-    return {"median": m, "min": v[0], "max": v[-1]}
-
-
 make_root()
+if sys.argv[1:] == ["prepare"]:
+    sys.exit(0)  # bench/run, before it enters a network namespace of its own
 mount_root()
 for i in range(guests + 1):
     open(ROOT + "/tmp/lv%d.xml" % i, "w").write(DOMAIN % ("lv%d" % i))
@@ -150,11 +149,14 @@ try:
     timed(virsh("create", "/tmp/lv0.xml"))  # libvirt probes QEMU once
     timed(virsh("destroy", "lv0"))
     lv_start, lv_stop, xd_start, xd_stop = [], [], [], []
-    for _ in range(runs):
-        xd_start.append(timed([xl_dmr, "create", "--domid", "1", cfg]))
-        xd_stop.append(timed([xl_dmr, "destroy", "1"]))
-        lv_start.append(timed(virsh("create", "/tmp/lv0.xml")))
-        lv_stop.append(timed(virsh("destroy", "lv0")))
+    for i in range(runs):  # interleaved pairs, the order alternating
+        for arm in ((0, 1) if i % 2 else (1, 0)):
+            if arm:
+                xd_start.append(timed([xl_dmr, "create", "--domid", "1", cfg]))
+                xd_stop.append(timed([xl_dmr, "destroy", "1"]))
+            else:
+                lv_start.append(timed(virsh("create", "/tmp/lv0.xml")))
+                lv_stop.append(timed(virsh("destroy", "lv0")))
     series = []
     for i in range(1, guests + 1):
         series.append((i - 1, timed(virsh("create", "--paused", "/tmp/lv%d.xml" % i))))
@@ -163,20 +165,12 @@ try:
 finally:
     os.killpg(daemons, signal.SIGTERM)
     os.waitpid(daemons, 0)
-result = {"runs": runs, "libvirt_start_ms": stats(lv_start), "libvirt_destroy_ms": stats(lv_stop),
-          "xl_dmr_start_ms": stats(xd_start), "xl_dmr_destroy_ms": stats(xd_stop),
+result = {"runs": runs, "libvirt_start_ms": lv_start, "libvirt_destroy_ms": lv_stop,
+          "xl_dmr_start_ms": xd_start, "xl_dmr_destroy_ms": xd_stop,
           "libvirt": "Debian 12 libvirt-daemon-system " + subprocess.run(
               ["chroot", ROOT, "virsh", "--version"], capture_output=True, text=True).stdout.strip()}
-result["start_ratio"] = result["xl_dmr_start_ms"]["median"] / result["libvirt_start_ms"]["median"]
-result["destroy_ratio"] = result["xl_dmr_destroy_ms"]["median"] / result["libvirt_destroy_ms"]["median"]
-result["goals"] = {"start_ratio": 0.15, "destroy_ratio": 0.05}
 json.dump(result, open(out, "w"), indent=1)
 with open(data, "w") as f:
     f.write("# guests_running\tlibvirt_start_ms\n")
     for k, ms in series:
         f.write("%d\t%.2f\n" % (k, ms))
-print("against libvirt, medians of %d: start xl-dmr %.1f ms, virsh create %.1f ms (%.3f, goal <= 0.15); "
-      "destroy xl-dmr %.1f ms, virsh destroy %.1f ms (%.3f, goal <= 0.05)"
-      % (runs, result["xl_dmr_start_ms"]["median"], result["libvirt_start_ms"]["median"],
-         result["start_ratio"], result["xl_dmr_destroy_ms"]["median"],
-         result["libvirt_destroy_ms"]["median"], result["destroy_ratio"]))

@@ -1,26 +1,54 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""scale.py XL_DMR CFG N OUT.json DATA.tsv: N guests started paused, one
-after the other and all at once, by xl-dmr and by hand (the plan's own argv,
-chroot and QMP socket, fork and exec, until QEMU answers QMP), side by side.
-Reports total times and their ratio, xl-dmr's CPU per guest and peak RSS,
-that the N device models had N distinct uids, and that nothing is left
+"""scale.py XL_DMR CFG N OUT.json DATA.tsv BENCH_START PAIRS: N guests started
+paused, by xl-dmr and by the floor (`bench_start launch`, the start
+benchmark's frozen C minimal launcher, given each guest's own plan):
+
+* one after the other: a pass of the floor, then one of xl-dmr; guest k of
+  one pass and guest k of the other are a pair (the same number running);
+* all at once: PAIRS interleaved pairs of N starts at once, the order
+  alternating;
+* one more guest with none and with N running: 10 create/destroy cycles of
+  guest N+1 each.
+
+Writes the samples (bench/stats.py judges), xl-dmr's CPU per guest and peak
+RSS, that the N device models had N distinct uids and that nothing is left
 after destroy. DATA.tsv gets each sequential start's time against the
 number of guests already running, for the plot. Run by bench/run."""
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
 import time
 
-xl_dmr, cfg, n, out, data = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+xl_dmr, cfg, n, out, data, bench_start, pairs = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+                                                 sys.argv[4], sys.argv[5], sys.argv[6],
+                                                 int(sys.argv[7]))
 DEVNULL = subprocess.DEVNULL
+CYCLES = 10
+workdir = os.path.dirname(os.path.abspath(out))
+
+
+def now_ms():
+    return time.monotonic() * 1e3
+
+
+def name_of(i):
+    return 'name="scale%d"' % i
+
+
+def plan_of(i):
+    p = subprocess.run([xl_dmr, "create", "-n", "--json", "--domid", str(i), cfg, name_of(i)],
+                       capture_output=True, check=True, text=True)
+    path = os.path.join(workdir, "plan-%d.json" % i)
+    open(path, "w").write(p.stdout)
+    return path, json.loads(p.stdout)
 
 
 def run_xl_dmr(args):
-    """Start xl-dmr; a function that waits for it and returns (ok, cpu s, max RSS KiB)
-    of it and the children it waits for (not QEMU: it does not parent it)."""
+    """Start xl-dmr; a function that waits for it and returns (ok, cpu s, max RSS KiB)."""
     p = subprocess.Popen(args, stdout=DEVNULL)
 
     def wait():
@@ -31,78 +59,96 @@ def run_xl_dmr(args):
 
 
 def create_args(i):
-    return [xl_dmr, "create", "-p", "--domid", str(i), cfg, 'name="scale%d"' % i]
+    return [xl_dmr, "create", "-p", "--domid", str(i), cfg, name_of(i)]
 
 
-def plan_of(i):
-    p = subprocess.run([xl_dmr, "create", "-n", "--json", "--domid", str(i), cfg,
-                        'name="scale%d"' % i], capture_output=True, check=True, text=True)
-    plan = json.loads(p.stdout)
-    return plan["argv"], plan["resources"][0]["path"], plan["dm"]["chroot"]
+def floor_launch(i):
+    """The floor's start of guest i; a function that waits for it and gives QEMU's pid."""
+    p = subprocess.Popen([bench_start, "launch", plans[i][0]], stdout=subprocess.PIPE, text=True)
+
+    def wait():
+        pid = p.stdout.read().strip()
+        if p.wait() or not pid:
+            raise SystemExit("the floor's launch of guest %d failed" % i)
+        return int(pid)
+    return wait
 
 
-def by_hand_spawn(plan):
-    """Start one restricted QEMU the least way; returns (pid, socket path)."""
-    argv, qmp, chroot = plan
-    os.makedirs("/run/xl-dmr", exist_ok=True)
-    os.makedirs(chroot, mode=0, exist_ok=True)
-    if os.path.exists(qmp):
-        os.unlink(qmp)
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(qmp)
-    s.listen(1)
-    pid = os.fork()
-    if pid == 0:
-        null = os.open("/dev/null", os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.dup2(s.fileno(), 3)
-        os.set_inheritable(3, True)  # dup2 onto itself keeps close-on-exec
-        os.closerange(4, 1024)
-        os.execv(argv[0], argv)
-    s.close()
-    return pid, qmp
-
-
-def qmp_up(qmp):
-    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    c.settimeout(30)
-    c.connect(qmp)
-    f = c.makefile("rw")
-    f.readline()
-    f.write('{"execute": "qmp_capabilities"}\n')
-    f.flush()
-    f.readline()
-    return c, f
-
-
-def by_hand(plans, together):
-    procs, conns = [], []
+def floor_stop(i, pid):
+    plan = plans[i][1]
+    fd = os.pidfd_open(pid)
     try:
-        t0 = time.monotonic()
-        if together:
-            procs = [by_hand_spawn(p) for p in plans]
-            conns = [qmp_up(q) for _, q in procs]
-        else:
-            for p in plans:
-                procs.append(by_hand_spawn(p))
-                conns.append(qmp_up(procs[-1][1]))
-        return time.monotonic() - t0
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(plan["resources"][0]["path"])
+        f = c.makefile("rw")
+        f.readline()
+        f.write('{"execute": "qmp_capabilities"}\n{"execute": "quit"}\n')
+        f.flush()
+        if not select.select([fd], [], [], 10)[0]:
+            os.kill(pid, 9)
+            select.select([fd], [], [], 10)
+        c.close()
     finally:
-        for c, f in conns:
-            f.write('{"execute": "quit"}\n')
-            f.flush()
-            c.close()
-        for pid, qmp in procs:
-            if len(conns) < len(procs):
-                os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            os.unlink(qmp)
-        for _, _, chroot in plans:
-            if os.path.isdir(chroot):
-                os.rmdir(chroot)
-        if os.path.isdir("/run/xl-dmr"):
-            os.rmdir("/run/xl-dmr")
+        os.close(fd)
+    for r in plan["resources"]:
+        if r["kind"] != "serial" and os.path.exists(r["path"]):
+            os.unlink(r["path"])
+    if os.path.isdir(plan["dm"]["chroot"]):
+        os.rmdir(plan["dm"]["chroot"])
+
+
+def floor_sequential():
+    times, pids = [], []
+    for i in range(1, n + 1):
+        t = now_ms()
+        pids.append(floor_launch(i)())
+        times.append(now_ms() - t)
+    for i, pid in enumerate(pids, 1):
+        floor_stop(i, pid)
+    return times
+
+
+def floor_together():
+    t = now_ms()
+    waits = [floor_launch(i) for i in range(1, n + 1)]
+    pids = [w() for w in waits]
+    total = now_ms() - t
+    for i, pid in enumerate(pids, 1):
+        floor_stop(i, pid)
+    return total
+
+
+def xl_dmr_sequential():
+    times, cpu, rss = [], 0.0, 0
+    for i in range(1, n + 1):
+        t = now_ms()
+        ok, c, r = run_xl_dmr(create_args(i))()
+        if not ok:
+            raise SystemExit("xl-dmr create %d failed" % i)
+        times.append(now_ms() - t)
+        cpu, rss = cpu + c, max(rss, r)
+    return times, cpu / n * 1e3, rss
+
+
+def xl_dmr_together():
+    t = now_ms()
+    waits = [run_xl_dmr(create_args(i)) for i in range(1, n + 1)]
+    done = [w() for w in waits]
+    if not all(ok for ok, _, _ in done):
+        raise SystemExit("an xl-dmr create of %d at once failed" % n)
+    return now_ms() - t
+
+
+def one_more():
+    """CYCLES create/destroy cycles of guest n+1: create times."""
+    times = []
+    for _ in range(CYCLES):
+        t = now_ms()
+        if not run_xl_dmr(create_args(n + 1))()[0]:
+            raise SystemExit("xl-dmr create %d failed" % (n + 1))
+        times.append(now_ms() - t)
+        subprocess.run([xl_dmr, "destroy", str(n + 1)], stdout=DEVNULL, check=True)
+    return times
 
 
 def running_uids():
@@ -112,7 +158,7 @@ def running_uids():
 
 def destroy_all():
     for i in range(1, n + 1):
-        subprocess.run([xl_dmr, "destroy", "scale%d" % i], stdout=DEVNULL, stderr=DEVNULL)
+        subprocess.run([xl_dmr, "destroy", str(i)], stdout=DEVNULL, stderr=DEVNULL)
 
 
 def leftovers(uids):
@@ -123,62 +169,38 @@ def leftovers(uids):
                 st = f.read()
         except OSError:
             continue
-        uid = int(st.split("\nUid:")[1].split()[0])
-        if uid in uids and "\nState:\tZ" not in st:
+        ids = [int(x) for x in st.split("\nUid:")[1].split()[:3]]
+        if set(ids) & uids and "\nState:\tZ" not in st:
             left.append(pid)
-    return left + (["/run/xl-dmr"] if os.path.exists("/run/xl-dmr") else [])
+    return left + [d for d in ("/run/xl-dmr/domains",) if os.path.isdir(d) and os.listdir(d)]
 
 
-def xl_dmr_sequential():
-    series, cpu, rss = [], 0.0, 0
-    t0 = time.monotonic()
-    for i in range(1, n + 1):
-        t = time.monotonic()
-        ok, c, r = run_xl_dmr(create_args(i))()
-        if not ok:
-            raise SystemExit("xl-dmr create %d failed" % i)
-        series.append((i - 1, (time.monotonic() - t) * 1e3))
-        cpu, rss = cpu + c, max(rss, r)
-    return time.monotonic() - t0, cpu / n * 1e3, rss, series
-
-
-def xl_dmr_together():
-    t0 = time.monotonic()
-    waits = [run_xl_dmr(create_args(i)) for i in range(1, n + 1)]
-    done = [w() for w in waits]
-    return time.monotonic() - t0, all(ok for ok, _, _ in done)
-
-
-plans = [plan_of(i) for i in range(1, n + 1)]
-result = {"guests": n}
-# Interleaved: by hand, xl-dmr, by hand, xl-dmr.
-result["hand_sequential_s"] = by_hand(plans, False)
-seq, cpu_ms, rss_kib, series = xl_dmr_sequential()
+plans = {i: plan_of(i) for i in range(1, n + 1)}
+result = {"guests": n, "pairs": pairs, "cycles": CYCLES}
+result["one_more_with_0_ms"] = one_more()
+result["floor_sequential_ms"] = floor_sequential()
+seq, cpu_ms, rss_kib = xl_dmr_sequential()
 uids = running_uids()
-result.update(xl_dmr_sequential_s=seq, xl_dmr_cpu_ms_per_guest=cpu_ms, xl_dmr_peak_rss_kib=rss_kib,
+result.update(xl_dmr_sequential_ms=seq, xl_dmr_cpu_ms_per_guest=cpu_ms, xl_dmr_peak_rss_kib=rss_kib,
               distinct_uids=len(set(uids)), running=len(uids))
+result["one_more_with_n_ms"] = one_more()
 destroy_all()
-result["left_after_destroy_sequential"] = leftovers(set(uids))
-result["hand_together_s"] = by_hand(plans, True)
-tog, ok = xl_dmr_together()
-uids2 = running_uids()
-result.update(xl_dmr_together_s=tog, together_all_started=ok, together_distinct_uids=len(set(uids2)))
-destroy_all()
-result["left_after_destroy_together"] = leftovers(set(uids2))
-result["ratio_sequential"] = result["xl_dmr_sequential_s"] / result["hand_sequential_s"]
-result["ratio_together"] = result["xl_dmr_together_s"] / result["hand_together_s"]
-result["goal_ratio"] = 1.10
+left = leftovers(set(uids))
+floor_tog, xl_tog = [], []
+for k in range(pairs):
+    for arm in ((0, 1) if k % 2 else (1, 0)):
+        if arm:
+            xl_tog.append(xl_dmr_together())
+            uids2 = running_uids()
+            result["together_distinct_uids"] = len(set(uids2))
+            destroy_all()
+            left += leftovers(set(uids2))
+        else:
+            floor_tog.append(floor_together())
+result.update(floor_together_ms=floor_tog, xl_dmr_together_ms=xl_tog, left_after_destroy=left)
 with open(data, "w") as f:
     f.write("# guests_running\txl_dmr_start_ms\n")
-    for k, ms in series:
+    for k, ms in enumerate(seq):
         f.write("%d\t%.2f\n" % (k, ms))
 with open(out, "w") as f:
     json.dump(result, f, indent=1)
-print("%d guests started paused: one after the other, by hand %.2f s, xl-dmr %.2f s (%.2fx); "
-      "all at once, by hand %.2f s, xl-dmr %.2f s (%.2fx) (goal <= 1.10)"
-      % (n, result["hand_sequential_s"], seq, result["ratio_sequential"], result["hand_together_s"],
-         tog, result["ratio_together"]))
-print("xl-dmr CPU per guest %.1f ms, peak RSS %d KiB; %d distinct uids of %d running (and %d of %d "
-      "started at once); left after destroy: %s"
-      % (cpu_ms, rss_kib, len(set(uids)), len(uids), len(set(uids2)), len(uids2),
-         (result["left_after_destroy_sequential"] + result["left_after_destroy_together"]) or "nothing"))

@@ -344,10 +344,13 @@ static int qemu_unpause(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     struct libdmr_qmp *q;
     int rc = dm_qmp(ctx, dm, &q);
     yajl_val status = NULL;
+    /* One round trip: QEMU answers in order, so the status read is cont's result. */
+    struct qmp_cmd cmds[] = {
+        { .command = "cont" },
+        { .command = "query-status", .ret = &status },
+    };
     if (!rc)
-        rc = qmp_execute(q, "cont", NULL, QMP_OP_TIMEOUT_MS, NULL);
-    if (!rc)
-        rc = qmp_execute(q, "query-status", NULL, QMP_OP_TIMEOUT_MS, &status);
+        rc = qmp_execute_batch(q, cmds, ELEMENTSOF(cmds), -1, QMP_OP_TIMEOUT_MS);
     if (!rc) {
         const char *path[] = { "status", NULL };
         yajl_val value = yajl_tree_get(status, path, yajl_t_string);

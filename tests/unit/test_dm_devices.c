@@ -194,19 +194,6 @@ static void test_xen_plan_warns_of_every_address(void **state)
     libdmr_plan_free(plan);
 }
 
-static void assert_qemu_refuses(struct env *e, const char *reason)
-{
-    libdmr_plan *plan = plan_of(e, qemu_facts, LIBDMR_BACKEND_QEMU);
-    const char *why = NULL;
-    assert_int_equal(libdmr_plan_refusal(plan, &why), LIBDMR_ERROR_NI);
-    assert_has(why, reason);
-    char *json = NULL;
-    assert_int_equal(libdmr_plan_to_json(e->ctx, plan, &json), 0);
-    assert_has(json, "\"code\":\"NI\"");
-    free(json);
-    libdmr_plan_free(plan);
-}
-
 /* The qemu facts with one NIC's: its bridge as given, its tap's name. */
 static char *qemu_facts_nic(const char *bridge, const char *state, const char *ifname,
                             bool in_use)

@@ -228,7 +228,10 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struc
         LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
-    if (kill_domain_dms(ctx, b, s->domid))
+    /* Only libxl starts DMs by domid (-xen-domid); the qemu backend's one
+     * DM was held by its pidfd above, and reading every process's
+     * command line for others would only cost the destroy time. */
+    if (s->backend == LIBDMR_BACKEND_XEN && kill_domain_dms(ctx, b, s->domid))
         rc = LIBDMR_ERROR_FAIL;
     if (!rc && reap_domain_uid(ctx, s))
         rc = LIBDMR_ERROR_FAIL;

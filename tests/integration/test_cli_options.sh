@@ -130,7 +130,7 @@ tap_check "list with an unknown name: exit 1, one line naming it" \
 tap_check "list -l NAME: the plan and the state, as JSON" \
     bash -c "[ $? = 0 ] && [ \"\$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); x=d[0]; print(len(d), x[\"name\"], x[\"state\"], x[\"plan\"][\"name\"], x[\"record\"][\"dm_user\"])' $work/long.json)\" = '1 cliopt1 p cliopt1 xen-qemuuser-range-base+$domid' ]"
 tap_check "... the plan says there is a VNC password" \
-    [ "$(json_get "$work/long.json" 'd[0]["plan"]["display"]["password"]')" = true ]
+    [ "$(json_get "$work/long.json" 'd[0]["plan"]["display"]["vnc"]["password"]')" = true ]
 "$XL_DMR" list -l > "$work/all.json" 2>&1
 as_nobody list -l > "$work/nobody.json" 2>&1
 tap_check "the VNC password is in no list -l output (root's, nobody's) nor the state files" \

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "json.h"
 
 int libdmr_domain_lookup(libdmr_ctx *ctx, const char *name_or_domid, uint32_t *ret_domid)
 {
@@ -46,6 +47,18 @@ static double proc_cpu_seconds(pid_t pid)
     return (double)(st.utime + st.stime) / sysconf(_SC_CLK_TCK);
 }
 
+/* A DM that has exited but is not reaped yet is not running. */
+static bool dm_running(const struct dm_state *s)
+{
+    return !proc_exited(&s->dm, 0);
+}
+
+/* xl list's state letter (libdmr_dominfo.state). */
+static char dominfo_state(const struct dm_state *s)
+{
+    return !dm_running(s) ? 'd' : s->run ? s->run : 'r';
+}
+
 int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n)
 {
     if (!ctx || !ret_list || !ret_n)
@@ -62,13 +75,12 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
     }
     for (size_t i = 0; i < n; i++) {
         const struct dm_state *s = &list[i];
-        /* A DM that has exited but is not reaped yet is not running. */
-        bool running = !proc_exited(&s->dm, 0);
+        bool running = dm_running(s);
         out[i] = (libdmr_dominfo){ .domid = s->domid, .memory_mb = s->memory_mb,
                                    .vcpus = s->vcpus, .dm_uid = s->dm_uid, .dm_gid = s->dm_gid,
                                    .dm_pid = running ? s->dm.pid : 0,
                                    .cpu_seconds = running ? proc_cpu_seconds(s->dm.pid) : 0 };
-        out[i].state = !running ? 'd' : s->run ? s->run : 'r';
+        out[i].state = dominfo_state(s);
         snprintf(out[i].name, sizeof(out[i].name), "%s", s->name);
         snprintf(out[i].dm_user, sizeof(out[i].dm_user), "%s", s->dm_user ? s->dm_user : "");
     }
@@ -112,4 +124,85 @@ bool libdmr_domain_made_by_library(libdmr_ctx *ctx, const char *name, uint32_t d
     }
     state_list_free(list, n);
     return made;
+}
+
+/* A parsed value back into g as it was (numbers in their own digits). */
+static void json_copy(yajl_gen g, yajl_val v)
+{
+    if (YAJL_IS_OBJECT(v)) {
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < v->u.object.len; i++) {
+            json_key(g, v->u.object.keys[i]);
+            json_copy(g, v->u.object.values[i]);
+        }
+        yajl_gen_map_close(g);
+    } else if (YAJL_IS_ARRAY(v)) {
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < v->u.array.len; i++)
+            json_copy(g, v->u.array.values[i]);
+        yajl_gen_array_close(g);
+    } else if (YAJL_IS_STRING(v)) {
+        json_str(g, YAJL_GET_STRING(v));
+    } else if (YAJL_IS_NUMBER(v)) {
+        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+        yajl_gen_bool(g, YAJL_IS_TRUE(v));
+    } else {
+        yajl_gen_null(g);
+    }
+}
+
+/* {"domid","name","state","plan","record"}: the record is the state file
+ * but its plan, which comes out on its own. Neither holds a VNC password
+ * (the plan says only that there is one). */
+static void describe_gen(yajl_gen g, const struct dm_state *s, yajl_val record)
+{
+    char state[2] = { dominfo_state(s), '\0' };
+    yajl_val plan = NULL;
+    yajl_gen_map_open(g);
+    json_kint(g, "domid", s->domid);
+    json_kstr(g, "name", s->name);
+    json_kstr(g, "state", state);
+    json_key(g, "record");
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < record->u.object.len; i++) {
+        if (!strcmp(record->u.object.keys[i], "plan")) {
+            plan = record->u.object.values[i];
+            continue;
+        }
+        json_key(g, record->u.object.keys[i]);
+        json_copy(g, record->u.object.values[i]);
+    }
+    yajl_gen_map_close(g);
+    json_key(g, "plan");
+    if (plan)
+        json_copy(g, plan);
+    else
+        yajl_gen_null(g);  /* another toolstack's domain: its plan is not ours */
+    yajl_gen_map_close(g);
+}
+
+int libdmr_domain_describe(libdmr_ctx *ctx, uint32_t domid, char **ret_json)
+{
+    if (!ctx || !ret_json)
+        return LIBDMR_ERROR_INVAL;
+    struct dm_state s;
+    int r = state_read(ctx, domid, &s);
+    if (r)
+        return libdmr_error_from_errno(r);
+    _cleanup_free_ char *text = NULL;
+    r = state_text_read(ctx, domid, &text);
+    yajl_val record = r ? NULL : yajl_tree_parse(text, NULL, 0);
+    yajl_gen g = record && YAJL_IS_OBJECT(record) ? json_begin() : NULL;
+    int rc = r ? libdmr_error_from_errno(r) : !record ? LIBDMR_ERROR_INVAL
+             : !g ? LIBDMR_ERROR_NOMEM : 0;
+    if (!rc) {
+        describe_gen(g, &s, record);
+        rc = json_finish(g, ret_json);
+    } else if (g) {
+        yajl_gen_free(g);
+    }
+    yajl_tree_free(record);
+    state_clear(&s);
+    return rc;
 }

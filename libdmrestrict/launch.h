@@ -182,6 +182,8 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
 /* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
 int state_remove(libdmr_ctx *ctx, uint32_t domid);
+/* The state file's text as it is (libdmr_domain_describe). */
+int state_text_read(libdmr_ctx *ctx, uint32_t domid, char **ret_text);
 /* Is there a state file for domid (quietly)? */
 bool state_exists(uint32_t domid);
 /* Save a domain's changed PCI record (<domid>.pci.json, read by state_read). */

@@ -125,6 +125,9 @@ static int record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
         return libdmr_error_from_errno(r);
     s->starting = false;
     r = state_write(ctx, s, p);
+    /* Left paused (create -p): list shows it as pause would leave it. */
+    if (!r && p->paused)
+        r = state_run_write(ctx, p->domid, 'p');
     return r ? libdmr_error_from_errno(r) : 0;
 }
 

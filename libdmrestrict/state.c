@@ -712,6 +712,17 @@ int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret)
     return r;
 }
 
+int state_text_read(libdmr_ctx *ctx, uint32_t domid, char **ret_text)
+{
+    char name[32];
+    state_path(domid, name, sizeof(name), "");
+    _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int r = dirfd < 0 ? -ENOENT : read_text_at(dirfd, name, ret_text);
+    if (r)
+        LOGEVD(ERROR, -r, domid, "reading the state file %s/%s", LIBDMR_STATE_DIR, name);
+    return r;
+}
+
 bool state_exists(uint32_t domid)
 {
     char name[32];

@@ -16,16 +16,24 @@ static void print_table(const libdmr_audit *a)
     }
 }
 
+const struct cmd_opt opts_dm_audit[] = {
+    { OPT_LONG_ONLY, "json", NULL, "the checks as JSON" },
+    { 0 },
+};
+
 int main_dm_audit(struct xl_dmr *x, int argc, char **argv)
 {
-    bool json = argc == 3 && !strcmp(argv[1], "--json");
-    if (!(argc == 2 && argv[1][0] != '-') && !json) {
-        usage_error("dm-audit", "takes [--json] and one domain, by name or domid");
-        return EXIT_USAGE;
-    }
+    bool json = false;
+    struct opts p;
+    int c;
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0)
+        json = true;
+    if (c < 0)
+        return p.status;
     uint32_t domid;
     libdmr_audit *a = NULL;
-    int rc = libdmr_domain_lookup(x->ctx, argv[argc - 1], &domid);
+    int rc = libdmr_domain_lookup(x->ctx, argv[p.first], &domid);
     if (!rc)
         rc = libdmr_dm_audit(x->ctx, domid, &a);
     if (rc) {

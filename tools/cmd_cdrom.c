@@ -16,18 +16,12 @@ static int cdrom(struct xl_dmr *x, const char *dom, const char *vdev, const char
 
 int main_cd_insert(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 4) {
-        usage_error("cd-insert", "takes DOMAIN VDEV [raw:]TARGET");
-        return EXIT_USAGE;
-    }
-    return cdrom(x, argv[1], argv[2], argv[3]);
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    return i < 0 ? status : cdrom(x, argv[i], argv[i + 1], argv[i + 2]);
 }
 
 int main_cd_eject(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 3) {
-        usage_error("cd-eject", "takes DOMAIN VDEV");
-        return EXIT_USAGE;
-    }
-    return cdrom(x, argv[1], argv[2], NULL);
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    return i < 0 ? status : cdrom(x, argv[i], argv[i + 1], NULL);
 }

@@ -141,28 +141,39 @@ static int console_session(int console, uint32_t domid)
     return end == COPY_ESCAPE || end == COPY_CLOSED ? EXIT_OK : EXIT_ERROR;
 }
 
+const struct cmd_opt opts_console[] = {
+    { 't', "type", "TYPE", "the console type: serial, the one there is" },
+    { 'n', "num", "NUM", "the console number: 0, the one there is" },
+    { 0 },
+};
+
+/* xl console's options, as far as they mean something here: the one
+ * serial console there is. */
+static int console_option(int c, const char *arg)
+{
+    if (c == 't' && strcmp(arg, "serial")) {
+        usage_error("console", "-t %s: the qemu backend has only the serial console "
+                    "(-t serial)", arg);
+        return -1;
+    }
+    if (c == 'n' && strcmp(arg, "0")) {
+        usage_error("console", "-n %s: the guest has one serial console, 0", arg);
+        return -1;
+    }
+    return 0;
+}
+
 int main_console(struct xl_dmr *x, int argc, char **argv)
 {
-    /* xl console's options, as far as they mean something here: the one
-     * serial console there is. */
-    int i = 1;
-    for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
-        if (!strcmp(argv[i], "-t") && strcmp(argv[i + 1], "serial")) {
-            usage_error("console", "-t %s: the qemu backend has only the serial console "
-                        "(-t serial)", argv[i + 1]);
+    struct opts p;
+    int c;
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0)
+        if (console_option(c, p.arg))
             return EXIT_USAGE;
-        }
-        if (!strcmp(argv[i], "-n") && strcmp(argv[i + 1], "0")) {
-            usage_error("console", "-n %s: the guest has one serial console, 0", argv[i + 1]);
-            return EXIT_USAGE;
-        }
-        if (strcmp(argv[i], "-t") && strcmp(argv[i], "-n"))
-            break;
-    }
-    if (argc - i != 1 || argv[i][0] == '-') {
-        usage_error("console", "takes [-t serial] [-n 0] DOMAIN");
-        return EXIT_USAGE;
-    }
+    if (c < 0)
+        return p.status;
+    int i = p.first;
     uint32_t domid;
     int console = -1;
     int rc = libdmr_domain_lookup(x->ctx, argv[i], &domid);

@@ -2,7 +2,6 @@
 /* xl-dmr create: config -> facts -> plan -> a running guest; -n prints the plan. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@ struct create_opts {
     bool dry_run;
     bool paused;
     bool json;
+    bool stop;
     unsigned long domid;     /* 0: lowest free */
     const char *facts_file;
     const char *cfg;
@@ -32,39 +32,36 @@ static int fail(struct xl_dmr *x, const struct create_opts *o, int rc)
     return EXIT_ERROR;
 }
 
-static int parse_args(int argc, char **argv, struct create_opts *o)
+enum { OPT_JSON = OPT_LONG_ONLY, OPT_DOMID, OPT_FACTS };
+
+const struct cmd_opt opts_create[] = {
+    { 'n', "dryrun", NULL, "print the plan, start nothing (no root needed)" },
+    { 'p', "paused", NULL, "leave the guest paused" },
+    { OPT_JSON, "json", NULL, "JSON output (the plan with -n, else the domid)" },
+    { OPT_DOMID, "domid", "N", "start as domid N (1..32751) instead of the lowest free" },
+    { OPT_FACTS, "facts", "FILE", "with -n: plan from the host facts in FILE" },
+    { 0 },
+};
+
+/* KEY=VALUE overrides are operands: options may come between them. */
+static int parse_args(struct xl_dmr *x, int argc, char **argv, struct create_opts *o)
 {
-    static const struct option longopts[] = {
-        { "dryrun", no_argument, NULL, 'n' },
-        { "paused", no_argument, NULL, 'p' },
-        { "json", no_argument, NULL, 'j' },
-        { "domid", required_argument, NULL, 'd' },
-        { "facts", required_argument, NULL, 'f' },
-        { "help", no_argument, NULL, 'h' },
-        { 0 },
-    };
     const char *domid = NULL;
+    struct opts p;
     int c;
-    optind = 1;
-    opterr = 0;  /* one line of our own instead of getopt's */
-    while ((c = getopt_long(argc, argv, "+nph", longopts, NULL)) != -1) {
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0) {
         switch (c) {
         case 'n': o->dry_run = true; break;
         case 'p': o->paused = true; break;
-        case 'j': o->json = true; break;
-        case 'd': domid = optarg; break;
-        case 'f': o->facts_file = optarg; break;
-        case 'h':
-            printf("Usage: xl-dmr create [-n] [-p] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]\n");
-            exit(EXIT_OK);
-        default:
-            usage_error("create", "unknown option or missing argument: %s", argv[optind - 1]);
-            return EXIT_USAGE;
+        case OPT_JSON: o->json = true; break;
+        case OPT_DOMID: domid = p.arg; break;
+        case OPT_FACTS: o->facts_file = p.arg; break;
         }
     }
-    if (optind >= argc) {
-        usage_error("create", "no config file given");
-        return EXIT_USAGE;
+    if (c < 0) {
+        o->stop = true;  /* after --help too */
+        return p.status;
     }
     if (o->facts_file && !o->dry_run) {
         usage_error("create", "--facts is for -n: a domain starts from this host's facts");
@@ -74,9 +71,9 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
         usage_error("create", "--domid and --facts do not go together: the facts file holds the domid");
         return EXIT_USAGE;
     }
-    o->cfg = argv[optind];
-    o->overrides = argv + optind + 1;
-    o->n_overrides = argc - optind - 1;
+    o->cfg = argv[p.first];
+    o->overrides = argv + p.first + 1;
+    o->n_overrides = argc - p.first - 1;
     if (domid) {
         char *end;
         errno = 0;
@@ -88,7 +85,7 @@ static int parse_args(int argc, char **argv, struct create_opts *o)
             return EXIT_ERROR;
         }
     }
-    return EXIT_OK;
+    return !o->dry_run && root_missing("create") ? EXIT_ERROR : EXIT_OK;
 }
 
 static int print_plan(struct xl_dmr *x, const struct create_opts *o, const libdmr_plan *plan)
@@ -108,8 +105,8 @@ static int print_plan(struct xl_dmr *x, const struct create_opts *o, const libdm
 int main_create(struct xl_dmr *x, int argc, char **argv)
 {
     struct create_opts o = { 0 };
-    int status = parse_args(argc, argv, &o);
-    if (status)
+    int status = parse_args(x, argc, argv, &o);
+    if (status || o.stop)
         return status;
     libdmr_config *config = NULL;
     libdmr_facts *facts = NULL;

@@ -2,6 +2,7 @@
 /* xl-dmr destroy, list, pause, unpause, shutdown, reboot: running
  * domains, by name or domid as in xl. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,12 +41,11 @@ static int wait_for_domain(struct xl_dmr *x, uint32_t domid, bool reboot)
 
 int main_destroy(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        usage_error("destroy", "takes one domain, by name or domid");
-        return EXIT_USAGE;
-    }
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    if (i < 0)
+        return status;
     uint32_t domid;
-    int rc = libdmr_domain_lookup(x->ctx, argv[1], &domid);
+    int rc = libdmr_domain_lookup(x->ctx, argv[i], &domid);
     if (!rc)
         rc = libdmr_domain_destroy(x->ctx, domid);
     return rc ? EXIT_ERROR : EXIT_OK;
@@ -53,18 +53,23 @@ int main_destroy(struct xl_dmr *x, int argc, char **argv)
 
 /* xl-dmr pause|unpause|shutdown|reboot [-w] DOMAIN; -w (shutdown,
  * reboot): wait until the domain is gone or back, as xl's -w does. */
-static int control(struct xl_dmr *x, const char *cmd, enum libdmr_control what, int argc,
-                   char **argv)
+const struct cmd_opt opts_wait[] = {
+    { 'w', "wait", NULL, "wait until the domain is gone (shutdown) or restarted (reboot)" },
+    { 0 },
+};
+
+static int control(struct xl_dmr *x, enum libdmr_control what, int argc, char **argv)
 {
-    bool can_wait = what == LIBDMR_CONTROL_SHUTDOWN || what == LIBDMR_CONTROL_REBOOT;
-    bool wait = can_wait && argc == 3 && !strcmp(argv[1], "-w");
-    if (argc != 2 + wait || argv[argc - 1][0] == '-') {
-        usage_error(cmd, can_wait ? "takes [-w] and one domain, by name or domid"
-                                  : "takes one domain, by name or domid");
-        return EXIT_USAGE;
-    }
+    bool wait = false;
+    struct opts p;
+    int c;
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0)
+        wait = wait || c == 'w';
+    if (c < 0)
+        return p.status;
     uint32_t domid;
-    int rc = libdmr_domain_lookup(x->ctx, argv[argc - 1], &domid);
+    int rc = libdmr_domain_lookup(x->ctx, argv[p.first], &domid);
     if (!rc)
         rc = libdmr_domain_control(x->ctx, domid, what);
     if (!rc && wait)
@@ -74,22 +79,22 @@ static int control(struct xl_dmr *x, const char *cmd, enum libdmr_control what, 
 
 int main_pause(struct xl_dmr *x, int argc, char **argv)
 {
-    return control(x, "pause", LIBDMR_CONTROL_PAUSE, argc, argv);
+    return control(x, LIBDMR_CONTROL_PAUSE, argc, argv);
 }
 
 int main_unpause(struct xl_dmr *x, int argc, char **argv)
 {
-    return control(x, "unpause", LIBDMR_CONTROL_UNPAUSE, argc, argv);
+    return control(x, LIBDMR_CONTROL_UNPAUSE, argc, argv);
 }
 
 int main_shutdown(struct xl_dmr *x, int argc, char **argv)
 {
-    return control(x, "shutdown", LIBDMR_CONTROL_SHUTDOWN, argc, argv);
+    return control(x, LIBDMR_CONTROL_SHUTDOWN, argc, argv);
 }
 
 int main_reboot(struct xl_dmr *x, int argc, char **argv)
 {
-    return control(x, "reboot", LIBDMR_CONTROL_REBOOT, argc, argv);
+    return control(x, LIBDMR_CONTROL_REBOOT, argc, argv);
 }
 
 /* xl list's state column: r b p s c d, each in its place. */
@@ -138,11 +143,83 @@ static void list_json(const libdmr_dominfo *d, size_t n)
     yajl_gen_free(g);
 }
 
+const struct cmd_opt opts_list[] = {
+    { 'l', "long", NULL, "each domain's plan and state, as JSON (never a VNC password)" },
+    { OPT_LONG_ONLY, "json", NULL, "the table as JSON" },
+    { 0 },
+};
+
+/* The domains named (each once, in the order given), or all; an unknown
+ * name is an error naming it, as xl list's. */
+static int list_select(const char *const *names, size_t n_names, libdmr_dominfo *d, size_t *n)
+{
+    if (!n_names)
+        return 0;
+    size_t kept = 0;
+    for (size_t k = 0; k < n_names; k++) {
+        size_t i = 0;
+        char *end;
+        unsigned long domid = strtoul(names[k], &end, 10);
+        bool by_domid = names[k][0] >= '0' && names[k][0] <= '9' && !*end;
+        while (i < *n && !(by_domid ? d[i].domid == domid : !strcmp(d[i].name, names[k])))
+            i++;
+        if (i == *n) {
+            fprintf(stderr, "xl-dmr list: no domain %s\n", names[k]);
+            return -1;
+        }
+        if (i >= kept) {  /* not already kept: move it into place */
+            libdmr_dominfo t = d[kept];
+            d[kept] = d[i];
+            d[i] = t;
+            kept++;
+        }
+    }
+    *n = kept;
+    return 0;
+}
+
+/* xl list -l: a JSON array of libdmr_domain_describe's objects. */
+static int list_long(struct xl_dmr *x, const libdmr_dominfo *d, size_t n)
+{
+    printf("[");
+    for (size_t i = 0; i < n; i++) {
+        char *json;
+        if (libdmr_domain_describe(x->ctx, d[i].domid, &json)) {
+            printf("]\n");
+            return EXIT_ERROR;
+        }
+        printf("%s%s", i ? ",\n" : "\n", json);
+        free(json);
+    }
+    printf("%s]\n", n ? "\n" : "");
+    return EXIT_OK;
+}
+
+static void list_table(const libdmr_dominfo *d, size_t n)
+{
+    /* xl list's columns, then who the device model runs as. */
+    printf("%-40s %5s %5s %5s %6s %9s  %s\n", "Name", "ID", "Mem", "VCPUs", "State",
+           "Time(s)", "DM user (uid:gid)");
+    for (size_t i = 0; i < n; i++)
+        printf("%-40s %5u %5ld %5ld %6s %9.1f  %s (%u:%u)\n", d[i].name, d[i].domid,
+               d[i].memory_mb, d[i].vcpus, state_text(d[i].state),
+               d[i].cpu_seconds, d[i].dm_user, (unsigned)d[i].dm_uid, (unsigned)d[i].dm_gid);
+}
+
 int main_list(struct xl_dmr *x, int argc, char **argv)
 {
-    bool json = argc == 2 && !strcmp(argv[1], "--json");
-    if (argc > 2 || (argc == 2 && !json)) {
-        usage_error("list", "takes only --json");
+    bool json = false, long_form = false;
+    struct opts p;
+    int c;
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0) {
+        json = json || c == OPT_LONG_ONLY;
+        long_form = long_form || c == 'l';
+    }
+    if (c < 0)
+        return p.status;
+    if (json && long_form) {
+        usage_error("list", "-l is JSON already: one of -l and --json");
         return EXIT_USAGE;
     }
     libdmr_dominfo *d;
@@ -153,17 +230,15 @@ int main_list(struct xl_dmr *x, int argc, char **argv)
         libdmr_domain_reap(x->ctx);
     if (libdmr_domain_list(x->ctx, &d, &n))
         return EXIT_ERROR;
-    if (json) {
+    int status = EXIT_OK;
+    if (list_select((const char *const *)argv + p.first, argc - p.first, d, &n))
+        status = EXIT_ERROR;
+    else if (long_form)
+        status = list_long(x, d, n);
+    else if (json)
         list_json(d, n);
-    } else {
-        /* xl list's columns, then who the device model runs as. */
-        printf("%-40s %5s %5s %5s %6s %9s  %s\n", "Name", "ID", "Mem", "VCPUs", "State",
-               "Time(s)", "DM user (uid:gid)");
-        for (size_t i = 0; i < n; i++)
-            printf("%-40s %5u %5ld %5ld %6s %9.1f  %s (%u:%u)\n", d[i].name, d[i].domid,
-                   d[i].memory_mb, d[i].vcpus, state_text(d[i].state),
-                   d[i].cpu_seconds, d[i].dm_user, (unsigned)d[i].dm_uid, (unsigned)d[i].dm_gid);
-    }
+    else
+        list_table(d, n);
     libdmr_dominfo_list_free(d);
-    return EXIT_OK;
+    return status;
 }

@@ -40,14 +40,26 @@ static int host_setup(struct xl_dmr *x, bool dry_run)
     return rc ? EXIT_ERROR : EXIT_OK;
 }
 
+const struct cmd_opt opts_host[] = {
+    { 'n', "dry-run", NULL, "setup: say what it would do, do nothing (no root needed)" },
+    { 0 },
+};
+
 int main_host(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc == 2 && !strcmp(argv[1], "check"))
+    bool dry_run = false;
+    struct opts p;
+    int c;
+    opts_begin(&p, x->cmd, argc, argv);
+    while ((c = opts_next(&p)) > 0)
+        dry_run = true;
+    if (c < 0)
+        return p.status;
+    const char *what = argv[p.first];
+    if (!strcmp(what, "check") && !dry_run)
         return host_check(x);
-    if (argc == 2 && !strcmp(argv[1], "setup"))
-        return host_setup(x, false);
-    if (argc == 3 && !strcmp(argv[1], "setup") && !strcmp(argv[2], "--dry-run"))
-        return host_setup(x, true);
+    if (!strcmp(what, "setup"))
+        return !dry_run && root_missing("host setup") ? EXIT_ERROR : host_setup(x, dry_run);
     usage_error("host", "takes check, or setup [--dry-run]");
     return EXIT_USAGE;
 }

@@ -9,33 +9,29 @@
 
 int main_pci_assignable_add(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 2) {
-        usage_error("pci-assignable-add", "takes one BDF");
-        return EXIT_USAGE;
-    }
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    if (i < 0)
+        return status;
     libdmr_pci_addr dev;
-    return xl_bdf_parse(x->ctx, argv[1], &dev) || libdmr_pci_assignable_add(x->ctx, &dev)
+    return xl_bdf_parse(x->ctx, argv[i], &dev) || libdmr_pci_assignable_add(x->ctx, &dev)
                ? EXIT_ERROR : EXIT_OK;
 }
 
 int main_pci_assignable_remove(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 2) {
-        usage_error("pci-assignable-remove", "takes one BDF");
-        return EXIT_USAGE;
-    }
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    if (i < 0)
+        return status;
     libdmr_pci_addr dev;
-    return xl_bdf_parse(x->ctx, argv[1], &dev) || libdmr_pci_assignable_remove(x->ctx, &dev)
+    return xl_bdf_parse(x->ctx, argv[i], &dev) || libdmr_pci_assignable_remove(x->ctx, &dev)
                ? EXIT_ERROR : EXIT_OK;
 }
 
 int main_pci_assignable_list(struct xl_dmr *x, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        usage_error("pci-assignable-list", "takes no arguments");
-        return EXIT_USAGE;
-    }
+    int status;
+    if (opts_operands(x->cmd, argc, argv, &status) < 0)
+        return status;
     char **bdfs;
     size_t n;
     if (libdmr_pci_assignable_list(x->ctx, &bdfs, &n))
@@ -50,11 +46,10 @@ int main_pci_assignable_list(struct xl_dmr *x, int argc, char **argv)
 
 static int pci_hotplug(struct xl_dmr *x, const char *cmd, int argc, char **argv)
 {
-    if (argc != 3) {
-        usage_error(cmd, "takes DOMAIN and %s", !strcmp(cmd, "pci-attach")
-                    ? "BDF[@VSLOT][,guest_unplug=0|1]" : "BDF");
-        return EXIT_USAGE;
-    }
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    if (i < 0)
+        return status;
+    argv += i - 1;  /* the operands at argv[1], argv[2] */
     uint32_t domid;
     libdmr_pci_addr dev;
     int vslot = -1, guest_unplug = -1;
@@ -82,22 +77,21 @@ int main_pci_detach(struct xl_dmr *x, int argc, char **argv)
 /* As xl pci-list: the guest's address and the host's, then ours. */
 int main_pci_list(struct xl_dmr *x, int argc, char **argv)
 {
-    if (argc != 2) {
-        usage_error("pci-list", "takes DOMAIN");
-        return EXIT_USAGE;
-    }
+    int status, i = opts_operands(x->cmd, argc, argv, &status);
+    if (i < 0)
+        return status;
     uint32_t domid;
     libdmr_pci_info *list;
     size_t n;
-    if (libdmr_domain_lookup(x->ctx, argv[1], &domid) ||
+    if (libdmr_domain_lookup(x->ctx, argv[i], &domid) ||
         libdmr_pci_list(x->ctx, domid, &list, &n))
         return EXIT_ERROR;
     printf("%-8s %-13s %-10s %-7s %-12s %s\n", "Vdev", "Device", "Id", "Bus",
            "Guest-unplug", "Hotplugged");
-    for (size_t i = 0; i < n; i++)
-        printf("%-8s %-13s %-10s %-7s %-12s %s\n", list[i].vdev, list[i].bdf, list[i].id,
-               list[i].bus, list[i].guest_unplug ? "yes" : "no",
-               list[i].hotplugged ? "yes" : "no");
+    for (size_t k = 0; k < n; k++)
+        printf("%-8s %-13s %-10s %-7s %-12s %s\n", list[k].vdev, list[k].bdf, list[k].id,
+               list[k].bus, list[k].guest_unplug ? "yes" : "no",
+               list[k].hotplugged ? "yes" : "no");
     free(list);
     return EXIT_OK;
 }

@@ -14,37 +14,51 @@
 #include "xen_backend.h"
 #include "xl-dmr.h"
 
-static const struct command {
-    const char *name;
-    int (*main)(struct xl_dmr *x, int argc, char **argv);
-    const char *summary;
-} commands[] = {
-    { "create", main_create, "create [-n] [-p] [--json] [--domid N] [--facts FILE] CFG [KEY=VALUE...]" },
-    { "destroy", main_destroy, "destroy NAME|DOMID" },
-    { "list", main_list, "list [--json]" },
-    { "console", main_console, "console [-t serial] [-n 0] NAME|DOMID" },
-    { "pause", main_pause, "pause DOMAIN" },
-    { "unpause", main_unpause, "unpause DOMAIN" },
-    { "shutdown", main_shutdown, "shutdown [-w] DOMAIN" },
-    { "reboot", main_reboot, "reboot [-w] DOMAIN" },
-    { "cd-insert", main_cd_insert, "cd-insert DOMAIN VDEV [raw:]TARGET" },
-    { "cd-eject", main_cd_eject, "cd-eject DOMAIN VDEV" },
-    { "pci-assignable-add", main_pci_assignable_add, "pci-assignable-add BDF" },
-    { "pci-assignable-remove", main_pci_assignable_remove, "pci-assignable-remove BDF" },
-    { "pci-assignable-list", main_pci_assignable_list, "pci-assignable-list" },
-    { "pci-attach", main_pci_attach, "pci-attach DOMAIN BDF[@VSLOT][,guest_unplug=0|1]" },
-    { "pci-detach", main_pci_detach, "pci-detach DOMAIN BDF" },
-    { "pci-list", main_pci_list, "pci-list DOMAIN" },
-    { "dm-audit", main_dm_audit, "dm-audit [--json] DOMAIN" },
-    { "host", main_host, "host check | host setup [--dry-run]" },
+static const struct command commands[] = {
+    { "create", main_create, "CFG [KEY=VALUE...]", 1, -1, opts_create, false,
+      "plan a restricted device model for CFG and start the guest (-n: print the plan)" },
+    { "destroy", main_destroy, "DOMAIN", 1, 1, NULL, true,
+      "stop the domain and its device model" },
+    { "list", main_list, "[DOMAIN...]", 0, -1, opts_list, false,
+      "list domains (all, or those named); -l: each one's plan and state as JSON" },
+    { "info", main_info, "", 0, 0, NULL, false,
+      "versions, backend, QEMU's probed capabilities and the device model users" },
+    { "console", main_console, "DOMAIN", 1, 1, opts_console, true,
+      "attach to the guest's serial console (Ctrl-] leaves)" },
+    { "pause", main_pause, "DOMAIN", 1, 1, NULL, true, "pause the guest" },
+    { "unpause", main_unpause, "DOMAIN", 1, 1, NULL, true, "unpause the guest" },
+    { "shutdown", main_shutdown, "DOMAIN", 1, 1, opts_wait, true,
+      "ask the guest to shut down (ACPI power button)" },
+    { "reboot", main_reboot, "DOMAIN", 1, 1, opts_wait, true, "ask the guest to reboot" },
+    { "cd-insert", main_cd_insert, "DOMAIN VDEV [raw:]TARGET", 3, 3, NULL, true,
+      "insert a medium into the guest's CD-ROM drive VDEV" },
+    { "cd-eject", main_cd_eject, "DOMAIN VDEV", 2, 2, NULL, true,
+      "eject the medium of the guest's CD-ROM drive VDEV" },
+    { "pci-assignable-add", main_pci_assignable_add, "BDF", 1, 1, NULL, true,
+      "make a host PCI device assignable (bind it to vfio-pci)" },
+    { "pci-assignable-remove", main_pci_assignable_remove, "BDF", 1, 1, NULL, true,
+      "give an assignable PCI device back to its driver" },
+    { "pci-assignable-list", main_pci_assignable_list, "", 0, 0, NULL, false,
+      "list the assignable PCI devices" },
+    { "pci-attach", main_pci_attach, "DOMAIN BDF[@VSLOT][,guest_unplug=0|1]", 2, 2, NULL, true,
+      "hot-plug an assignable PCI device into the guest" },
+    { "pci-detach", main_pci_detach, "DOMAIN BDF", 2, 2, NULL, true,
+      "hot-unplug a PCI device from the guest" },
+    { "pci-list", main_pci_list, "DOMAIN", 1, 1, NULL, true,
+      "list the guest's PCI devices" },
+    { "dm-audit", main_dm_audit, "DOMAIN", 1, 1, opts_dm_audit, true,
+      "check that the running device model is restricted as planned" },
+    { "host", main_host, "check|setup", 1, 1, opts_host, false,
+      "check this host, or create the device model users" },
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: xl-dmr [-v] SUBCOMMAND [ARGS]\n\nSubcommands:\n");
+    fprintf(out, "Usage: xl-dmr [-v] SUBCOMMAND [OPTIONS] [ARGS]\n\nSubcommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(out, "  %s\n", commands[i].summary);
-    fprintf(out, "\nExit status: 0 success, 1 error or refusal, 2 usage, "
+        fprintf(out, "  %-22s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nxl-dmr SUBCOMMAND --help shows its options, which go anywhere after it "
+            "(-- ends them).\nExit status: 0 success, 1 error or refusal, 2 usage, "
             "3 a check found a failure. See xl-dmr(1).\n");
 }
 
@@ -78,29 +92,50 @@ void usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     fprintf(stderr, "xl-dmr%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see xl-dmr --help)\n");
+    fprintf(stderr, " (see xl-dmr%s%s --help)\n", cmd ? " " : "", cmd ? cmd : "");
     va_end(ap);
+}
+
+/* The global options, up to the subcommand ('+': xl's own "+hv").
+ * Returns the subcommand's index, or 0 with the exit status set. */
+static int global_options(int argc, char **argv, xentoollog_level *level, int *ret_status)
+{
+    static const struct option longopts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+hv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'v':
+            *level = *level > XTL_DEBUG ? *level - 1 : XTL_DEBUG;
+            break;
+        case 'h':
+            usage(stdout);
+            *ret_status = EXIT_OK;
+            return 0;
+        default:
+            usage_error(NULL, "unknown option %s", argv[optind - 1]);
+            *ret_status = EXIT_USAGE;
+            return 0;
+        }
+    }
+    if (optind >= argc) {
+        usage_error(NULL, "no subcommand given");
+        *ret_status = EXIT_USAGE;
+        return 0;
+    }
+    return optind;
 }
 
 int main(int argc, char **argv)
 {
     xentoollog_level level = XTL_NOTICE;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
-        if (!strcmp(argv[i], "-v"))
-            level = level > XTL_DEBUG ? level - 1 : XTL_DEBUG;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            usage(stdout);
-            return EXIT_OK;
-        } else {
-            usage_error(NULL, "unknown option %s", argv[i]);
-            return EXIT_USAGE;
-        }
-    }
-    if (i >= argc) {
-        usage_error(NULL, "no subcommand given");
-        return EXIT_USAGE;
-    }
+    int status = EXIT_USAGE;
+    int i = global_options(argc, argv, &level, &status);
+    if (!i)
+        return status;
     const struct command *cmd = NULL;
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
         if (!strcmp(argv[i], commands[c].name))
@@ -115,14 +150,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "xl-dmr: cannot create a logger\n");
         return EXIT_ERROR;
     }
-    struct xl_dmr x = { .progname = "xl-dmr" };
+    struct xl_dmr x = { .progname = "xl-dmr", .cmd = cmd };
     /* The library carries xen-backend domains out through libxl, which it
      * does not link: xl-dmr hands it the operations. */
     struct xen_backend xen = { .lg = (xentoollog_logger *)lg };
     int rc = libdmr_ctx_alloc(&x.ctx, LIBDMR_VERSION, 0, (xentoollog_logger *)lg);
     if (!rc)
         rc = xen_backend_install(x.ctx, &xen);
-    int status;
     if (rc) {
         status = EXIT_ERROR;  /* libdmr_ctx_alloc logged why */
     } else {

@@ -4,6 +4,8 @@
 
 #include <libdmrestrict.h>
 
+#include "opts.h"
+
 /* Exit statuses, the same for every subcommand (xl-dmr(1), EXIT STATUS). */
 enum {
     EXIT_OK = 0,
@@ -15,6 +17,7 @@ enum {
 struct xl_dmr {
     libdmr_ctx *ctx;
     const char *progname;
+    const struct command *cmd;  /* the subcommand running */
 };
 
 int main_create(struct xl_dmr *x, int argc, char **argv);
@@ -34,8 +37,17 @@ int main_pci_attach(struct xl_dmr *x, int argc, char **argv);
 int main_pci_detach(struct xl_dmr *x, int argc, char **argv);
 int main_pci_list(struct xl_dmr *x, int argc, char **argv);
 
+int main_info(struct xl_dmr *x, int argc, char **argv);
 int main_dm_audit(struct xl_dmr *x, int argc, char **argv);
 int main_host(struct xl_dmr *x, int argc, char **argv);
+
+/* Each subcommand's options, next to the code that reads them. */
+extern const struct cmd_opt opts_create[], opts_list[], opts_console[], opts_wait[],
+    opts_dm_audit[], opts_host[];
+
+/* True (and the one line said) when the caller is not root: commands
+ * that change or reach into domains, before they touch /run/xl-dmr. */
+bool root_missing(const char *cmd);
 
 /* {"error":{"code":"INVAL","message":"..."}} on stdout, for --json callers. */
 void print_json_error(int rc, const char *message);

@@ -701,6 +701,13 @@ int libdmr_domain_list(libdmr_ctx *ctx, libdmr_dominfo **ret_list, size_t *ret_n
  */
 int libdmr_domain_reap(libdmr_ctx *ctx);
 void libdmr_dominfo_list_free(libdmr_dominfo *list);
+/*
+ * One domain as xl list -l shows it, as a JSON object (free() it):
+ * {"domid","name","state" (libdmr_dominfo's letter),"record" (how its
+ * device model was started: pids, paths, uid, audit expectations),"plan"}.
+ * No secret is in it: of a VNC password the plan says only that there is one.
+ */
+int libdmr_domain_describe(libdmr_ctx *ctx, uint32_t domid, char **ret_json);
 
 /*
  * A qemu-backend domain's serial console, as its per-domain logger serves

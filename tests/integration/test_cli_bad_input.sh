@@ -74,13 +74,13 @@ bad "missing facts file" 1 "cannot open facts file $work/none.json" create -n --
 bad "missing disk image" 1 "does not exist" create -n --json "$work/good.cfg" "disk=['$work/none.img,raw,hda,rw']"
 bad "disk vdev the qemu backend lacks" 1 "IDE disks" create -n --json "$work/good.cfg" "disk=['$work/good.cfg,raw,hde,rw']"
 bad "missing QEMU binary" 1 "no QEMU at /nonexistent/qemu" create -n --json "$work/good.cfg" 'device_model_override="/nonexistent/qemu"'
-bad "usage: no config" 2 "no config file given" create -n
-bad "usage: unknown option" 2 "unknown option or missing argument: --frobnicate" create -n --frobnicate "$work/good.cfg"
+bad "usage: no config" 2 "create: takes CFG" create -n
+bad "usage: unknown option" 2 "unknown option --frobnicate" create -n --frobnicate "$work/good.cfg"
 bad "usage: unknown subcommand" 2 "unknown subcommand" frobnicate
 bad "usage: no subcommand" 2 "no subcommand given"
 bad "usage: --domid with --facts" 2 "do not go together" create -n --domid 3 --facts "$work/good.cfg" "$work/good.cfg"
 bad "facts file that is not JSON" 1 "facts JSON" create -n --json --facts "$work/good.cfg" "$work/good.cfg"
-bad "usage: --domid without its value" 2 "missing argument: --domid" create -n --domid
+bad "usage: --domid without its value" 2 "option --domid needs an argument" create -n --domid
 
 snapshot > "$work/after"
 tap_check "nothing written under /run, /var/run or /var/log" cmp -s "$work/before" "$work/after"

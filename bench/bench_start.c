@@ -21,9 +21,9 @@
  *   audit   `xl-dmr dm-audit 1` of the running xl-dmr guest, on its own.
  *
  * Every arm ends at "running" as the bench's own query-status sees it, on
- * a connection of its own (end_point). Each arm's processes run in a
- * cpuacct cgroup of its own, so an arm's CPU is everything it ran, QEMU
- * included, read at that end point. A destroy is timed until it returns;
+ * a connection of its own (end_point). Each arm runs in a cpuacct cgroup
+ * of its own (the bench moves into it first: enter), so an arm's CPU is
+ * everything it ran, QEMU included, read at that end point. A destroy is timed until it returns;
  * then the bench checks that no process of the DM's uid, no state file and
  * no chroot remain, and stops if any does.
  *
@@ -189,10 +189,8 @@ struct floor_run {
 
 /* In the child: exactly what the policy requires, then exec. */
 static void __attribute__((noreturn))
-floor_child(const struct floor_plan *fp, const int *fds, const char *cgroup)
+floor_child(const struct floor_plan *fp, const int *fds)
 {
-    if (cgroup && cgroup_join(cgroup))
-        _exit(126);
     if (fp->chroot && unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0)
         _exit(126);
     for (size_t i = 0; i < fp->n_lim; i++) {
@@ -216,8 +214,8 @@ floor_child(const struct floor_plan *fp, const int *fds, const char *cgroup)
 
 /* Fork and exec QEMU as the floor does; QMP capabilities and, unless
  * paused, cont. */
-static int floor_start(libdmr_ctx *ctx, const struct floor_plan *fp, const char *cgroup,
-                       bool cont, struct floor_run *run)
+static int floor_start(libdmr_ctx *ctx, const struct floor_plan *fp, bool cont,
+                       struct floor_run *run)
 {
     int fds[MAX_RES];
     mkdir("/run/xl-dmr", 0755);
@@ -237,7 +235,7 @@ static int floor_start(libdmr_ctx *ctx, const struct floor_plan *fp, const char 
     }
     run->pid = fork();
     if (run->pid == 0)
-        floor_child(fp, fds, cgroup);
+        floor_child(fp, fds);
     for (size_t i = 0; i < fp->n_res; i++)
         close(fds[i]);
     struct libdmr_qmp *q = NULL;
@@ -283,14 +281,12 @@ static int end_point(libdmr_ctx *ctx, const char *qmp_path)
     return r;
 }
 
-/* Run argv in the cgroup to completion; its wall time. */
-static int run_in(const char *cgroup, char *const argv[], double *wall_ms)
+/* Run argv to completion; its wall time. */
+static int run_in(char *const argv[], double *wall_ms)
 {
     double t0 = now_ms();
     pid_t pid = fork();
     if (pid == 0) {
-        if (cgroup && cgroup_join(cgroup))
-            _exit(126);
         int null = open("/dev/null", O_WRONLY);
         dup2(null, 1);
         dup2(null, 2);
@@ -338,11 +334,27 @@ struct arms {
     struct series s[S_N];
 };
 
+/*
+ * The bench itself moves into an arm's cgroup before the arm, and its
+ * children are born there: moving a task waits for an RCU grace period
+ * (10-15 ms here), the bench's cost, not the arm's. The floor's launcher
+ * is the bench itself, whose work for the start (sockets, fork, QMP) so
+ * counts; the end point's query is in both arms' CPU alike.
+ */
+static int enter(const char *cgroup)
+{
+    if (cgroup_join(cgroup))
+        return fprintf(stderr, "cannot move into %s\n", cgroup), -1;
+    return 0;
+}
+
 static int pair_floor(struct arms *a)
 {
     struct floor_run run;
+    if (enter(a->cg_floor))
+        return -1;
     double cpu0 = cgroup_cpu_ms(a->cg_floor), t0 = now_ms();
-    if (floor_start(a->ctx, &a->restricted, a->cg_floor, true, &run) ||
+    if (floor_start(a->ctx, &a->restricted, true, &run) ||
         end_point(a->ctx, a->restricted.res[0].path))
         return fprintf(stderr, "the floor's start failed\n"), -1;
     series_add(&a->s[S_FLOOR], now_ms() - t0);
@@ -354,8 +366,10 @@ static int pair_floor(struct arms *a)
 static int pair_bare(struct arms *a)
 {
     struct floor_run run;
+    if (enter(a->cg_other))
+        return -1;
     double t0 = now_ms();
-    if (floor_start(a->ctx, &a->bare, a->cg_other, true, &run) ||
+    if (floor_start(a->ctx, &a->bare, true, &run) ||
         end_point(a->ctx, a->bare.res[0].path))
         return fprintf(stderr, "bare QEMU failed\n"), -1;
     series_add(&a->s[S_BARE], now_ms() - t0);
@@ -370,20 +384,24 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
     char *dm_audit[] = { (char *)a->xl_dmr, "dm-audit", "1", NULL };
     char *destroy[] = { (char *)a->xl_dmr, "destroy", "1", NULL };
     const char *cg = wall == S_XL ? a->cg_xl : a->cg_other;
+    if (enter(cg))
+        return -1;
     double cpu0 = cgroup_cpu_ms(cg), t0 = now_ms(), ms;
-    if (run_in(cg, create, &ms) || end_point(a->ctx, a->restricted.res[0].path))
+    if (run_in(create, &ms) || end_point(a->ctx, a->restricted.res[0].path))
         return fprintf(stderr, "xl-dmr create %s failed\n", cfg), -1;
     series_add(&a->s[wall], now_ms() - t0);
     if (wall == S_XL)
         series_add(&a->s[S_XL_CPU], cgroup_cpu_ms(cg) - cpu0);
     if (audit) {
+        if (enter(a->cg_other))
+            return -1;
         cpu0 = cgroup_cpu_ms(a->cg_other);
-        if (run_in(a->cg_other, dm_audit, &ms))
+        if (run_in(dm_audit, &ms))
             return fprintf(stderr, "xl-dmr dm-audit failed\n"), -1;
         series_add(&a->s[S_AUDIT], ms);
         series_add(&a->s[S_AUDIT_CPU], cgroup_cpu_ms(a->cg_other) - cpu0);
     }
-    if (run_in(NULL, destroy, &ms))
+    if (run_in(destroy, &ms))
         return fprintf(stderr, "xl-dmr destroy failed\n"), -1;
     const char *left = left_after_destroy(&a->restricted);
     if (left)
@@ -395,8 +413,10 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
 
 static int exec_arm(struct arms *a, char *const argv[], int wall)
 {
+    if (enter(a->cg_other))
+        return -1;
     double cpu0 = cgroup_cpu_ms(a->cg_other), ms;
-    if (run_in(a->cg_other, argv, &ms))
+    if (run_in(argv, &ms))
         return -1;
     series_add(&a->s[wall], ms);
     series_add(&a->s[wall + 1], cgroup_cpu_ms(a->cg_other) - cpu0);
@@ -431,7 +451,7 @@ static int launch_main(libdmr_ctx *ctx, const char *plan_file)
         fclose(f);
     struct floor_plan fp = { 0 };
     struct floor_run run;
-    if (!text || floor_plan_parse(text, &fp) || floor_start(ctx, &fp, NULL, false, &run))
+    if (!text || floor_plan_parse(text, &fp) || floor_start(ctx, &fp, false, &run))
         return 1;
     printf("%d\n", (int)run.pid);
     return 0;
@@ -471,10 +491,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot make cpuacct cgroups under " CPUACCT_ROOT "\n");
         return 1;
     }
+    char home[512];
+    if (cgroup_of_self(home, sizeof(home))) {
+        fprintf(stderr, "cannot read this process's cpuacct cgroup\n");
+        return 1;
+    }
     int r = 0;
     for (int i = 0; !r && i < runs; i++)
         r = one_pair(&a, i);
-    /* Empty by now: every arm's processes are gone. */
+    /* Back home; the arms' cgroups are empty by now. */
+    cgroup_join(home);
     rmdir(a.cg_floor);
     rmdir(a.cg_xl);
     rmdir(a.cg_other);

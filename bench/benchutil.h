@@ -69,7 +69,7 @@ static inline int series_write(const char *path, const struct series *s, size_t 
 
 /*
  * A cpuacct cgroup (v1, as on these machines) for one arm: every process a
- * start runs is put in it before exec and stays there with its children,
+ * start runs is born in it (the bench moves itself in first) and stays there,
  * so its usage counts all of them (QEMU, a logger, a watcher, a
  * grandchild) and nothing else.
  */
@@ -83,7 +83,29 @@ static inline int cgroup_make(const char *name, char *dir, size_t size)
     return 0;
 }
 
-/* In a child, before exec: join the cgroup. */
+/* This process's cpuacct cgroup directory, from /proc/self/cgroup. */
+static inline int cgroup_of_self(char *dir, size_t size)
+{
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    char line[512];
+    int r = -1;
+    while (f && r && fgets(line, sizeof(line), f)) {
+        char *ctrl = strchr(line, ':'), *path = ctrl ? strchr(ctrl + 1, ':') : NULL;
+        if (!path)
+            continue;
+        *path++ = '\0';
+        path[strcspn(path, "\n")] = '\0';
+        if (strstr(ctrl + 1, "cpuacct")) {
+            snprintf(dir, size, CPUACCT_ROOT "%s", strcmp(path, "/") ? path : "");
+            r = 0;
+        }
+    }
+    if (f)
+        fclose(f);
+    return r;
+}
+
+/* Move this process (all its threads) into the cgroup; its children are born there. */
 static inline int cgroup_join(const char *dir)
 {
     char path[512], pid[32];

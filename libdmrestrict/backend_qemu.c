@@ -325,9 +325,12 @@ static int qemu_start(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     return rc;
 }
 
-/* The domain's QMP: the one start left open, or a new connection. */
+/* The domain's QMP: the one start left open, or a new connection (also
+ * when an error, such as a failed cont, left the kept one out of step). */
 static int dm_qmp(libdmr_ctx *ctx, libdmr_dm *dm, struct libdmr_qmp **ret)
 {
+    if (dm->backend_data && !qmp_usable(dm->backend_data))
+        dm_drop_backend_data(dm);
     if (!dm->backend_data) {
         int rc = qmp_connect(ctx, dm->s->domid, dm->s->qmp_path, QMP_OP_TIMEOUT_MS, ret);
         if (rc)

@@ -505,6 +505,11 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
     return qmp_connect_from(ctx, domid, path, timeout_ms, 1, ret);
 }
 
+bool qmp_usable(const struct libdmr_qmp *q)
+{
+    return q && !q->broken;
+}
+
 int qmp_reconnect(struct libdmr_qmp *q, int timeout_ms, struct libdmr_qmp **ret)
 {
     if (!q->path)

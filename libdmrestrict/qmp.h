@@ -15,6 +15,8 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
  * which is closed (QEMU serves one client at a time; q stays to be
  * freed). INVAL: q was made from a descriptor. */
 int qmp_reconnect(struct libdmr_qmp *q, int timeout_ms, struct libdmr_qmp **ret);
+/* False once an error has left the stream out of step: use a new connection. */
+bool qmp_usable(const struct libdmr_qmp *q);
 /* The same on a connected socket; takes *fd (sets it to -1). */
 int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct libdmr_qmp **ret);
 /*

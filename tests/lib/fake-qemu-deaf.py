@@ -29,10 +29,12 @@ def serve(fd):
     listener = socket.socket(fileno=fd)
     while True:
         conn, _ = listener.accept()
-        f = conn.makefile("rw")
+        # A reader and a writer of their own: a "rw" text file drops what it
+        # read ahead when written to, and commands come pipelined.
+        r, f = conn.makefile("r"), conn.makefile("w")
         f.write('{"QMP": {"version": {}, "capabilities": []}}\n')
         f.flush()
-        for line in f:
+        for line in r:
             try:
                 msg = json.loads(line)
             except ValueError:

@@ -14,11 +14,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include "audit.h"
 #include "fdset.h"
@@ -337,76 +332,6 @@ static int tcp_sockets(pid_t pid, bool v6, struct audit_observed *obs)
     return 0;
 }
 
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
-/* A copy of the DM's socket as a TCP row: its family, protocol, local
- * address and state, asked of the socket itself. */
-static bool tcp_row_of(int sock, struct audit_tcp *ret)
-{
-    int domain, protocol;
-    socklen_t len = sizeof(int);
-    if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
-        getsockopt(sock, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) < 0 ||
-        protocol != IPPROTO_TCP || (domain != AF_INET && domain != AF_INET6))
-        return false;
-    struct sockaddr_storage ss;
-    struct tcp_info info;
-    socklen_t ss_len = sizeof(ss), info_len = sizeof(info);
-    if (getsockname(sock, (struct sockaddr *)&ss, &ss_len) < 0 ||
-        getsockopt(sock, IPPROTO_TCP, TCP_INFO, &info, &info_len) < 0)
-        return false;
-    struct audit_tcp t = { .found = true, .v6 = domain == AF_INET6, .state = info.tcpi_state };
-    if (domain == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-        memcpy(t.addr, &a->sin6_addr, 16);
-        t.port = ntohs(a->sin6_port);
-    } else {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-        t.addr[10] = t.addr[11] = 0xff;   /* IPv4-mapped, as the table's rows */
-        memcpy(t.addr + 12, &a->sin_addr, 4);
-        t.port = ntohs(a->sin_port);
-    }
-    *ret = t;
-    return true;
-}
-
-/*
- * Which of the DM's unnamed sockets are TCP's, each asked through a copy
- * of the DM's descriptor (pidfd_getfd; the copy is the same socket, closed
- * at once). Reading the namespace's tcp and tcp6 tables instead walks
- * every bucket of the kernel's TCP hash, 0.75 ms each here however few
- * sockets there are. A descriptor closed or reused meanwhile (another
- * inode) is not found. -ENOSYS or -EPERM (an old kernel, a ptrace policy)
- * sends the caller to the tables.
- */
-static int tcp_sockets_by_fd(pid_t pid, struct audit_observed *obs)
-{
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pidfd < 0)
-        return errno == ESRCH ? 0 : -errno;   /* gone: as its tables would be */
-    int r = 0;
-    for (size_t i = 0; !r && i < obs->n_fds; i++) {
-        unsigned long inode = unnamed_socket_inode(&obs->fds[i]);
-        if (!inode)
-            continue;
-        int sock = (int)syscall(SYS_pidfd_getfd, pidfd, obs->fds[i].fd, 0);
-        if (sock < 0) {
-            if (errno == ENOSYS || errno == EPERM)
-                r = -errno;
-            continue;   /* EBADF: closed meanwhile */
-        }
-        struct stat st;
-        struct audit_tcp row;
-        if (fstat(sock, &st) == 0 && st.st_ino == inode && tcp_row_of(sock, &row))
-            obs->fds[i].tcp = row;
-        safe_close(sock);
-    }
-    safe_close(pidfd);
-    return r;
-}
-
 static bool has_unnamed_socket(const struct audit_observed *obs)
 {
     for (size_t i = 0; i < obs->n_fds; i++)
@@ -460,13 +385,9 @@ static int observe_fds(pid_t pid, struct audit_observed *obs)
     if (!r)
         r = socket_paths(pid, obs);
     bool unnamed = !r && has_unnamed_socket(obs);
-    int by_fd = unnamed ? tcp_sockets_by_fd(pid, obs) : 0;
-    bool tables = by_fd == -ENOSYS || by_fd == -EPERM;
-    if (unnamed && !tables)
-        r = by_fd;
-    if (tables)
+    if (unnamed)
         r = tcp_sockets(pid, false, obs);
-    if (tables && !r)
+    if (unnamed && !r)
         r = tcp_sockets(pid, true, obs);
     /* In fd order, for a report that reads like ls. */
     for (size_t i = 1; i < obs->n_fds; i++)

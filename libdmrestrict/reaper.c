@@ -8,16 +8,12 @@
  * their real uid and could kill each other, so they run one at a time:
  * callers hold the host-wide lock (run_lock).
  *
- * Whether the uid has any process at all is asked of the kernel first: a
- * vforked child with the reaper's real uid and the DM's effective uid
- * calls kill(-1, 0), which fails with ESRCH when it may signal no one, that
- * is when no process has either uid as its real or saved uid. Then there
- * is nothing to kill, and nothing can appear, since only that uid or root
- * can start a process with it; no /proc walk is needed (it reads every
- * process's status: the cost of a start grew with the host's processes).
- * Otherwise kill(-1) says nothing about whom it reached, so /proc is read:
- * it names the processes for the log, and tells a zombie (which kill
- * counts) from the living.
+ * kill(-1) says nothing about whether it reached anyone (it returns 0 when
+ * any process exists, even one it may not signal: design.md, "Reaping:
+ * what kill(-1) does not tell"), so /proc is read first: it names the
+ * processes for the log, and when there are none there is nothing to
+ * kill, and nothing can appear, since only that uid or root can start a
+ * process with it.
  * Those found are held by pidfds and waited for: SIGKILL is delivered at
  * once, but a process takes a moment to die (QEMU unmaps its guest), and
  * the caller's next step (a new DM with the uid, "nothing left") must not
@@ -26,9 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "launch.h"
 
@@ -61,28 +55,6 @@ static bool all_exited(int *fds, size_t n, long deadline)
     return true;
 }
 
-/* 1 when no process has dm_uid or reaper_uid as its real or saved uid
- * (the kernel's answer), 0 when some may have. A process with the DM's uid
- * only as its effective uid is another's (root's, having lent it): not
- * looked for here. */
-static int uid_unused(uid_t dm_uid, uid_t reaper_uid)
-{
-    pid_t pid = vfork();
-    if (pid == 0) {
-        /* Raw system calls: glibc's setresuid would set the credentials of
-         * every thread of the parent, whose memory a vfork child shares. */
-        if (syscall(SYS_setresuid, reaper_uid, dm_uid, 0) < 0)
-            _exit(2);
-        _exit(syscall(SYS_kill, -1, 0) < 0 && errno == ESRCH ? 0 : 1);
-    }
-    if (pid < 0)
-        return -errno;
-    int status;
-    if (wait_child(pid, &status) || !WIFEXITED(status) || WEXITSTATUS(status) > 1)
-        return -EIO;
-    return WEXITSTATUS(status) == 0;
-}
-
 static int kill_all_of_uid(uid_t dm_uid, uid_t reaper_uid)
 {
     pid_t pid = fork();
@@ -105,9 +77,6 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
     if (dm_uid == 0 || reaper_uid == 0 || dm_uid == reaper_uid)
         return -EINVAL;  /* the plan never asks this; refuse to kill root */
     pids[0] = '\0';
-    int unused = uid_unused(dm_uid, reaper_uid);
-    if (unused)
-        return unused < 0 ? unused : 0;
     int killed = 0;
     size_t len = 0;
     long deadline = monotonic_ms() + REAPER_WAIT_MS;

@@ -109,12 +109,13 @@ int host_facts_gather(libdmr_ctx *ctx, struct host_facts *h)
     libdmr_config none = { .name = (char *)"host-check", .requested_domid = 1 };
     int rc = facts_users_gather(ctx, &none, &h->facts);
     if (!rc) rc = facts_subid_gather(ctx, &h->facts);
+    /* Before QEMU's facts: a dom0 has qemu-xen, and runs no accelerator probe. */
+    h->facts.xen_dom0 = host_is_xen_dom0();
     if (!rc) rc = facts_qemu_gather(ctx, &none, &h->facts);
     if (!rc) rc = facts_accel_probe(ctx, &h->facts);  /* afresh, into the cache */
     if (!rc) rc = facts_pci_gather(ctx, &none, &h->facts);
     if (rc)
         return rc;
-    h->facts.xen_dom0 = host_is_xen_dom0();
     if (passwd_enumerate(h))
         return LIBDMR_ERROR_NOMEM;
     login_defs_read(&h->defs);

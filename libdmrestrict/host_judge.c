@@ -261,15 +261,16 @@ static int judge_accel(const libdmr_facts *f, struct libdmr_host_report *r)
 {
     const struct libdmr_accel_probe *k = &f->kvm_probe, *t = &f->tcg_probe;
     int rc;
-    if (!f->qemu.present)
+    if (f->xen_dom0)
+        rc = item_add(r, "kvm", HOST_OK, NULL, "not probed: on a Xen dom0 the device models "
+                      "serve Xen guests, not KVM ones");
+    else if (!f->qemu.present)
         rc = item_add(r, "kvm", HOST_WARN, "apt-get install qemu-system-x86",
                       "%s; no QEMU to run a probe guest", f->kvm_usable ? "KVM can create a VM"
                       : "no usable /dev/kvm");
     else if (!f->kvm_usable)
         rc = item_add(r, "kvm", HOST_WARN, "load kvm_intel or kvm_amd, or use accel = \"tcg\"",
                       "no usable /dev/kvm: guests run under TCG");
-    else if (f->xen_dom0)
-        rc = item_add(r, "kvm", HOST_OK, NULL, "KVM can create a VM; not probed (a Xen dom0)");
     else if (k->result == LIBDMR_PROBE_PASSED)
         rc = item_add(r, "kvm", HOST_OK, NULL, "%s", k->detail);
     else if (k->result == LIBDMR_PROBE_FAILED)

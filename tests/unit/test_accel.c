@@ -177,6 +177,25 @@ static void test_host_check_kvm_line(void **state)
     assert_non_null(strstr(kvm, "no usable /dev/kvm"));
 }
 
+/* A Xen dom0 is never probed and never warned about KVM, with or without
+ * /dev/kvm: its device models serve Xen guests. */
+static void test_host_check_dom0(void **state)
+{
+    static const char *const dom0s[] = { no_kvm, unprobed };
+    for (size_t i = 0; i < 2; i++) {
+        char *json = strdup(dom0s[i]), *at = strstr(json, "\"xen_dom0\":false");
+        const char *kvm_word, *tcg_word;
+        char kvm[1024];
+        assert_non_null(at);
+        memcpy(at, "\"xen_dom0\":true ", 16);
+        judge(*state, json, &kvm_word, kvm, &tcg_word, sizeof(kvm));
+        assert_string_equal(kvm_word, "ok");
+        assert_non_null(strstr(kvm, "not probed"));
+        assert_null(tcg_word);
+        free(json);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +204,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unprobed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_facts_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_check_kvm_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_check_dom0, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

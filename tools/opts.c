@@ -49,10 +49,16 @@ void opts_begin(struct opts *o, const struct command *cmd, int argc, char **argv
 static int opts_fail(struct opts *o, int c)
 {
     const char *name = o->cmd->name;
-    const char *word = o->argv[optind - 1];
-    if (c == ':')
+    /* A short option's letter is optopt: inside a cluster (-nZp) optind
+     * has not moved past it, so the word before is not its word. A long
+     * option's error names the word just read. */
+    const char *word = optind > 0 && optind <= o->argc ? o->argv[optind - 1] : "";
+    bool is_long = !strncmp(word, "--", 2);
+    if (c == ':' && !is_long && optopt > ' ' && optopt < 127)
+        usage_error(name, "option -%c needs an argument", optopt);
+    else if (c == ':')
         usage_error(name, "option %s needs an argument", word);
-    else if (optopt && optopt != '?' && word[0] == '-' && word[1] != '-')
+    else if (!is_long && optopt > ' ' && optopt < 127)
         usage_error(name, "unknown option -%c", optopt);
     else
         usage_error(name, "unknown option %s", word);

@@ -116,7 +116,11 @@ static int global_options(int argc, char **argv, xentoollog_level *level, int *r
             *ret_status = EXIT_OK;
             return 0;
         default:
-            usage_error(NULL, "unknown option %s", argv[optind - 1]);
+            /* Inside a cluster (-xv) optind has not moved past the letter. */
+            if (optopt > ' ' && optopt < 127)
+                usage_error(NULL, "unknown option -%c", optopt);
+            else
+                usage_error(NULL, "unknown option %s", argv[optind - 1]);
             *ret_status = EXIT_USAGE;
             return 0;
         }

@@ -26,6 +26,19 @@ complete() {
         [ ${#COMPREPLY[@]} = 0 ] || printf "%s\n" "${COMPREPLY[@]}"' "$COMPLETION" "$XL_DMR" "$@" | sort
 }
 words() { echo $(cat); }  # one line, space separated
+# complete_line LINE: as complete, with COMP_WORDS split as bash splits
+# them (at COMP_WORDBREAKS, so a BDF's colons are words of their own).
+complete_line() {
+    bash -c '
+        [ -f /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion
+        . "$0"
+        COMP_LINE=$2; COMP_POINT=${#COMP_LINE}
+        read -ra COMP_WORDS <<< "$(sed "s/:/ : /g" <<< "$COMP_LINE")"
+        [[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        _xl_dmr "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+        [ ${#COMPREPLY[@]} = 0 ] || printf "%s\n" "${COMPREPLY[@]}"' "$COMPLETION" "$XL_DMR" "$1" | sort
+}
 
 [ -f /usr/share/bash-completion/bash_completion ] ||
     echo "# bash-completion is not installed: the script's own fallback is tested"
@@ -67,6 +80,14 @@ fake=$work/root
 "$srcdir/tests/lib/fake-sysfs" "$fake" 21 0000:04:00.0:vfio-pci:0x030000
 tap_check "pci-assignable-add: the BDFs of a fake sysfs not assignable yet" \
     [ "$(XL_DMR_SYSROOT=$fake complete pci-assignable-add "" | words)" = "0000:03:00.0 0000:05:00.0" ]
+if [ -f /usr/share/bash-completion/bash_completion ]; then
+    tap_check "pci-assignable-add 0000:0 (bash splits at the colons): the rest of each BDF" \
+        [ "$(XL_DMR_SYSROOT=$fake complete_line "$XL_DMR pci-assignable-add 0000:0" | words)" = "03:00.0 05:00.0" ]
+    tap_check "pci-assignable-add 0000:05: the one" \
+        [ "$(XL_DMR_SYSROOT=$fake complete_line "$XL_DMR pci-assignable-add 0000:05" | words)" = "05:00.0" ]
+else
+    tap_skip "BDFs after a colon" "needs bash-completion's _init_completion (scripts/install-deps installs it)"
+fi
 tap_check "pci-assignable-remove: the assignable one" \
     [ "$(XL_DMR_SYSROOT=$fake complete pci-assignable-remove "" | words)" = "0000:04:00.0" ]
 

@@ -159,6 +159,21 @@ static int probe_spawn(libdmr_ctx *ctx, const char *qemu, const char *accel,
         pipe2(pipefd, O_CLOEXEC) < 0)
         return errno ? -errno : -EIO;
     run->out = pipefd[0];
+    /* Above the targets first: a caller with 0, 1 or 2 closed could have
+     * been given one of them, and the dup2s below would cross. */
+    int high_write = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10);
+    int high_disk = fcntl(disk, F_DUPFD_CLOEXEC, 10);
+    safe_close(pipefd[1]);
+    pipefd[1] = high_write;
+    safe_close(disk);
+    disk = high_disk;
+    int high_err = fcntl(run->err, F_DUPFD_CLOEXEC, 10);
+    safe_close(run->err);
+    run->err = high_err;
+    if (pipefd[1] < 0 || disk < 0 || run->err < 0) {
+        safe_close(pipefd[1]);
+        return -EMFILE;
+    }
     /* The disk is the memfd as fd 3: nothing is left on any filesystem. */
     const char *argv[] = { qemu, "-nodefaults", "-no-user-config", "-display", "none",
                            "-machine", "pc", "-accel", accel, "-m", "16", "-no-reboot",

@@ -132,7 +132,11 @@ tap_check "list -l NAME: the plan and the state, as JSON" \
 tap_check "... the plan says there is a VNC password" \
     [ "$(json_get "$work/long.json" 'd[0]["plan"]["display"]["vnc"]["password"]')" = true ]
 "$XL_DMR" list -l > "$work/all.json" 2>&1
+all_rc=$?
 as_nobody list -l > "$work/nobody.json" 2>&1
+nobody_rc=$?
+tap_check "list -l as root and as nobody: exit 0, JSON naming the domain (so the next check reads real output)" \
+    bash -c "[ $all_rc = 0 ] && [ $nobody_rc = 0 ] && for f in $work/all.json $work/nobody.json; do python3 -c 'import json,sys; assert any(x[\"name\"] == \"cliopt1\" for x in json.load(open(sys.argv[1])))' \$f || exit 1; done"
 tap_check "the VNC password is in no list -l output (root's, nobody's) nor the state files" \
     bash -c "! grep -rq '$secret' $work/long.json $work/all.json $work/nobody.json /run/xl-dmr/domains"
 

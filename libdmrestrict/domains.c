@@ -193,8 +193,9 @@ int libdmr_domain_describe(libdmr_ctx *ctx, uint32_t domid, char **ret_json)
     _cleanup_free_ char *text = NULL;
     r = state_text_read(ctx, domid, &text);
     yajl_val record = r ? NULL : yajl_tree_parse(text, NULL, 0);
-    yajl_gen g = record && YAJL_IS_OBJECT(record) ? json_begin() : NULL;
-    int rc = r ? libdmr_error_from_errno(r) : !record ? LIBDMR_ERROR_INVAL
+    bool object = record && YAJL_IS_OBJECT(record);
+    yajl_gen g = object ? json_begin() : NULL;
+    int rc = r ? libdmr_error_from_errno(r) : !object ? LIBDMR_ERROR_INVAL
              : !g ? LIBDMR_ERROR_NOMEM : 0;
     if (!rc) {
         describe_gen(g, &s, record);

@@ -182,16 +182,20 @@ static int list_select(const char *const *names, size_t n_names, libdmr_dominfo 
 static int list_long(struct xl_dmr *x, const libdmr_dominfo *d, size_t n)
 {
     printf("[");
+    size_t shown = 0;
     for (size_t i = 0; i < n; i++) {
         char *json;
-        if (libdmr_domain_describe(x->ctx, d[i].domid, &json)) {
+        int rc = libdmr_domain_describe(x->ctx, d[i].domid, &json);
+        if (rc == LIBDMR_ERROR_NOTFOUND)
+            continue;   /* destroyed since it was listed */
+        if (rc) {
             printf("]\n");
             return EXIT_ERROR;
         }
-        printf("%s%s", i ? ",\n" : "\n", json);
+        printf("%s%s", shown++ ? ",\n" : "\n", json);
         free(json);
     }
-    printf("%s]\n", n ? "\n" : "");
+    printf("%s]\n", shown ? "\n" : "");
     return EXIT_OK;
 }
 

@@ -237,7 +237,7 @@ static void __attribute__((noreturn)) watcher_main(void *arg, int report_fd)
     int sp[2] = { -1, -1 };
     if (qmp < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
         report[1] = qmp < 0 ? -qmp : errno;
-        write(report_fd, report, sizeof(report));
+        (void)!write(report_fd, report, sizeof(report));  /* about to exit: nothing to do if it fails */
         _exit(1);
     }
     pid_t child = fork();
@@ -252,7 +252,7 @@ static void __attribute__((noreturn)) watcher_main(void *arg, int report_fd)
     /* Ready once the child has the events: only then may the guest run. */
     if (child < 0 || read_event(sp[0]) != W_READY) {
         report[1] = child < 0 ? errno : EPROTO;
-        write(report_fd, report, sizeof(report));
+        (void)!write(report_fd, report, sizeof(report));  /* about to exit: nothing to do if it fails */
         _exit(1);
     }
     safe_close(report_fd);

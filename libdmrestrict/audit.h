@@ -66,6 +66,7 @@ struct audit_fd {
     int fd;
     char *target;                  /* readlink: "/dev/null", "socket:[123]", ... */
     char *socket_path;             /* a Unix socket's bound path, if any */
+    bool unix_socket;              /* in the Unix table (bound or not): no TCP row to look for */
     bool stat_ok;
     mode_t mode;
     dev_t dev;

@@ -225,7 +225,9 @@ static void observe_namespaces(pid_t pid, struct audit_observed *obs)
 
 /* The bound paths of the DM's Unix sockets, from its /proc/PID/net/unix
  * (Num RefCount Protocol Flags Type St Inode [Path]), read line by line:
- * a host with many sockets has a long table. */
+ * a host with many sockets has a long table. Every Unix socket is there,
+ * bound or not (a socketpair's ends too): those are marked, so that the
+ * TCP tables are read only for a socket the table did not name. */
 static int socket_paths(pid_t pid, struct audit_observed *obs)
 {
     char path[64];
@@ -246,6 +248,7 @@ static int socket_paths(pid_t pid, struct audit_observed *obs)
             unsigned long ino;
             if (fd->socket_path || sscanf(fd->target, "socket:[%lu]", &ino) != 1 || ino != inode)
                 continue;
+            fd->unix_socket = true;
             size_t len = strcspn(line + path_at, "\n");
             if (len && !(fd->socket_path = strndup(line + path_at, len)))
                 r = -ENOMEM;
@@ -332,10 +335,12 @@ static int tcp_sockets(pid_t pid, bool v6, struct audit_observed *obs)
     return 0;
 }
 
+/* A socket that is no Unix one: reading the tcp tables walks every
+ * bucket of the kernel's TCP hash (0.75 ms each here), so only then. */
 static bool has_unnamed_socket(const struct audit_observed *obs)
 {
     for (size_t i = 0; i < obs->n_fds; i++)
-        if (unnamed_socket_inode(&obs->fds[i]))
+        if (unnamed_socket_inode(&obs->fds[i]) && !obs->fds[i].unix_socket)
             return true;
     return false;
 }

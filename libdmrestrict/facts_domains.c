@@ -78,12 +78,32 @@ static int domids_from_xenstore(libdmr_ctx *ctx, libdmr_facts *f)
 }
 
 /*
- * libxl refuses a domid it freed less than 60 s ago when it is asked for
- * by number (libxl__is_domid_recent): its history file holds "SEC DOMID"
- * lines, SEC on CLOCK_MONOTONIC.
+ * libxl refuses a domid it freed at most LIBXL_DOMID_REUSE_TIMEOUT seconds
+ * ago (default 60; the variable is read from the environment, as libxl
+ * does: it runs in this process) when it is asked for by number
+ * (libxl__is_domid_recent). Its history file holds "SEC DOMID" lines, SEC
+ * on CLOCK_MONOTONIC. "At most" matters: an entry exactly 60 s old is still
+ * recent to libxl (a domid planned in that second was refused).
  */
 #define LIBXL_DOMID_HISTORY LIBDMR_XEN_RUN_DIR "/domid-history"
-#define LIBXL_DOMID_REUSE_TIMEOUT 60
+
+long facts_libxl_domid_reuse_timeout(void)
+{
+    const char *env = getenv("LIBXL_DOMID_REUSE_TIMEOUT");
+    return env ? strtol(env, NULL, 0) : 60;
+}
+
+int facts_domids_from_history(libdmr_facts *f, FILE *history, long now, long timeout)
+{
+    unsigned long sec;
+    unsigned domid;
+    int r = 0;
+    while (!r && fscanf(history, "%lu %u", &sec, &domid) == 2)
+        if (now - (long)sec <= timeout &&
+            domid >= LIBDMR_DOMID_MIN && domid <= LIBDMR_DOMID_MAX)
+            r = domids_add(f, domid);
+    return r;
+}
 
 static int domids_from_libxl_history(libdmr_facts *f)
 {
@@ -92,13 +112,7 @@ static int domids_from_libxl_history(libdmr_facts *f)
         return errno == ENOENT ? 0 : -errno;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    unsigned long sec;
-    unsigned domid;
-    int r = 0;
-    while (!r && fscanf(h, "%lu %u", &sec, &domid) == 2)
-        if ((unsigned long)now.tv_sec - sec < LIBXL_DOMID_REUSE_TIMEOUT &&
-            domid >= LIBDMR_DOMID_MIN && domid <= LIBDMR_DOMID_MAX)
-            r = domids_add(f, domid);
+    int r = facts_domids_from_history(f, h, now.tv_sec, facts_libxl_domid_reuse_timeout());
     fclose(h);
     return r;
 }

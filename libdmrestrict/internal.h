@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -417,6 +418,10 @@ int facts_qemu_gather(libdmr_ctx *ctx, const libdmr_config *config,
                       libdmr_facts *facts);
 int facts_domains_gather(libdmr_ctx *ctx, const libdmr_config *config,
                          libdmr_facts *facts);
+/* libxl's domid history ("SEC DOMID" lines): adds each domid freed at
+ * most TIMEOUT seconds before NOW (CLOCK_MONOTONIC seconds). */
+int facts_domids_from_history(libdmr_facts *f, FILE *history, long now, long timeout);
+long facts_libxl_domid_reuse_timeout(void);
 int facts_images_gather(libdmr_ctx *ctx, const libdmr_config *config,
                         libdmr_facts *facts);
 int facts_pci_gather(libdmr_ctx *ctx, const libdmr_config *config,

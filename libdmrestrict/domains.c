@@ -152,33 +152,23 @@ static void json_copy(yajl_gen g, yajl_val v)
     }
 }
 
-/* {"domid","name","state","plan","record"}: the record is the state file
- * but its plan, which comes out on its own. Neither holds a VNC password
- * (the plan says only that there is one). */
-static void describe_gen(yajl_gen g, const struct dm_state *s, yajl_val record)
+/* {"domid","name","state","record","plan"}: the record is the state file,
+ * the plan the file beside it (null: another toolstack's domain). Neither
+ * holds a VNC password (the plan says only that there is one). */
+static void describe_gen(yajl_gen g, const struct dm_state *s, yajl_val record, yajl_val plan)
 {
     char state[2] = { dominfo_state(s), '\0' };
-    yajl_val plan = NULL;
     yajl_gen_map_open(g);
     json_kint(g, "domid", s->domid);
     json_kstr(g, "name", s->name);
     json_kstr(g, "state", state);
     json_key(g, "record");
-    yajl_gen_map_open(g);
-    for (size_t i = 0; i < record->u.object.len; i++) {
-        if (!strcmp(record->u.object.keys[i], "plan")) {
-            plan = record->u.object.values[i];
-            continue;
-        }
-        json_key(g, record->u.object.keys[i]);
-        json_copy(g, record->u.object.values[i]);
-    }
-    yajl_gen_map_close(g);
+    json_copy(g, record);
     json_key(g, "plan");
     if (plan)
         json_copy(g, plan);
     else
-        yajl_gen_null(g);  /* another toolstack's domain: its plan is not ours */
+        yajl_gen_null(g);
     yajl_gen_map_close(g);
 }
 
@@ -190,20 +180,24 @@ int libdmr_domain_describe(libdmr_ctx *ctx, uint32_t domid, char **ret_json)
     int r = state_read(ctx, domid, &s);
     if (r)
         return libdmr_error_from_errno(r);
-    _cleanup_free_ char *text = NULL;
+    _cleanup_free_ char *text = NULL, *plan_text = NULL;
     r = state_text_read(ctx, domid, &text);
+    if (!r)
+        r = state_plan_text_read(ctx, domid, &plan_text);
     yajl_val record = r ? NULL : yajl_tree_parse(text, NULL, 0);
-    bool object = record && YAJL_IS_OBJECT(record);
+    yajl_val plan = plan_text ? yajl_tree_parse(plan_text, NULL, 0) : NULL;
+    bool object = record && YAJL_IS_OBJECT(record) && (!plan_text || plan);
     yajl_gen g = object ? json_begin() : NULL;
     int rc = r ? libdmr_error_from_errno(r) : !object ? LIBDMR_ERROR_INVAL
              : !g ? LIBDMR_ERROR_NOMEM : 0;
     if (!rc) {
-        describe_gen(g, &s, record);
+        describe_gen(g, &s, record, plan);
         rc = json_finish(g, ret_json);
     } else if (g) {
         yajl_gen_free(g);
     }
     yajl_tree_free(record);
+    yajl_tree_free(plan);
     state_clear(&s);
     return rc;
 }

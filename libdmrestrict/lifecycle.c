@@ -22,14 +22,24 @@
 
 #define DM_EXIT_TIMEOUT_MS 5000
 
-/* The domid, name and an exclusive uid must still be free, under the lock. */
-static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
-{
+/* The records as a create read them, under the lock it still holds. */
+struct state_seen {
     struct dm_state *list;
     size_t n;
-    int r = state_list(ctx, &list, &n, NULL, 0);
-    if (r)
-        return libdmr_error_from_errno(r);
+};
+
+/* The domid, name and an exclusive uid must still be free, under the lock;
+ * checked in SEEN, or (NULL) in the records read now. */
+static int check_free(libdmr_ctx *ctx, const libdmr_plan *p, const struct state_seen *seen)
+{
+    struct state_seen now = { 0 };
+    if (!seen) {
+        int r = state_list(ctx, &now.list, &now.n, NULL, 0);
+        if (r)
+            return libdmr_error_from_errno(r);
+    }
+    const struct dm_state *list = seen ? seen->list : now.list;
+    size_t n = seen ? seen->n : now.n;
     int rc = 0;
     for (size_t i = 0; !rc && i < n; i++) {
         if (list[i].domid == p->domid) {
@@ -44,7 +54,7 @@ static int check_free(libdmr_ctx *ctx, const libdmr_plan *p)
             rc = LIBDMR_ERROR_BUSY;
         }
     }
-    state_list_free(list, n);
+    state_list_free(now.list, now.n);
     return rc;
 }
 
@@ -79,9 +89,9 @@ static void state_for_clear(struct dm_state *s)
  * not wait for this DM to start.
  */
 static int reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
-                   struct held_lock *lock)
+                   struct held_lock *lock, const struct state_seen *seen)
 {
-    int rc = check_free(ctx, p);
+    int rc = check_free(ctx, p, seen);
     if (rc)
         return rc;
     /* A process an earlier domain left with this uid must never meet the new DM. */
@@ -113,7 +123,7 @@ int lifecycle_dm_started(struct libdmr_dm *dm)
      * replace it (others only read it, whole, after a rename). */
     if (!dm->plan || !dm->s->starting)
         return 0;
-    return state_write(dm->ctx, dm->s, dm->plan);
+    return state_write(dm->ctx, dm->s, NULL);  /* the plan is written */
 }
 
 /* The lock again, to say the domain is there. */
@@ -124,7 +134,7 @@ static int record(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
     if (r)
         return libdmr_error_from_errno(r);
     s->starting = false;
-    r = state_write(ctx, s, p);
+    r = state_write(ctx, s, NULL);  /* its plan was written with the reservation */
     /* Left paused (create -p): list shows it as pause would leave it. */
     if (!r && p->paused)
         r = state_run_write(ctx, p->domid, 'p');
@@ -297,8 +307,9 @@ static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct li
 
 /* Carry a plan out; the caller holds the lock, which is let go while the
  * DM starts and held again when this returns (unless it could not be
- * taken again). */
-static int create_locked(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock)
+ * taken again). SEEN: the records as the caller read them under it. */
+static int create_locked(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock,
+                         const struct state_seen *seen)
 {
     if (p->verdict.refusal_rc) {
         LOGD(ERROR, p->domid, "%s", p->verdict.refusal);
@@ -314,7 +325,7 @@ static int create_locked(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock
     struct dm_state s;
     struct libdmr_dm dm;
     int r = state_for(p, &s);
-    int rc = r ? libdmr_error_from_errno(r) : reserve(ctx, p, &s, lock);
+    int rc = r ? libdmr_error_from_errno(r) : reserve(ctx, p, &s, lock, seen);
     bool reserved = !rc;
     dm_init(&dm, ctx, p, &s);
     if (!rc)
@@ -333,11 +344,11 @@ int libdmr_domain_create(libdmr_ctx *ctx, const libdmr_plan *plan)
     _cleanup_unlock_ struct held_lock lock = { ctx, -EBADF };
     int rc = lifecycle_lock(ctx, &lock);
     if (!rc)
-        rc = create_locked(ctx, plan, &lock);
+        rc = create_locked(ctx, plan, &lock, NULL);
     return rc;
 }
 
-static int reap_unwatched_locked(libdmr_ctx *ctx);
+static size_t reap_unwatched_in(libdmr_ctx *ctx, struct dm_state *list, size_t n, int *rc);
 
 int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
                                 libdmr_plan **ret_plan)
@@ -354,8 +365,17 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     int rc = lifecycle_lock(ctx, &lock);
     if (rc)
         return rc;
-    if (!nested)
-        reap_unwatched_locked(ctx);
+    /* The records are read once: for the reaping, and (when it destroyed
+     * none) for what the new domain must not take. An unreadable one is
+     * skipped unsaid: its domid is taken all the same (facts), and the
+     * plan's refusal is the one line the create prints. */
+    struct state_seen seen = { 0 };
+    bool seen_valid = false;
+    char skipped[1];
+    if (!nested && !state_list(ctx, &seen.list, &seen.n, skipped, sizeof(skipped))) {
+        int reaped_rc;
+        seen_valid = reap_unwatched_in(ctx, seen.list, seen.n, &reaped_rc) == 0;
+    }
     libdmr_facts *facts = NULL;
     libdmr_plan *plan = NULL;
     rc = libdmr_facts_gather(ctx, config, &facts);
@@ -364,7 +384,8 @@ int libdmr_domain_create_config(libdmr_ctx *ctx, const libdmr_config *config,
     if (!rc)
         rc = libdmr_plan_check(ctx, plan);  /* notices and warnings, or the refusal */
     if (!rc)
-        rc = create_locked(ctx, plan, &lock);
+        rc = create_locked(ctx, plan, &lock, seen_valid ? &seen : NULL);
+    state_list_free(seen.list, seen.n);
     /* Every failure says why; one that said nothing is still one line. */
     if (rc && !ctx->last_error[0])
         LOG(ERROR, "creating the domain failed: %s", libdmr_strerror(rc));
@@ -497,7 +518,7 @@ int lifecycle_guest_event(libdmr_ctx *ctx, const libdmr_plan *p, const struct pr
     } else if (destroy_recorded(ctx, b, &s) == 0 && a == PLAN_ACTION_RESTART) {
         /* A fresh DM through the create path, with the plan it was made
          * with: same name, domid, uid, and every planned resource. */
-        if (create_locked(ctx, p, &lock))
+        if (create_locked(ctx, p, &lock, NULL))
             LOGD(ERROR, p->domid, "restarting the domain failed: it is destroyed");
     }
     state_clear(&s);
@@ -533,17 +554,11 @@ static bool unwatched_and_over(libdmr_ctx *ctx, const struct dm_state *s)
     return proc_exited(&s->dm, 0) || guest_stopped(ctx, s);
 }
 
-static int reap_unwatched_locked(libdmr_ctx *ctx)
+/* Destroys those of LIST that are unwatched and over: how many. */
+static size_t reap_unwatched_in(libdmr_ctx *ctx, struct dm_state *list, size_t n, int *rc)
 {
-    struct dm_state *list;
-    size_t n;
-    int rc = 0;
-    /* An unreadable state file is not the reaper's to report: the command
-     * it runs before (list, create) says what it makes of one. */
-    char skipped[1];
-    int r = state_list(ctx, &list, &n, skipped, sizeof(skipped));
-    if (r)
-        return libdmr_error_from_errno(r);
+    size_t destroyed = 0;
+    *rc = 0;
     for (size_t i = 0; i < n; i++) {
         const struct backend_slot *b = backend_get(ctx, list[i].backend, list[i].domid);
         if (!b || !unwatched_and_over(ctx, &list[i]))
@@ -551,8 +566,24 @@ static int reap_unwatched_locked(libdmr_ctx *ctx)
         LOGD(NOTICE, list[i].domid, "domain %u lost its watcher and its guest has stopped: "
              "destroyed", list[i].domid);
         if (destroy_recorded(ctx, b, &list[i]))
-            rc = LIBDMR_ERROR_FAIL;
+            *rc = LIBDMR_ERROR_FAIL;
+        destroyed++;
     }
+    return destroyed;
+}
+
+static int reap_unwatched_locked(libdmr_ctx *ctx)
+{
+    struct dm_state *list;
+    size_t n;
+    int rc;
+    /* An unreadable state file is not the reaper's to report: the command
+     * it runs before (list, destroy) says what it makes of one. */
+    char skipped[1];
+    int r = state_list(ctx, &list, &n, skipped, sizeof(skipped));
+    if (r)
+        return libdmr_error_from_errno(r);
+    reap_unwatched_in(ctx, list, n, &rc);
     state_list_free(list, n);
     return rc;
 }
@@ -608,7 +639,7 @@ int libdmr_domain_record(libdmr_ctx *ctx, const libdmr_plan *p, pid_t dm_pid)
     struct dm_state s;
     struct libdmr_dm dm;
     int r = state_for(p, &s);
-    rc = r ? libdmr_error_from_errno(r) : check_free(ctx, p);
+    rc = r ? libdmr_error_from_errno(r) : check_free(ctx, p, NULL);
     s.foreign = true;
     dm_init(&dm, ctx, p, &s);
     if (!rc)

@@ -31,6 +31,7 @@
  *        bench_start XL_DMR CFG CFG_NIC RUNS OUT.json
  * (root, in a namespace whose passwd has xen-qemuuser-range-base: bench/run)
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -324,7 +325,8 @@ static const char *left_after_destroy(const struct floor_plan *fp)
 }
 
 enum { S_FLOOR, S_XL, S_BARE, S_NIC, S_FLOOR_CPU, S_XL_CPU, S_DESTROY, S_EXEC, S_EXEC_CPU,
-       S_TRUE, S_TRUE_CPU, S_AUDIT, S_AUDIT_CPU, S_N };
+       S_TRUE, S_TRUE_CPU, S_AUDIT, S_AUDIT_CPU, S_FLOOR_STOP,
+       S_PLAN, S_PLAN_CPU, S_N };
 
 struct arms {
     libdmr_ctx *ctx;
@@ -359,7 +361,10 @@ static int pair_floor(struct arms *a)
         return fprintf(stderr, "the floor's start failed\n"), -1;
     series_add(&a->s[S_FLOOR], now_ms() - t0);
     series_add(&a->s[S_FLOOR_CPU], cgroup_cpu_ms(a->cg_floor) - cpu0);
+    /* What any stop costs: QMP quit, QEMU's own exit, its files removed. */
+    t0 = now_ms();
     floor_stop(a->ctx, &a->restricted, &run);
+    series_add(&a->s[S_FLOOR_STOP], now_ms() - t0);
     return 0;
 }
 
@@ -426,7 +431,9 @@ static int exec_arm(struct arms *a, char *const argv[], int wall)
 static int pair_exec(struct arms *a)
 {
     char *help[] = { (char *)a->xl_dmr, "-h", NULL }, *true_[] = { "/bin/true", NULL };
-    return exec_arm(a, help, S_EXEC) || exec_arm(a, true_, S_TRUE);
+    /* The start's work before the launch: users, facts, the plan. */
+    char *plan[] = { (char *)a->xl_dmr, "create", "-n", (char *)a->cfg, NULL };
+    return exec_arm(a, help, S_EXEC) || exec_arm(a, true_, S_TRUE) || exec_arm(a, plan, S_PLAN);
 }
 
 /* One pair: the floor and xl-dmr, in alternating order, then the reported arms. */
@@ -457,6 +464,48 @@ static int launch_main(libdmr_ctx *ctx, const char *plan_file)
     return 0;
 }
 
+/*
+ * bench_start looks REPEATS: the two looks whose cost grows with what runs,
+ * timed as the library makes them: a walk of every process's status for a
+ * uid (the reaper's before a start and after a destroy, the audit's for
+ * other holders of the DM's uid) and a read of every domain's state (what
+ * create and destroy make of the domains there are). Prints JSON: the
+ * processes and domains there were, and each look's times (ms).
+ */
+static int looks_main(libdmr_ctx *ctx, int repeats)
+{
+    double walk[repeats], list[repeats];
+    size_t procs, domains = 0;
+    for (int i = 0; i < repeats; i++) {
+        pid_t *pids;
+        struct dm_state *states;
+        double t = now_ms();
+        if (proc_pids_of_uid(4294967294u, &pids, &procs))
+            return 1;
+        walk[i] = now_ms() - t;
+        free(pids);
+        t = now_ms();
+        if (state_list(ctx, &states, &domains, NULL, 0))
+            return 1;
+        list[i] = now_ms() - t;
+        state_list_free(states, domains);
+    }
+    size_t n = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *de; d && (de = readdir(d));)
+        n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+    if (d)
+        closedir(d);
+    printf("{\"processes\": %zu, \"domains\": %zu, \"walk_ms\": [", n, domains);
+    for (int i = 0; i < repeats; i++)
+        printf("%s%.3f", i ? ", " : "", walk[i]);
+    printf("], \"state_list_ms\": [");
+    for (int i = 0; i < repeats; i++)
+        printf("%s%.3f", i ? ", " : "", list[i]);
+    printf("]}\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     xentoollog_logger_stdiostream *lg = xtl_createlogger_stdiostream(stderr, XTL_ERROR, 0);
@@ -465,9 +514,12 @@ int main(int argc, char **argv)
         return 1;
     if (argc == 3 && !strcmp(argv[1], "launch"))
         return launch_main(ctx, argv[2]);
+    if (argc == 3 && !strcmp(argv[1], "looks"))
+        return looks_main(ctx, atoi(argv[2]) > 0 ? atoi(argv[2]) : 1);
     if (argc != 6) {
         fprintf(stderr, "usage: bench_start XL_DMR CFG CFG_NIC RUNS OUT.json\n"
-                        "       bench_start launch PLAN.json\n");
+                        "       bench_start launch PLAN.json\n"
+                        "       bench_start looks REPEATS\n");
         return 2;
     }
     struct arms a = { .ctx = ctx, .xl_dmr = argv[1], .cfg = argv[2], .cfg_nic = argv[3] };
@@ -482,7 +534,8 @@ int main(int argc, char **argv)
     static const char *names[S_N] = { "floor_ms", "xl_dmr_ms", "bare_ms", "nic_display_ms",
                                       "floor_cpu_ms", "xl_dmr_cpu_ms", "destroy_ms", "exec_ms",
                                       "exec_cpu_ms", "true_ms", "true_cpu_ms", "audit_ms",
-                                      "audit_cpu_ms" };
+                                      "audit_cpu_ms", "floor_stop_ms", "plan_ms",
+                                      "plan_cpu_ms" };
     for (int k = 0; k < S_N; k++)
         a.s[k] = (struct series){ names[k], calloc(runs, sizeof(double)), 0 };
     if (cgroup_make("dmr-bench-floor", a.cg_floor, sizeof(a.cg_floor)) ||

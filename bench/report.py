@@ -49,10 +49,17 @@ row("Destroy until it returns, the reaper included (then nothing left, checked)"
                            ("yes" if dmax <= 15 else "no") if n >= stats.MIN_FOR_VERDICT
                            else "no verdict (n=%d < %d)" % (n, stats.MIN_FOR_VERDICT)))
 row("What remains, each measured on its own (wall, CPU): executing `/bin/true` (any command); "
-    "executing `xl-dmr -h` (its libraries loaded); `xl-dmr dm-audit` of the running guest",
-    "%s, %s ms; %s, %s ms; %s, %s ms"
+    "executing `xl-dmr -h` (its libraries loaded); `xl-dmr create -n` (users, facts, the plan: "
+    "all of a start before its launch); `xl-dmr dm-audit` of the running guest",
+    "%s, %s ms; %s, %s ms; %s; %s, %s ms"
     % (ms(st["true_ms"]), ms(st["true_cpu_ms"]), ms(st["exec_ms"]), ms(st["exec_cpu_ms"]),
+       "%s, %s ms" % (ms(st["plan_ms"]), ms(st["plan_cpu_ms"])) if st.get("plan_ms") else "-",
        ms(st["audit_ms"]), ms(st["audit_cpu_ms"])))
+if st.get("floor_stop_ms"):
+    row("What a destroy cannot go below, measured on its own: the floor's stop (QMP `quit` on a "
+        "new connection, QEMU's own exit, its files removed) plus executing `xl-dmr -h`",
+        "%s ms + %s ms = %.1f ms" % (ms(st["floor_stop_ms"]), ms(st["exec_ms"]),
+                                     med(st["floor_stop_ms"]) + med(st["exec_ms"])))
 if st.get("nic_display_ms"):
     row("Reported: `xl-dmr create` with a NIC on a bridge and a VNC display / without",
         "%s / %s ms = %s" % (ms(st["nic_display_ms"]), ms(st["xl_dmr_ms"]),
@@ -102,6 +109,17 @@ row("One more `xl-dmr create` with %d running / with none, medians of %d cycles 
     "%s / %s ms = %s" % (ms(sc["one_more_with_n_ms"]), ms(sc["one_more_with_0_ms"]), stats.fmt(more)),
     "≤ 1.2", ("yes" if more[2] <= 1.2 else "no") if sc["pairs"] >= stats.MIN_FOR_VERDICT
     else "no verdict (QUICK)")
+if "floor_one_more_with_n_ms" in sc:
+    fmore = stats.ratio_of_medians(sc["floor_one_more_with_n_ms"], sc["floor_one_more_with_0_ms"])
+    l0, ln = sc["looks_with_0"], sc["looks_with_n"]
+    row("What grows with what runs, each measured on its own: the floor's one more start with %d "
+        "running / with none (any start's share of the machine), interleaved with xl-dmr's; the "
+        "library's walk of every process's status (a create makes two, a destroy one) and its "
+        "read of every domain's state (a create makes two), with none / with %d running" % (g, g),
+        "%s / %s ms = %s; walk %s / %s ms (%d / %d processes); state %s / %s ms (%d / %d domains)"
+        % (ms(sc["floor_one_more_with_n_ms"]), ms(sc["floor_one_more_with_0_ms"]), stats.fmt(fmore),
+           ms(l0["walk_ms"]), ms(ln["walk_ms"]), l0["processes"], ln["processes"],
+           ms(l0["state_list_ms"]), ms(ln["state_list_ms"]), l0["domains"], ln["domains"]))
 row("xl-dmr per guest at scale", "%.1f ms of CPU, peak RSS %.1f MiB"
     % (sc["xl_dmr_cpu_ms_per_guest"], sc["xl_dmr_peak_rss_kib"] / 1024))
 row("%d device models: distinct uids; left after destroy" % g, "%d of %d; %s" % (

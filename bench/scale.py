@@ -8,8 +8,11 @@ benchmark's frozen C minimal launcher, given each guest's own plan):
   one pass and guest k of the other are a pair (the same number running);
 * all at once: PAIRS interleaved pairs of N starts at once, the order
   alternating;
-* one more guest with none and with N running: 10 create/destroy cycles of
-  guest N+1 each.
+* one more guest with none and with N running: 10 cycles of guest N+1
+  each, xl-dmr's create/destroy and the floor's launch/stop interleaved;
+  and the library's two looks that grow with what runs (a walk of every
+  process's status, a read of every domain's state), timed by
+  `bench_start looks` with none and with N running.
 
 Writes the samples (bench/stats.py judges), xl-dmr's CPU per guest and peak
 RSS, that the N device models had N distinct uids and that nothing is left
@@ -140,15 +143,29 @@ def xl_dmr_together():
 
 
 def one_more():
-    """CYCLES create/destroy cycles of guest n+1: create times."""
-    times = []
-    for _ in range(CYCLES):
-        t = now_ms()
-        if not run_xl_dmr(create_args(n + 1))()[0]:
-            raise SystemExit("xl-dmr create %d failed" % (n + 1))
-        times.append(now_ms() - t)
-        subprocess.run([xl_dmr, "destroy", str(n + 1)], stdout=DEVNULL, check=True)
-    return times
+    """CYCLES cycles of guest n+1, xl-dmr's create/destroy and the floor's
+    launch/stop interleaved (the order alternating): their start times."""
+    xl, floor = [], []
+    for k in range(CYCLES):
+        for arm in ((0, 1) if k % 2 else (1, 0)):
+            t = now_ms()
+            if arm:
+                if not run_xl_dmr(create_args(n + 1))()[0]:
+                    raise SystemExit("xl-dmr create %d failed" % (n + 1))
+                xl.append(now_ms() - t)
+                subprocess.run([xl_dmr, "destroy", str(n + 1)], stdout=DEVNULL, check=True)
+            else:
+                pid = floor_launch(n + 1)()
+                floor.append(now_ms() - t)
+                floor_stop(n + 1, pid)
+    return xl, floor
+
+
+def looks():
+    """The library's own walk of every process and read of every domain's
+    state, timed (bench_start looks)."""
+    p = subprocess.run([bench_start, "looks", "30"], capture_output=True, check=True, text=True)
+    return json.loads(p.stdout)
 
 
 def running_uids():
@@ -175,15 +192,17 @@ def leftovers(uids):
     return left + [d for d in ("/run/xl-dmr/domains",) if os.path.isdir(d) and os.listdir(d)]
 
 
-plans = {i: plan_of(i) for i in range(1, n + 1)}
+plans = {i: plan_of(i) for i in range(1, n + 2)}
 result = {"guests": n, "pairs": pairs, "cycles": CYCLES}
-result["one_more_with_0_ms"] = one_more()
+result["one_more_with_0_ms"], result["floor_one_more_with_0_ms"] = one_more()
+result["looks_with_0"] = looks()
 result["floor_sequential_ms"] = floor_sequential()
 seq, cpu_ms, rss_kib = xl_dmr_sequential()
 uids = running_uids()
 result.update(xl_dmr_sequential_ms=seq, xl_dmr_cpu_ms_per_guest=cpu_ms, xl_dmr_peak_rss_kib=rss_kib,
               distinct_uids=len(set(uids)), running=len(uids))
-result["one_more_with_n_ms"] = one_more()
+result["one_more_with_n_ms"], result["floor_one_more_with_n_ms"] = one_more()
+result["looks_with_n"] = looks()
 destroy_all()
 left = leftovers(set(uids))
 floor_tog, xl_tog = [], []

@@ -115,7 +115,7 @@ if "floor_one_more_with_n_ms" in sc:
     row("What grows with what runs, each measured on its own: the floor's one more start with %d "
         "running / with none (any start's share of the machine), interleaved with xl-dmr's; the "
         "library's walk of every process's status (a create makes two, a destroy one) and its "
-        "read of every domain's state (a create makes two), with none / with %d running" % (g, g),
+        "read of every domain's state (a create makes one), with none / with %d running" % (g, g),
         "%s / %s ms = %s; walk %s / %s ms (%d / %d processes); state %s / %s ms (%d / %d domains)"
         % (ms(sc["floor_one_more_with_n_ms"]), ms(sc["floor_one_more_with_0_ms"]), stats.fmt(fmore),
            ms(l0["walk_ms"]), ms(ln["walk_ms"]), l0["processes"], ln["processes"],

@@ -372,7 +372,7 @@ struct libdmr_accel_probe {
 struct libdmr_facts {
     uint32_t domid;                /* asked for, or the lowest free */
     bool xen_dom0;
-    bool kvm_usable;
+    bool kvm_usable;               /* false also when not asked: the config says tcg */
     /* KVM creates VMs though /proc/cpuinfo has neither vmx nor svm: no
      * hardware virtualisation under it (kvm_pvm, or nested without it). */
     bool cpu_lacks_virt;

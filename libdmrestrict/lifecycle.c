@@ -83,10 +83,9 @@ static void state_for_clear(struct dm_state *s)
 }
 
 /*
- * Under the lock: the domid, name and uid still free, the uid's leftovers
- * killed (reapers must not overlap), and the domain reserved by its state
- * file, marked starting. Then the lock is let go, so other creates need
- * not wait for this DM to start.
+ * Under the lock: the domid, name and uid still free, and the domain
+ * reserved by its state file, marked starting. Then the lock is let go,
+ * so other creates need not wait for this DM to start.
  */
 static int reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
                    struct held_lock *lock, const struct state_seen *seen)
@@ -94,17 +93,6 @@ static int reserve(libdmr_ctx *ctx, const libdmr_plan *p, struct dm_state *s,
     int rc = check_free(ctx, p, seen);
     if (rc)
         return rc;
-    /* A process an earlier domain left with this uid must never meet the new DM. */
-    if (p->id.kill_by_uid && p->id.has_reaper) {
-        char pids[256];
-        int killed = reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid,
-                                     pids, sizeof(pids));
-        if (killed < 0)
-            return LIBDMR_ERROR_FAIL;
-        if (killed)
-            LOGD(NOTICE, p->domid, "killed %d process(es) left with uid %u before "
-                 "starting the device model: %s", killed, (unsigned)p->id.uid, pids);
-    }
     s->starting = true;
     int r = proc_self(&s->creator);
     if (r)
@@ -266,11 +254,48 @@ static int stop_and_remove(libdmr_ctx *ctx, const struct backend_slot *b, struct
     return rc ? rc : r;
 }
 
+/*
+ * A process an earlier domain left with the uid must never meet the new
+ * DM. Looked for without the lock: the uid is this reservation's alone,
+ * and only root or the uid itself can start a process with it, so none
+ * appears once a look finds none; creates at once then do not queue
+ * behind each other's walk of /proc. Killed under the lock (reapers must
+ * not overlap), which is let go again.
+ */
+static int clear_uid(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock)
+{
+    if (!p->id.kill_by_uid || !p->id.has_reaper)
+        return 0;
+    _cleanup_free_ pid_t *found = NULL;
+    size_t n;
+    int r = proc_pids_of_uid(p->id.uid, &found, &n);
+    if (r) {
+        LOGEVD(ERROR, -r, p->domid, "listing the processes of uid %u", (unsigned)p->id.uid);
+        return LIBDMR_ERROR_FAIL;
+    }
+    if (!n)
+        return 0;
+    if ((r = run_relock(lock)))
+        return libdmr_error_from_errno(r);
+    char pids[256];
+    int killed = reaper_kill_uid(ctx, p->domid, p->id.uid, p->id.reaper_uid, pids, sizeof(pids));
+    run_unlock(lock);
+    if (killed < 0)
+        return LIBDMR_ERROR_FAIL;
+    if (killed)
+        LOGD(NOTICE, p->domid, "killed %d process(es) left with uid %u before "
+             "starting the device model: %s", killed, (unsigned)p->id.uid, pids);
+    return 0;
+}
+
 static int create_steps(libdmr_ctx *ctx, const struct backend_slot *b, struct libdmr_dm *dm,
                         struct held_lock *lock)
 {
     const libdmr_plan *p = dm->plan;
-    int rc = b->ops->start(b->opaque, ctx, dm);
+    int rc = clear_uid(ctx, p, lock);
+    if (rc)
+        return rc;
+    rc = b->ops->start(b->opaque, ctx, dm);
     if (rc) {
         /* The backend took back what it made; a DM it started may have
          * left processes of its uid. */

@@ -135,6 +135,11 @@ if "floor_one_more_with_n_ms" in sc:
            ms(l0["state_list_ms"]), ms(ln["state_list_ms"]), l0["domains"], ln["domains"]))
 row("xl-dmr per guest at scale", "%.1f ms of CPU, peak RSS %.1f MiB"
     % (sc["xl_dmr_cpu_ms_per_guest"], sc["xl_dmr_peak_rss_kib"] / 1024))
+row("What xl-dmr's own CPU adds to %d starts at once (its CPU per guest at scale, %d times, on "
+    "the machine's %d CPUs), beside what they took longer than the floor's (medians of the totals)"
+    % (g, g, d["machine"]["cpus"]),
+    "%.2f s; %.2f s" % (sc["xl_dmr_cpu_ms_per_guest"] * g / d["machine"]["cpus"] / 1e3,
+                         (med(sc["xl_dmr_together_ms"]) - med(sc["floor_together_ms"])) / 1e3))
 row("%d device models: distinct uids; left after destroy" % g, "%d of %d; %s" % (
     sc["distinct_uids"], sc["running"], ", ".join(sc["left_after_destroy"]) or "nothing"),
     "all distinct, nothing left",

@@ -62,8 +62,9 @@ if st.get("plan_cpu_ms"):
     audit = med(st["audit_cpu_ms"]) - med(st["exec_cpu_ms"])
     row("The start's CPU beyond the floor, by those arms: executing a command (any command; the "
         "floor runs inside the bench); its libraries (Debian's libxlutil needs libxenlight and its "
-        "~20 libraries); users, facts and the plan (create -n less -h); the audit (dm-audit less "
-        "-h); what is left (the launch's processes, state files, the reaper's look)",
+        "~20 libraries); users, facts and the plan (create -n less -h, which also prints the plan "
+        "and reads no records); the audit (dm-audit less -h); what is left (the launch's "
+        "processes, state files, the reaper's look)",
         "%.1f + %.1f + %.1f + %.1f + %.1f ms; the first two alone, %.1f ms, are more than the "
         "goal and cannot go from a command-line tool" % (
             exec_any, libs, plan, audit, cpu[0] - exec_any - libs - plan - audit,
@@ -127,16 +128,18 @@ if "floor_one_more_with_n_ms" in sc:
     l0, ln = sc["looks_with_0"], sc["looks_with_n"]
     row("What grows with what runs, each measured on its own: the floor's one more start with %d "
         "running / with none (any start's share of the machine), interleaved with xl-dmr's; the "
-        "library's walk of every process's status (a create makes two, a destroy one) and its "
-        "read of every domain's state (a create makes one), with none / with %d running" % (g, g),
+        "library's walk of every process's status (a create that kills by uid, as here, makes two, "
+        "a destroy one) and its read of every domain's state (a create makes one), with none / "
+        "with %d running" % (g, g),
         "%s / %s ms = %s; walk %s / %s ms (%d / %d processes); state %s / %s ms (%d / %d domains)"
         % (ms(sc["floor_one_more_with_n_ms"]), ms(sc["floor_one_more_with_0_ms"]), stats.fmt(fmore),
            ms(l0["walk_ms"]), ms(ln["walk_ms"]), l0["processes"], ln["processes"],
            ms(l0["state_list_ms"]), ms(ln["state_list_ms"]), l0["domains"], ln["domains"]))
 row("xl-dmr per guest at scale", "%.1f ms of CPU, peak RSS %.1f MiB"
     % (sc["xl_dmr_cpu_ms_per_guest"], sc["xl_dmr_peak_rss_kib"] / 1024))
-row("What xl-dmr's own CPU adds to %d starts at once (its CPU per guest at scale, %d times, on "
-    "the machine's %d CPUs), beside what they took longer than the floor's (medians of the totals)"
+row("What xl-dmr's own CPU adds to %d starts at once, roughly (its CPU per guest at scale, from "
+    "the sequential pass, %d times, on the machine's %d CPUs), beside what they took longer than "
+    "the floor's (medians of the totals)"
     % (g, g, d["machine"]["cpus"]),
     "%.2f s; %.2f s" % (sc["xl_dmr_cpu_ms_per_guest"] * g / d["machine"]["cpus"] / 1e3,
                          (med(sc["xl_dmr_together_ms"]) - med(sc["floor_together_ms"])) / 1e3))

@@ -153,8 +153,10 @@ static void json_copy(yajl_gen g, yajl_val v)
 }
 
 /* {"domid","name","state","record","plan"}: the record is the state file,
- * the plan the file beside it (null: another toolstack's domain). Neither
- * holds a VNC password (the plan says only that there is one). */
+ * the plan the file beside it, or, in a record from before it had a file
+ * of its own, its member "plan" (left out of the record then); null when
+ * there is neither (a record being made or destroyed). Neither holds a
+ * VNC password (the plan says only that there is one). */
 static void describe_gen(yajl_gen g, const struct dm_state *s, yajl_val record, yajl_val plan)
 {
     char state[2] = { dominfo_state(s), '\0' };
@@ -163,7 +165,16 @@ static void describe_gen(yajl_gen g, const struct dm_state *s, yajl_val record, 
     json_kstr(g, "name", s->name);
     json_kstr(g, "state", state);
     json_key(g, "record");
-    json_copy(g, record);
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < record->u.object.len; i++) {
+        if (!strcmp(record->u.object.keys[i], "plan")) {
+            plan = plan ? plan : record->u.object.values[i];
+            continue;
+        }
+        json_key(g, record->u.object.keys[i]);
+        json_copy(g, record->u.object.values[i]);
+    }
+    yajl_gen_map_close(g);
     json_key(g, "plan");
     if (plan)
         json_copy(g, plan);

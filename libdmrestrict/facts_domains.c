@@ -87,10 +87,11 @@ static int domids_from_xenstore(libdmr_ctx *ctx, libdmr_facts *f)
  */
 #define LIBXL_DOMID_HISTORY LIBDMR_XEN_RUN_DIR "/domid-history"
 
+/* As libxl__get_domid_reuse_timeout: an unsigned int (so "-1" is 2^32-1). */
 long facts_libxl_domid_reuse_timeout(void)
 {
     const char *env = getenv("LIBXL_DOMID_REUSE_TIMEOUT");
-    return env ? strtol(env, NULL, 0) : 60;
+    return env ? (long)(unsigned int)strtol(env, NULL, 0) : 60;
 }
 
 int facts_domids_from_history(libdmr_facts *f, FILE *history, long now, long timeout)
@@ -99,7 +100,8 @@ int facts_domids_from_history(libdmr_facts *f, FILE *history, long now, long tim
     unsigned domid;
     int r = 0;
     while (!r && fscanf(history, "%lu %u", &sec, &domid) == 2)
-        if (now - (long)sec <= timeout &&
+        /* Unsigned, as libxl compares: an entry from the future is not recent. */
+        if ((unsigned long)now - sec <= (unsigned long)timeout &&
             domid >= LIBDMR_DOMID_MIN && domid <= LIBDMR_DOMID_MAX)
             r = domids_add(f, domid);
     return r;

@@ -178,7 +178,8 @@ int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s);
 int state_run_write(libdmr_ctx *ctx, uint32_t domid, char run);
 /* The state's audit expectations, from the plan (before state_write). */
 int state_expect_from_plan(struct dm_state *s, const libdmr_plan *plan);
-/* The record (N.json); with a plan, first that plan's file (N.plan.json). */
+/* The record (N.json); with a plan (the record's first write), then that
+ * plan's file (N.plan.json), the record taken back if it cannot be. */
 int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *plan);
 /* -ENOENT (logged as "no such domain") when the domain is not running. */
 int state_read(libdmr_ctx *ctx, uint32_t domid, struct dm_state *ret);
@@ -186,7 +187,8 @@ int state_remove(libdmr_ctx *ctx, uint32_t domid);
 /* The state file's text as it is (libdmr_domain_describe). */
 int state_text_read(libdmr_ctx *ctx, uint32_t domid, char **ret_text);
 /* The plan the record was made from (N.plan.json); *ret_text NULL: none
- * (another toolstack's domain, or one being destroyed). */
+ * (a record being made or destroyed, or one from before the plan had a
+ * file of its own, which holds it as its member "plan"). */
 int state_plan_text_read(libdmr_ctx *ctx, uint32_t domid, char **ret_text);
 /* Is there a state file for domid (quietly)? */
 bool state_exists(uint32_t domid);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The lifecycle every backend shares, written once: under the host-wide
- * lock the domid, name and uid are checked free, what an earlier holder
- * of the uid left is killed, and the domain is reserved; the backend
+ * lock the domid, name and uid are checked free and the domain is
+ * reserved; then, without the lock, what an earlier holder of the uid
+ * left is looked for (and killed, under the lock again); the backend
  * starts the device model with the guest paused (without the lock); the
  * limits the backend could not give are given; the whole audit holds the
  * DM to its plan before the guest's first instruction; the backend lets
@@ -603,7 +604,7 @@ static int reap_unwatched_locked(libdmr_ctx *ctx)
     size_t n;
     int rc;
     /* An unreadable state file is not the reaper's to report: the command
-     * it runs before (list, destroy) says what it makes of one. */
+     * it runs before (list) says what it makes of one. */
     char skipped[1];
     int r = state_list(ctx, &list, &n, skipped, sizeof(skipped));
     if (r)

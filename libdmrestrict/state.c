@@ -2,8 +2,8 @@
 /*
  * Per-domain state: /run/xl-dmr/domains/<domid>.json, replaced whole
  * (write, rename; not fsynced: /run does not outlive a boot) with what
- * destroy and list need and the whole plan; and the host-wide lock,
- * which is /run/xl-dmr itself.
+ * destroy and list need, the whole plan beside it (<domid>.plan.json);
+ * and the host-wide lock, which is /run/xl-dmr itself.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -318,8 +318,8 @@ static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const
 /*
  * The plan is a file of its own beside the record (only `list -l` reads
  * it): every create and destroy reads every record, and parsing each
- * domain's whole plan there made one more start with 64 domains cost
- * ~10 ms of CPU more (docs/benchmarks.md).
+ * domain's whole plan there was the largest part of a create with 64
+ * domains running (docs/benchmarks.md).
  */
 static int plan_write(libdmr_ctx *ctx, uint32_t domid, const libdmr_plan *plan)
 {
@@ -335,10 +335,10 @@ static int plan_write(libdmr_ctx *ctx, uint32_t domid, const libdmr_plan *plan)
     return write_atomic(ctx, domid, name, text);
 }
 
-static void plan_remove(uint32_t domid)
+static void record_remove(uint32_t domid)
 {
     char name[32];
-    snprintf(name, sizeof(name), "%u.plan.json", domid);
+    state_path(domid, name, sizeof(name), "");
     _cleanup_close_ int dirfd = open(LIBDMR_STATE_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dirfd >= 0)
         unlinkat(dirfd, name, 0);
@@ -387,16 +387,16 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     _cleanup_free_ char *text = NULL;
     if (json_finish(g, &text))
         return -ENOMEM;
-    /* The plan first: a record is never without it, and a plan without
-     * its record is removed. */
-    int r = plan ? plan_write(ctx, s->domid, plan) : 0;
-    if (r)
-        return r;
+    /* The record first, then its plan: a plan file is never without its
+     * record (the record is the domain; destroy removes the plan before
+     * it), so nothing that died in between leaves a file no destroy
+     * finds. Given a plan, this is the record's first write: a plan that
+     * could not be written takes the new record back. */
     char name[32];
     state_path(s->domid, name, sizeof(name), "");
-    r = write_atomic(ctx, s->domid, name, text);
-    if (r && plan)
-        plan_remove(s->domid);
+    int r = write_atomic(ctx, s->domid, name, text);
+    if (!r && plan && (r = plan_write(ctx, s->domid, plan)))
+        record_remove(s->domid);
     return r;
 }
 

@@ -523,10 +523,11 @@ int libdmr_plan_to_text(libdmr_ctx *ctx, const libdmr_plan *plan,
 
 /*
  * The library carries a plan out in one lifecycle, the same for every
- * backend: take the lock, check the domid, name and uid are free, kill
- * what an earlier holder of the uid left, reserve the domain, let the
- * lock go; have the backend start the device model with the guest
- * paused; give it the planned limits the backend could not; audit it
+ * backend: take the lock, check the domid, name and uid are free,
+ * reserve the domain, let the lock go; look for what an earlier holder
+ * of the uid left (killed under the lock again); have the backend start
+ * the device model with the guest paused; give it the planned limits
+ * the backend could not; audit it
  * (before the guest's first instruction); have the backend let the guest
  * run; record it. Any failure undoes every step. Destroy: the backend
  * stops the domain, then the library waits for the device model, kills

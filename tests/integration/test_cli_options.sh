@@ -140,8 +140,25 @@ tap_check "list -l as root and as nobody: exit 0, JSON naming the domain (so the
 tap_check "the VNC password is in no list -l output (root's, nobody's) nor the state files" \
     bash -c "! grep -rq '$secret' $work/long.json $work/all.json $work/nobody.json /run/xl-dmr/domains"
 
+tap_check "the plan is a file of its own beside the record (the record holds no plan)" \
+    bash -c "[ -s /run/xl-dmr/domains/$domid.plan.json ] && ! grep -q '\"plan\"' /run/xl-dmr/domains/$domid.json"
+# A record from before the plan had a file of its own held it as "plan".
+python3 - "/run/xl-dmr/domains/$domid" <<'PY'
+import json, os, sys
+base = sys.argv[1]
+record = json.load(open(base + ".json"))
+record["plan"] = json.load(open(base + ".plan.json"))
+json.dump(record, open(base + ".json.tmp", "w"))
+os.rename(base + ".json.tmp", base + ".json")
+os.unlink(base + ".plan.json")
+PY
+"$XL_DMR" list -l cliopt1 > "$work/old.json" 2> "$work/err"
+tap_check "list -l of such a record: the plan from its member, left out of the record" \
+    [ "$(json_get "$work/old.json" '[d[0]["plan"]["name"], "plan" in d[0]["record"]]')" = '["cliopt1", false]' ]
+
 "$XL_DMR" destroy cliopt1 2> "$work/err"
 tap_check "destroy" [ $? = 0 ]
-left=$(leftovers -u $((131072 + domid)) -m cliopt1 -p /run/xl-dmr/domains/$domid.json)
+left=$(leftovers -u $((131072 + domid)) -m cliopt1 -p /run/xl-dmr/domains/$domid.json \
+       -p /run/xl-dmr/domains/$domid.plan.json)
 tap_check "nothing left behind${left:+: $left}" [ -z "$left" ]
 tap_done

@@ -49,7 +49,19 @@ static void test_reuse_timeout_from_environment(void **state)
     assert_int_equal(facts_libxl_domid_reuse_timeout(), 60);
     setenv("LIBXL_DOMID_REUSE_TIMEOUT", "0x10", 1);
     assert_int_equal(facts_libxl_domid_reuse_timeout(), 16);
+    /* libxl keeps it in an unsigned int: -1 makes every domid recent. */
+    setenv("LIBXL_DOMID_REUSE_TIMEOUT", "-1", 1);
+    assert_int_equal(facts_libxl_domid_reuse_timeout(), 4294967295L);
     unsetenv("LIBXL_DOMID_REUSE_TIMEOUT");
+}
+
+static void test_future_entry_not_recent(void **state)
+{
+    (void)state;
+    /* libxl subtracts unsigned: an entry dated after now is never recent. */
+    libdmr_facts *f = history_facts("500 5\n", 100, 60);
+    assert_false(facts_domid_in_use(f, 5));
+    libdmr_facts_free(f);
 }
 
 int main(void)
@@ -58,6 +70,7 @@ int main(void)
         cmocka_unit_test(test_boundary_second_is_recent),
         cmocka_unit_test(test_only_recent_guest_domids),
         cmocka_unit_test(test_reuse_timeout_from_environment),
+        cmocka_unit_test(test_future_entry_not_recent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -315,6 +315,17 @@ static int write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *name, const
     return 0;
 }
 
+/* What G generated (G is freed), as <domid>SUFFIX, replaced whole. */
+static int json_write_atomic(libdmr_ctx *ctx, uint32_t domid, const char *suffix, yajl_gen g)
+{
+    _cleanup_free_ char *text = NULL;
+    if (json_finish(g, &text))
+        return -ENOMEM;
+    char name[32];
+    snprintf(name, sizeof(name), "%u%s", domid, suffix);
+    return write_atomic(ctx, domid, name, text);
+}
+
 /*
  * The plan is a file of its own beside the record (only `list -l` reads
  * it): every create and destroy reads every record, and parsing each
@@ -327,12 +338,7 @@ static int plan_write(libdmr_ctx *ctx, uint32_t domid, const libdmr_plan *plan)
     if (!g)
         return -ENOMEM;
     plan_json_gen(g, plan);
-    _cleanup_free_ char *text = NULL;
-    if (json_finish(g, &text))
-        return -ENOMEM;
-    char name[32];
-    snprintf(name, sizeof(name), "%u.plan.json", domid);
-    return write_atomic(ctx, domid, name, text);
+    return json_write_atomic(ctx, domid, ".plan.json", g);
 }
 
 static void record_remove(uint32_t domid)
@@ -384,17 +390,12 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     pci_gen(g, &s->pci);
     expect_gen(g, s);
     yajl_gen_map_close(g);
-    _cleanup_free_ char *text = NULL;
-    if (json_finish(g, &text))
-        return -ENOMEM;
     /* The record first, then its plan: a plan file is never without its
      * record (the record is the domain; destroy removes the plan before
      * it), so nothing that died in between leaves a file no destroy
      * finds. Given a plan, this is the record's first write: a plan that
      * could not be written takes the new record back. */
-    char name[32];
-    state_path(s->domid, name, sizeof(name), "");
-    int r = write_atomic(ctx, s->domid, name, text);
+    int r = json_write_atomic(ctx, s->domid, ".json", g);
     if (!r && plan && (r = plan_write(ctx, s->domid, plan)))
         record_remove(s->domid);
     return r;
@@ -406,12 +407,7 @@ int state_pci_write(libdmr_ctx *ctx, uint32_t domid, const struct dm_pci *pci)
     if (!g)
         return -ENOMEM;
     pci_gen(g, pci);
-    _cleanup_free_ char *text = NULL;
-    if (json_finish(g, &text))
-        return -ENOMEM;
-    char name[32];
-    snprintf(name, sizeof(name), "%u.pci.json", domid);
-    return write_atomic(ctx, domid, name, text);
+    return json_write_atomic(ctx, domid, ".pci.json", g);
 }
 
 /* <domid>.run: what the guest is now when not running ('p', 's', 'c'),

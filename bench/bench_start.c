@@ -465,16 +465,18 @@ static int launch_main(libdmr_ctx *ctx, const char *plan_file)
 }
 
 /*
- * bench_start looks REPEATS: the two looks whose cost grows with what runs,
+ * bench_start looks REPEATS: the looks whose cost grows with what runs,
  * timed as the library makes them: a walk of every process's status for a
- * uid (the reaper's before a start and after a destroy, the audit's for
- * other holders of the DM's uid) and a read of every domain's state (what
- * create and destroy make of the domains there are). Prints JSON: the
- * processes and domains there were, and each look's times (ms).
+ * uid (the audit's for other holders of the DM's uid; the reaper's before
+ * a start and after a destroy only when the kernel counts a task of the
+ * uid), the kernel's count of a uid's tasks (the reaper's first look) and
+ * a read of every domain's state (what create and destroy make of the
+ * domains there are). Prints JSON: the processes and domains there were,
+ * and each look's times (ms).
  */
 static int looks_main(libdmr_ctx *ctx, int repeats)
 {
-    double walk[repeats], list[repeats];
+    double walk[repeats], count[repeats], list[repeats];
     size_t procs, domains = 0;
     for (int i = 0; i < repeats; i++) {
         pid_t *pids;
@@ -484,6 +486,10 @@ static int looks_main(libdmr_ctx *ctx, int repeats)
             return 1;
         walk[i] = now_ms() - t;
         free(pids);
+        t = now_ms();
+        if (!kernel_counts_no_task(4294967294u, NULL, 0))
+            return 1;
+        count[i] = now_ms() - t;
         t = now_ms();
         if (state_list(ctx, &states, &domains, NULL, 0))
             return 1;
@@ -496,13 +502,17 @@ static int looks_main(libdmr_ctx *ctx, int repeats)
         n += de->d_name[0] >= '1' && de->d_name[0] <= '9';
     if (d)
         closedir(d);
-    printf("{\"processes\": %zu, \"domains\": %zu, \"walk_ms\": [", n, domains);
-    for (int i = 0; i < repeats; i++)
-        printf("%s%.3f", i ? ", " : "", walk[i]);
-    printf("], \"state_list_ms\": [");
-    for (int i = 0; i < repeats; i++)
-        printf("%s%.3f", i ? ", " : "", list[i]);
-    printf("]}\n");
+    const struct { const char *name; const double *v; } series[] = {
+        { "walk_ms", walk }, { "count_ms", count }, { "state_list_ms", list },
+    };
+    printf("{\"processes\": %zu, \"domains\": %zu", n, domains);
+    for (size_t k = 0; k < ELEMENTSOF(series); k++) {
+        printf(", \"%s\": [", series[k].name);
+        for (int i = 0; i < repeats; i++)
+            printf("%s%.3f", i ? ", " : "", series[k].v[i]);
+        printf("]");
+    }
+    printf("}\n");
     return 0;
 }
 

@@ -128,12 +128,14 @@ if "floor_one_more_with_n_ms" in sc:
     l0, ln = sc["looks_with_0"], sc["looks_with_n"]
     row("What grows with what runs, each measured on its own: the floor's one more start with %d "
         "running / with none (any start's share of the machine), interleaved with xl-dmr's; the "
-        "library's walk of every process's status (a create that kills by uid, as here, makes two, "
-        "a destroy one) and its read of every domain's state (a create makes one), with none / "
-        "with %d running" % (g, g),
-        "%s / %s ms = %s; walk %s / %s ms (%d / %d processes); state %s / %s ms (%d / %d domains)"
+        "library's walk of every process's status (a create makes one, the audit's; a create's and "
+        "a destroy's reaper one more each only when the kernel counts a task of the uid), the "
+        "kernel's count of a uid's tasks (the reaper's first look) and its read of every domain's "
+        "state (a create makes one), with none / with %d running" % (g, g),
+        "%s / %s ms = %s; walk %s / %s ms (%d / %d processes)%s; state %s / %s ms (%d / %d domains)"
         % (ms(sc["floor_one_more_with_n_ms"]), ms(sc["floor_one_more_with_0_ms"]), stats.fmt(fmore),
            ms(l0["walk_ms"]), ms(ln["walk_ms"]), l0["processes"], ln["processes"],
+           "; count %s / %s ms" % (ms(l0["count_ms"]), ms(ln["count_ms"])) if "count_ms" in l0 else "",
            ms(l0["state_list_ms"]), ms(ln["state_list_ms"]), l0["domains"], ln["domains"]))
 row("xl-dmr per guest at scale", "%.1f ms of CPU, peak RSS %.1f MiB"
     % (sc["xl_dmr_cpu_ms_per_guest"], sc["xl_dmr_peak_rss_kib"] / 1024))

@@ -10,9 +10,10 @@ benchmark's frozen C minimal launcher, given each guest's own plan):
   alternating;
 * one more guest with none and with N running: 10 cycles of guest N+1
   each, xl-dmr's create/destroy and the floor's launch/stop interleaved;
-  and the library's two looks that grow with what runs (a walk of every
-  process's status, a read of every domain's state), timed by
-  `bench_start looks` with none and with N running.
+  and the library's looks that grow with what runs (a walk of every
+  process's status, a read of every domain's state) and the kernel's
+  count of a uid's tasks, which does not, timed by `bench_start looks`
+  with none and with N running.
 
 Writes the samples (bench/stats.py judges), xl-dmr's CPU per guest and peak
 RSS, that the N device models had N distinct uids and that nothing is left
@@ -162,8 +163,8 @@ def one_more():
 
 
 def looks():
-    """The library's own walk of every process and read of every domain's
-    state, timed (bench_start looks)."""
+    """The library's own walk of every process, count of a uid's tasks and
+    read of every domain's state, timed (bench_start looks)."""
     p = subprocess.run([bench_start, "looks", "30"], capture_output=True, check=True, text=True)
     return json.loads(p.stdout)
 

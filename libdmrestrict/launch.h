@@ -34,6 +34,7 @@ struct proc_ref {
 };
 /* What the toolstack reads of /proc/<pid>/stat, in clock ticks. */
 struct proc_stat {
+    char state;            /* R, S, D, Z, ... */
     uint64_t utime, stime;
     uint64_t start;        /* after boot */
 };
@@ -41,6 +42,8 @@ struct proc_stat {
  * opening or reading it failed with. */
 int proc_stat_read(pid_t pid, struct proc_stat *ret);
 int proc_start_time(pid_t pid, uint64_t *ret);
+/* Has p exited, and does its parent still have to reap it? */
+bool proc_is_zombie(const struct proc_ref *p);
 int proc_self(struct proc_ref *ret);
 /* each() for every descriptor of pid, with its link's target and its
  * entry in /proc/PID/fd (dirfd, name); stops at each()'s first non-zero. */
@@ -113,6 +116,15 @@ int log_tail(const char *log_path, size_t max_bytes, char **ret);
 
 /* reaper.c: kill every process of a uid, from a uid no DM has. The
  * caller holds run_lock: reapers share a real uid and must not overlap. */
+/* Whether the kernel counts no task (process, thread or zombie) whose
+ * real uid is uid, but the zombies among exited (processes of the uid
+ * the caller saw exit, which their parent may not have reaped yet): a
+ * forked child takes the uid and forks under RLIMIT_NPROC, in the same
+ * time however many processes the host runs. false when it counts some,
+ * or could not tell: then read /proc. It does not see a task whose
+ * effective or saved uid alone is uid: only root makes one (design.md,
+ * "Reaping: asking the kernel first"). */
+bool kernel_counts_no_task(uid_t uid, const struct proc_ref *exited, size_t n_exited);
 /* How many live processes it killed (their pids in pids), or -errno. */
 int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
                     char *pids, size_t pids_size);

@@ -22,6 +22,8 @@
 #include "qmp.h"
 
 #define DM_EXIT_TIMEOUT_MS 5000
+/* A watcher ends within a moment of its DM; one waiting for the lock does not. */
+#define WATCHER_END_TIMEOUT_MS 200
 
 /* The records as a create read them, under the lock it still holds. */
 struct state_seen {
@@ -221,15 +223,17 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struc
 {
     const struct dm_state *s = dm->s;
     int rc = 0;
-    /* Its watcher first (unless this is it): it acts only under the lock,
-     * and must not outlive the domain. Its child dies with it. */
-    if (s->watcher.pid > 0 && s->watcher.pid != getpid())
-        proc_wait_exit(ctx, &s->watcher, 0, true);
     int pidfd = dm_hold(dm);
     if (pidfd >= 0 && proc_held_wait_exit(ctx, s->dm.pid, pidfd, DM_EXIT_TIMEOUT_MS, true)) {
         LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
+    /* Its watcher (unless this is it) ends with the DM, once it has
+     * reaped its parser (a zombie of the DM's uid left to pid 1 would make
+     * the reaper's count walk /proc). One acting on a guest's event waits
+     * for the lock this holds: killed. It must not outlive the domain. */
+    if (s->watcher.pid > 0 && s->watcher.pid != getpid())
+        proc_wait_exit(ctx, &s->watcher, WATCHER_END_TIMEOUT_MS, true);
     /* Only libxl starts DMs by domid (-xen-domid); the qemu backend's one
      * DM was held by its pidfd above, and reading every process's
      * command line for others would only cost the destroy time. */
@@ -260,12 +264,14 @@ static int stop_and_remove(libdmr_ctx *ctx, const struct backend_slot *b, struct
  * DM. Looked for without the lock: the uid is this reservation's alone,
  * and only root or the uid itself can start a process with it, so none
  * appears once a look finds none; creates at once then do not queue
- * behind each other's walk of /proc. Killed under the lock (reapers must
- * not overlap), which is let go again.
+ * behind each other. The kernel's count first; when it counts some (an
+ * earlier DM's zombie its parent has not reaped yet is one), /proc names
+ * the live ones. Those are killed under the lock (reapers must not
+ * overlap), which is let go again.
  */
 static int clear_uid(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock)
 {
-    if (!p->id.kill_by_uid || !p->id.has_reaper)
+    if (!p->id.kill_by_uid || !p->id.has_reaper || kernel_counts_no_task(p->id.uid, NULL, 0))
         return 0;
     _cleanup_free_ pid_t *found = NULL;
     size_t n;

@@ -38,12 +38,20 @@ int proc_stat_read(pid_t pid, struct proc_stat *ret)
     /* comm may hold spaces and parentheses: count from the last ')'. */
     char *p = strrchr(buf, ')');
     unsigned long long utime, stime, start;
+    char state;
     /* After ") ": state is field 3, utime 14, stime 15, starttime 22. */
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-                            "%*d %*d %*d %*d %*d %*d %llu", &utime, &stime, &start) != 3)
+    if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+                            "%*d %*d %*d %*d %*d %*d %llu", &state, &utime, &stime, &start) != 4)
         return -EIO;
-    *ret = (struct proc_stat){ .utime = utime, .stime = stime, .start = start };
+    *ret = (struct proc_stat){ .state = state, .utime = utime, .stime = stime, .start = start };
     return 0;
+}
+
+bool proc_is_zombie(const struct proc_ref *p)
+{
+    struct proc_stat st;
+    return proc_stat_read(p->pid, &st) == 0 && st.start == p->start &&
+           (st.state == 'Z' || st.state == 'X');
 }
 
 int proc_start_time(pid_t pid, uint64_t *ret)

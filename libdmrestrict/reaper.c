@@ -10,10 +10,11 @@
  *
  * kill(-1) says nothing about whether it reached anyone (it returns 0 when
  * any process exists, even one it may not signal: design.md, "Reaping:
- * what kill(-1) does not tell"), so /proc is read first: it names the
- * processes for the log, and when there are none there is nothing to
- * kill, and nothing can appear, since only that uid or root can start a
- * process with it.
+ * what kill(-1) does not tell"), so the kernel's count of the uid's tasks
+ * is asked first (kernel_counts_no_task), and when it counts some /proc
+ * is read: it names the processes for the log, and when there are none
+ * there is nothing to kill, and nothing can appear, since only that uid
+ * or root can start a process with it.
  * Those found are held by pidfds and waited for: SIGKILL is delivered at
  * once, but a process takes a moment to die (QEMU unmaps its guest), and
  * the caller's next step (a new DM with the uid, "nothing left") must not
@@ -22,7 +23,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "launch.h"
 
@@ -71,6 +74,85 @@ static int kill_all_of_uid(uid_t dm_uid, uid_t reaper_uid)
     return 0;
 }
 
+/* -errno of a fork that is undone at once (0 when it was allowed). */
+static int fork_allowed(void)
+{
+    pid_t pid = vfork();
+    if (pid == 0)
+        _exit(0);
+    if (pid < 0)
+        return -errno;
+    int status;
+    return wait_child(pid, &status);
+}
+
+enum { PROBE_NONE, PROBE_SOME, PROBE_UNTOLD };
+
+/* In a forked child, as root: the child takes the uid and forks, allowed
+ * only while the uid's tasks, the child and its new one included, are at
+ * most 2 + slack. */
+static int probe_as(uid_t uid, size_t slack)
+{
+    rlim_t most = 2 + slack;
+    /* Soft 1 under hard `most`: set as root, raised later without. */
+    if (setrlimit(RLIMIT_NPROC, &(struct rlimit){ 1, most }) < 0 ||
+        setresuid(uid, uid, uid) < 0)
+        return PROBE_UNTOLD;
+    /* The child and its new one are 2, over 1: a fork allowed here means
+     * the limit does not bind this child (a capability survived). */
+    if (fork_allowed() != -EAGAIN)
+        return PROBE_UNTOLD;
+    if (setrlimit(RLIMIT_NPROC, &(struct rlimit){ most, most }) < 0)
+        return PROBE_UNTOLD;
+    int r = fork_allowed();
+    return r == 0 ? PROBE_NONE : r == -EAGAIN ? PROBE_SOME : PROBE_UNTOLD;
+}
+
+static int probe(uid_t uid, size_t slack)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return PROBE_UNTOLD;
+    if (pid == 0)
+        _exit(probe_as(uid, slack));
+    int status;
+    if (wait_child(pid, &status) || !WIFEXITED(status))
+        return PROBE_UNTOLD;
+    return WEXITSTATUS(status);
+}
+
+static size_t zombies_among(const struct proc_ref *procs, size_t n)
+{
+    size_t z = 0;
+    for (size_t i = 0; i < n; i++)
+        z += proc_is_zombie(&procs[i]);
+    return z;
+}
+
+/*
+ * The kernel counts every task by its real uid, zombies until reaped, and
+ * refuses a fork (EAGAIN) past RLIMIT_NPROC. A DM that just exited is a
+ * zombie until its parent (pid 1) reaps it, so the zombies among exited
+ * are allowed for: none else was counted if the fork went through and
+ * every one of them is still a zombie after it (a zombie never comes
+ * back, so they were all counted). If one was reaped meanwhile, its room
+ * might have hidden another task: asked again with less room.
+ */
+bool kernel_counts_no_task(uid_t uid, const struct proc_ref *exited, size_t n_exited)
+{
+    if (uid == 0)
+        return false;
+    size_t z = zombies_among(exited, n_exited);
+    for (;;) {
+        if (probe(uid, z) != PROBE_NONE)
+            return false;
+        size_t after = zombies_among(exited, n_exited);
+        if (after == z)
+            return true;
+        z = after;
+    }
+}
+
 int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
                     char *pids, size_t pids_size)
 {
@@ -87,8 +169,10 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
         _cleanup_free_ pid_t *found = NULL;
         size_t count;
         int r = proc_pids_of_uid(dm_uid, &found, &count);
-        if (r < 0)
+        if (r < 0) {
+            LOGEVD(ERROR, -r, domid, "listing the processes of uid %u", (unsigned)dm_uid);
             return r;
+        }
         if (!count)
             return killed;
         if (round == REAPER_ROUNDS)
@@ -119,7 +203,9 @@ int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_
 
 int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s)
 {
-    if (!s->kill_by_uid || !s->has_reaper)
+    /* The DM, held and waited for by a destroy, may not be reaped yet. */
+    if (!s->kill_by_uid || !s->has_reaper ||
+        kernel_counts_no_task(s->dm_uid, &s->dm, s->dm.pid > 0))
         return 0;
     char pids[256];
     int killed = reaper_kill_uid(ctx, s->domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids));

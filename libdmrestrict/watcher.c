@@ -166,6 +166,15 @@ static char read_event(int fd)
     return c == W_POWEROFF || c == W_REBOOT || c == W_CRASH || c == W_READY ? c : 0;
 }
 
+/* The parser is reaped here: a zombie of the DM's uid, left to pid 1,
+ * would be counted as the uid's by the next look (kernel_counts_no_task). */
+static void end_parser(pid_t child)
+{
+    int status;
+    if (child > 0 && kill(child, SIGKILL) == 0)
+        wait_child(child, &status);
+}
+
 /* Until the DM exits, or the watching is lost: each event acted on. */
 static void __attribute__((noreturn)) parent_loop(const struct watcher_arg *a, int pidfd,
                                                   int events, pid_t child)
@@ -181,20 +190,24 @@ static void __attribute__((noreturn)) parent_loop(const struct watcher_arg *a, i
         /* The DM died without a word (killed, crashed): not the guest's
          * doing. The domain is left as it is, listed dead; the next
          * command that finds its watcher gone too cleans it up. */
-        if (pf[0].revents)
+        if (pf[0].revents) {
+            end_parser(child);
             _exit(0);
+        }
         char e = 0;
         if (pf[1].revents && !(e = read_event(events))) {
             /* The child ended (QEMU closed the monitor) or spoke out of
              * turn: stop listening, keep waiting for the DM. */
-            kill(child, SIGKILL);
+            end_parser(child);
+            child = 0;
             events = safe_close(events);
             continue;
         }
         if (e == W_READY)
             continue;
         /* One event per guest run: the parser's work is over. */
-        kill(child, SIGKILL);
+        end_parser(child);
+        child = 0;
         events = safe_close(events);
         /* 1: this watcher is done (the domain is gone or restarted). */
         if (lifecycle_guest_event(ctx, a->plan, &a->dm, e) != 0)

@@ -127,6 +127,8 @@ tap_check "destroy: exit 0" [ $? = 0 ]
 tap_check "a process started with the DM's uid while it ran is gone" dead "$late"
 tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
+tap_check "no zombie of the uid but the DM's own (its watcher reaped its parser)" \
+    [ -z "$(ps -o pid=,stat= -u $((BASE + 1)) | awk -v dm=$pid -v sq=$late '$2 ~ /^Z/ && $1 != dm && $1 != sq')" ]
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 
 # --- 5b. two creates at once take different domids (the lock) --------------

@@ -167,9 +167,9 @@ static void report_dm_death(struct qemu_start *st)
         LOGD(ERROR, p->domid, "the device model exited at start (log: %s)", p->log_path);
 }
 
-/* A start that failed takes back what it made, and returns once the DM
- * and its logger are dead (held since their start); the lifecycle kills
- * by uid. */
+/* A start that failed takes back what it made, and returns once the DM,
+ * its keeper and its logger are dead (held since their start); the
+ * lifecycle kills by uid. */
 static void start_undo(struct qemu_start *st)
 {
     libdmr_ctx *ctx = st->ctx;
@@ -177,6 +177,8 @@ static void start_undo(struct qemu_start *st)
     close_resources(st);
     if (dm->dm_pidfd >= 0)
         proc_held_wait_exit(ctx, st->s->dm.pid, dm->dm_pidfd, 0, true);
+    if (st->s->keeper.pid > 0)
+        proc_wait_exit(ctx, &st->s->keeper, KEEPER_END_TIMEOUT_MS, true);
     if (dm->logger_pidfd >= 0)
         proc_held_wait_exit(ctx, st->s->logger.pid, dm->logger_pidfd,
                             LOGGER_DRAIN_TIMEOUT_MS, true);
@@ -280,7 +282,8 @@ static int start_steps(struct qemu_start *st, struct libdmr_qmp **ret_qmp)
                          &st->log_write, &st->s->logger, &st->dm->logger_pidfd);
     struct spawn_go go = { dm_spawned, st };
     if (!r)
-        r = spawn_dm(ctx, p, st->fds, st->log_write, &go, &st->s->dm, &st->dm->dm_pidfd);
+        r = spawn_dm(ctx, p, st->fds, st->log_write, &go, &st->s->dm, &st->dm->dm_pidfd,
+                     &st->s->keeper);
     /* QEMU holds its own copies now (or failed to start). */
     close_resources(st);
     if (r == -ESRCH) {

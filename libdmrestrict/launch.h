@@ -86,17 +86,23 @@ struct spawn_go {
 int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
                    const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
                    int report[2]);
-/* QEMU, with exactly the planned descriptors. -ESRCH: it exec'd and died
- * at once (ret and *ret_pidfd are set; nothing is logged: the caller says
- * so, with its log). Other failures are logged, leave no process, and
- * may leave ret naming the dead child (and go->before's record of it). */
+/* QEMU, with exactly the planned descriptors, and its keeper (ret_keeper,
+ * set before go->before runs): the process that is QEMU's parent, reaps
+ * it the moment it exits, and then exits itself. -ESRCH: it exec'd and
+ * died at once (ret and *ret_pidfd are set; nothing is logged: the caller
+ * says so, with its log). Other failures are logged, leave no process,
+ * and may leave ret naming the dead child (and go->before's record of it). */
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
-             int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd);
+             int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+             struct proc_ref *ret_keeper);
 
 /* logger.c: the per-domain process that drains QEMU's output to its log,
  * holds the guest's serial port (logged too) and serves its console. It
  * ends once QEMU is gone, after the DM's last line: waited for this long. */
 #define LOGGER_DRAIN_TIMEOUT_MS 2000
+/* The DM's keeper exits the moment it has reaped the DM: one that has not
+ * within this is killed. */
+#define KEEPER_END_TIMEOUT_MS 1000
 struct logger_console {
     int serial;            /* the logger's end of the serial socketpair */
     int listener;          /* the console socket, bound and listening */
@@ -139,6 +145,7 @@ struct dm_state {
     long vcpus;
     struct proc_ref dm;
     struct proc_ref logger;
+    struct proc_ref keeper;    /* qemu backend: the DM's parent, which reaps it (spawn.c) */
     struct proc_ref watcher;       /* watcher.c's root parent; pid 0: none */
     /* The guest's run state (state_run_write): 'p', 's', 'c', or 0. */
     char run;

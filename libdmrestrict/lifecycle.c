@@ -228,6 +228,9 @@ static int remove_leftovers(libdmr_ctx *ctx, const struct backend_slot *b, struc
         LOGD(ERROR, s->domid, "the device model (pid %d) does not die", (int)s->dm.pid);
         rc = LIBDMR_ERROR_FAIL;
     }
+    /* Its keeper reaps it and exits (qemu backend). */
+    if (!rc && s->keeper.pid > 0)
+        proc_wait_exit(ctx, &s->keeper, KEEPER_END_TIMEOUT_MS, true);
     /* Its watcher (unless this is it) ends with the DM, once it has
      * reaped its parser (a zombie of the DM's uid left to pid 1 would make
      * the reaper's count walk /proc). One acting on a guest's event waits

@@ -4,7 +4,9 @@
  *
  * Each is started through a middle process that exits at once, so it is
  * never the caller's child (the toolstack daemonizes QEMU: its -daemonize
- * is killed by spawn=deny). The child then waits for the caller's go: the
+ * is killed by spawn=deny). QEMU's middle process forks a keeper first,
+ * which forks QEMU and stays its parent, holding nothing, to reap it the
+ * moment it exits (keeper_main). The child then waits for the caller's go: the
  * caller learns its pid from the middle process and holds it by a pidfd
  * with its start time before it runs anything, so the caller can always
  * kill what it started and wait for it. A caller that cannot hold it says
@@ -22,6 +24,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -162,28 +165,66 @@ static void drain_until_closed(int ctl, int report[2], bool *reported)
     }
 }
 
-/* The middle process: fork the child, tell the caller its pid, exit. */
+/*
+ * The keeper (spawn_dm): QEMU's parent for its whole life, holding
+ * nothing, so that QEMU is reaped the moment it exits. Left to pid 1, its
+ * zombie would be counted as a task of its uid until pid 1 got to it (a
+ * second or more on some hosts), and the next look for the uid
+ * (kernel_counts_no_task) would have to walk /proc.
+ */
+static void __attribute__((noreturn)) keeper_main(pid_t child)
+{
+    sigset_t all;
+    sigfillset(&all);
+    /* A terminal's or a process group's signals are not for it. */
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    setsid();
+    prctl(PR_SET_NAME, "dmr-keeper", 0, 0, 0);
+    close_range(0, ~0U, 0);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+        ;
+    _exit(0);
+}
+
+/* The middle process: fork the child (through a keeper that stays its
+ * parent, when asked), tell the caller its pid and the keeper's, exit. */
 static void __attribute__((noreturn))
 middle_main(int pid_write, int ctl_parent, int ctl_child,
-            void (*main_fn)(void *arg, int report_fd), void *arg)
+            void (*main_fn)(void *arg, int report_fd), void *arg, bool keep)
 {
     safe_close(ctl_parent);
+    if (keep) {
+        pid_t keeper = fork();
+        if (keeper != 0)
+            _exit(keeper > 0 ? 0 : 1);
+    }
     pid_t child = fork();
     if (child == 0) {
         safe_close(pid_write);
         detached_child(ctl_child, main_fn, arg);
     }
-    _exit(child > 0 && write(pid_write, &child, sizeof(child)) == sizeof(child) ? 0 : 1);
+    pid_t told[2] = { child, keep ? getpid() : 0 };
+    bool ok = child > 0 && write(pid_write, told, sizeof(told)) == sizeof(told);
+    if (keep && child > 0)
+        keeper_main(child);
+    _exit(ok ? 0 : 1);
 }
 
-/* The child's pid from the middle process (EOF: it died before telling;
- * the child holds no copy of the pipe), then the middle process reaped. */
-static int read_child_pid(pid_t middle, int pid_read, pid_t *ret)
+/* The child's pid and its keeper's (0: none) from the middle process
+ * (EOF: it died before telling; the child holds no copy of the pipe),
+ * then the middle process reaped. */
+static int read_child_pid(pid_t middle, int pid_read, pid_t ret[2])
 {
+    pid_t told[2];
     ssize_t n;
-    while ((n = read(pid_read, ret, sizeof(*ret))) < 0 && errno == EINTR)
+    while ((n = read(pid_read, told, sizeof(told))) < 0 && errno == EINTR)
         ;
-    int r = n == sizeof(*ret) && *ret > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
+    int r = n == sizeof(told) && told[0] > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
+    if (!r) {
+        ret[0] = told[0];
+        ret[1] = told[1];
+    }
     /* Best effort: a toolstack that reaps every child itself, or ignores
      * SIGCHLD, makes this ECHILD; the pipe has said what matters. */
     int status;
@@ -196,13 +237,15 @@ struct spawn_run {
     int ctl;               /* the caller's end of the control socket */
     int pidfd;             /* the child, once held */
     struct proc_ref child;
+    struct proc_ref *keeper;  /* the child's keeper, when it has one */
+    int keeper_pidfd;
     int report[2];         /* {step, errno} from the child */
     bool reported, refused;
 };
 
 /* The middle process and, through it, the child (waiting for its go). */
 static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int report_fd),
-                       void *arg, pid_t *ret_pid)
+                       void *arg, pid_t ret_pids[2])
 {
     int pid_pipe[2], ctl[2];
     if (pipe2(pid_pipe, O_CLOEXEC) < 0)
@@ -216,26 +259,33 @@ static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int repor
     pid_t middle = fork();
     if (middle == 0) {
         safe_close(pid_pipe[0]);
-        middle_main(pid_pipe[1], ctl[0], ctl[1], main_fn, arg);
+        middle_main(pid_pipe[1], ctl[0], ctl[1], main_fn, arg, s->keeper != NULL);
     }
     int r = middle < 0 ? -errno : 0;
     safe_close(pid_pipe[1]);
     safe_close(ctl[1]);
     s->ctl = ctl[0];  /* kept on failure too: a child may exist, to be waited for */
     if (!r)
-        r = read_child_pid(middle, pid_pipe[0], ret_pid);
+        r = read_child_pid(middle, pid_pipe[0], ret_pids);
     safe_close(pid_pipe[0]);
     return r;
 }
 
 /* Held by a pidfd and its start time: it is blocked before main, alive
- * and nobody's to reap, so a failure here is ours, not its death. */
-static int hold_child(struct spawn_run *s, pid_t pid)
+ * and nobody's to reap (but its keeper's, which waits for it), so a
+ * failure here is ours, not its death. */
+static int hold_child(struct spawn_run *s, const pid_t pids[2])
 {
-    int fd = proc_open_pid(pid, &s->child);
+    int fd = proc_open_pid(pids[0], &s->child);
     if (fd < 0)
         return fd == -ESRCH ? -EAGAIN : fd;
     s->pidfd = fd;
+    if (!s->keeper)
+        return 0;
+    fd = pids[1] > 0 ? proc_open_pid(pids[1], s->keeper) : -ESRCH;
+    if (fd < 0)
+        return fd == -ESRCH ? -EAGAIN : fd;
+    s->keeper_pidfd = fd;
     return 0;
 }
 
@@ -266,22 +316,27 @@ static int await_child(struct spawn_run *s, int r, bool until_exec)
         r = s->report[1] ? -s->report[1] : -EIO;
     if (r && s->pidfd >= 0)
         proc_held_exited(s->pidfd, SPAWN_EXIT_TIMEOUT_MS);
+    /* Its keeper ends once it has reaped it. */
+    if (r && s->keeper_pidfd >= 0)
+        proc_held_exited(s->keeper_pidfd, SPAWN_EXIT_TIMEOUT_MS);
     return r;
 }
 
-int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
-                   const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
-                   int report[2])
+static int spawn_start(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
+                       const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+                       struct proc_ref *ret_keeper, int report[2])
 {
-    struct spawn_run s = { .ctl = -EBADF, .pidfd = -EBADF };
-    pid_t pid = -1;
-    int r = start_child(&s, main_fn, arg, &pid);
+    struct spawn_run s = { .ctl = -EBADF, .pidfd = -EBADF, .keeper = ret_keeper,
+                           .keeper_pidfd = -EBADF };
+    pid_t pids[2] = { -1, 0 };
+    int r = start_child(&s, main_fn, arg, pids);
     if (!r)
-        r = hold_child(&s, pid);
+        r = hold_child(&s, pids);
     if (!r)
         r = let_go(&s, go);
     r = await_child(&s, r, until_exec);
     safe_close(s.ctl);
+    safe_close(s.keeper_pidfd);
     report[0] = s.refused ? SPAWN_REFUSED : s.reported ? s.report[0] : 0;
     report[1] = s.report[1];
     if (r) {
@@ -293,12 +348,20 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
     return 0;
 }
 
+int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool until_exec,
+                   const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+                   int report[2])
+{
+    return spawn_start(main_fn, arg, until_exec, go, ret, ret_pidfd, NULL, report);
+}
+
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
-             int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd)
+             int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
+             struct proc_ref *ret_keeper)
 {
     struct dm_child c = { plan, resource_fds, out_fd };
     int report[2];
-    int r = spawn_detached(child_exec, &c, true, go, ret, ret_pidfd, report);
+    int r = spawn_start(child_exec, &c, true, go, ret, ret_pidfd, ret_keeper, report);
     if (r && report[0] == SPAWN_REFUSED)
         return r;  /* go->before said why */
     if (r && report[0])

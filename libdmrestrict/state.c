@@ -368,6 +368,8 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     json_kint(g, "logger_start", (long long)s->logger.start);
     json_kint(g, "watcher_pid", s->watcher.pid);
     json_kint(g, "watcher_start", (long long)s->watcher.start);
+    json_kint(g, "keeper_pid", s->keeper.pid);
+    json_kint(g, "keeper_start", (long long)s->keeper.start);
     json_kstr(g, "qmp", s->qmp_path);
     json_kstr(g, "console", s->console_path);
     json_kstr(g, "qmp_events", s->qmp_events_path);
@@ -651,6 +653,9 @@ static int state_parse(const char *text, struct dm_state *s)
     bool has_watcher = true;
     s->watcher.pid = get_int(root, "watcher_pid", &has_watcher);
     s->watcher.start = get_int(root, "watcher_start", &has_watcher);
+    bool has_keeper = true;  /* older records have none: 0 */
+    s->keeper.pid = get_int(root, "keeper_pid", &has_keeper);
+    s->keeper.start = get_int(root, "keeper_start", &has_keeper);
     s->chroot = get_str(root, "chroot");
     s->log_path = get_str(root, "log");
     s->dm_user = get_str(root, "dm_user");

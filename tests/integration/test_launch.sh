@@ -101,6 +101,11 @@ tap_check "the QMP socket is descriptor 3, and the disk is open (QEMU moved it i
 tap_check "xl-dmr list --json: domid, name, dm_pid, dm_uid" \
     [ "$("$XL_DMR" list --json | json_get /dev/stdin '[d[0][k] for k in ("domid", "name", "dm_uid")]')" = "[1, \"r1\", $((BASE + 1))]" ]
 tap_check "state file written" [ -s /run/xl-dmr/domains/1.json ]
+keeper=$(awk '{ print $4 }' /proc/$pid/stat)
+tap_check "the DM's parent is its keeper: recorded, root, dmr-keeper, no descriptor, its own session" \
+    bash -c '[ "$2" = "$1" ] &&
+             [ "$(stat -c %u /proc/$1) $(cat /proc/$1/comm) $(ls /proc/$1/fd | wc -l)" = "0 dmr-keeper 0" ] &&
+             [ "$(ps -o sid= -p $1 | tr -d " ")" = "$1" ]' _ "$keeper" "$(json_get /run/xl-dmr/domains/1.json 'd["keeper_pid"]')"
 
 # --- 3. writes and logs past 256 KiB --------------------------------------
 $QMP /run/xl-dmr/qmp-1.sock human-monitor-command '{"command-line": "qemu-io -d hda \"write -P 0xab 1M 64k\""}' > /dev/null
@@ -127,8 +132,9 @@ tap_check "destroy: exit 0" [ $? = 0 ]
 tap_check "a process started with the DM's uid while it ran is gone" dead "$late"
 tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
-tap_check "no zombie of the uid but the DM's own (its watcher reaped its parser)" \
-    [ -z "$(ps -o pid=,stat= -u $((BASE + 1)) | awk -v dm=$pid -v sq=$late '$2 ~ /^Z/ && $1 != dm && $1 != sq')" ]
+tap_check "no zombie of the uid either (the keeper reaped the DM, the watcher its parser)" \
+    [ -z "$(ps -o pid=,stat= -u $((BASE + 1)) | awk -v sq=$late '$2 ~ /^Z/ && $1 != sq')" ]
+tap_check "the keeper is gone" bash -c "! [ -d /proc/$keeper ] || grep -q '^State:.*Z' /proc/$keeper/status"
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 
 # --- 5b. two creates at once take different domids (the lock) --------------

@@ -167,9 +167,9 @@ static void report_dm_death(struct qemu_start *st)
         LOGD(ERROR, p->domid, "the device model exited at start (log: %s)", p->log_path);
 }
 
-/* A start that failed takes back what it made, and returns once the DM,
- * its keeper and its logger are dead (held since their start); the
- * lifecycle kills by uid. */
+/* A start that failed takes back what it made, and returns once the DM
+ * and its logger (held since their start) and its keeper (by its pid and
+ * start time) are dead; the lifecycle kills by uid. */
 static void start_undo(struct qemu_start *st)
 {
     libdmr_ctx *ctx = st->ctx;
@@ -371,15 +371,22 @@ static int qemu_unpause(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
     return rc;
 }
 
-/* quit (QEMU may close the connection instead of answering); the
- * lifecycle then waits for it, and kills it if it does not go. */
+/* quit (QEMU may close the connection instead of answering), on the
+ * connection a start kept, else in one write on a new one; the lifecycle
+ * then waits for it, and kills it if it does not go. */
 static int qemu_stop(void *opaque, libdmr_ctx *ctx, libdmr_dm *dm)
 {
     const struct dm_state *s = dm->s;
-    struct libdmr_qmp *q = NULL;
     int pidfd = dm_hold(dm);
-    if (pidfd >= 0 && !proc_held_exited(pidfd, 0) && dm_qmp(ctx, dm, &q) == 0)
-        qmp_execute(q, "quit", NULL, QMP_OP_TIMEOUT_MS, NULL);
+    if (pidfd >= 0 && !proc_held_exited(pidfd, 0)) {
+        if (qmp_usable(dm->backend_data)) {
+            qmp_execute(dm->backend_data, "quit", NULL, QMP_OP_TIMEOUT_MS, NULL);
+        } else {
+            dm_drop_backend_data(dm);  /* QEMU serves one client at a time */
+            if (s->qmp_path)
+                qmp_quit(ctx, s->domid, s->qmp_path, QMP_OP_TIMEOUT_MS);
+        }
+    }
     dm_drop_backend_data(dm);
     if (s->qmp_path)
         unlink(s->qmp_path);

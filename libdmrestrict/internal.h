@@ -488,6 +488,9 @@ struct plan_identity {
     gid_t gid;
     bool uid_pending;      /* range-base + a domid not chosen yet: uid unknown */
     bool kill_by_uid;
+    /* The kernel's count of the uid's tasks sees them all: no user's
+     * subordinate uids include it (reaper.c, kernel_counts_no_task). */
+    bool uid_counted;
     bool uid_exclusive;    /* no other domain's DM may have uid (create checks) */
     bool has_reaper;
     uid_t reaper_uid;

@@ -42,8 +42,8 @@ struct proc_stat {
  * opening or reading it failed with. */
 int proc_stat_read(pid_t pid, struct proc_stat *ret);
 int proc_start_time(pid_t pid, uint64_t *ret);
-/* Has p exited, and does its parent still have to reap it? */
-bool proc_is_zombie(const struct proc_ref *p);
+/* Is p a zombie (exited, its parent still to reap it) whose real uid is uid? */
+bool proc_is_zombie_of(const struct proc_ref *p, uid_t uid);
 int proc_self(struct proc_ref *ret);
 /* each() for every descriptor of pid, with its link's target and its
  * entry in /proc/PID/fd (dirfd, name); stops at each()'s first non-zero. */
@@ -90,8 +90,9 @@ int spawn_detached(void (*main_fn)(void *arg, int report_fd), void *arg, bool un
  * set before go->before runs): the process that is QEMU's parent, reaps
  * it the moment it exits, and then exits itself. -ESRCH: it exec'd and
  * died at once (ret and *ret_pidfd are set; nothing is logged: the caller
- * says so, with its log). Other failures are logged, leave no process,
- * and may leave ret naming the dead child (and go->before's record of it). */
+ * says so, with its log). Other failures are logged, leave no process
+ * (the keeper too is waited for, 1 s), and may leave ret naming the dead
+ * child (and go->before's record of it). */
 int spawn_dm(libdmr_ctx *ctx, const libdmr_plan *plan, const int *resource_fds,
              int out_fd, const struct spawn_go *go, struct proc_ref *ret, int *ret_pidfd,
              struct proc_ref *ret_keeper);
@@ -120,18 +121,21 @@ int logger_start(libdmr_ctx *ctx, uint32_t domid, const char *log_path,
 /* The last lines of a log, for an error message. */
 int log_tail(const char *log_path, size_t max_bytes, char **ret);
 
-/* reaper.c: kill every process of a uid, from a uid no DM has. The
- * caller holds run_lock: reapers share a real uid and must not overlap. */
+/* reaper.c: kill every process of a uid, from a uid no DM has. */
 /* Whether the kernel counts no task (process, thread or zombie) whose
  * real uid is uid, but the zombies among exited (processes of the uid
  * the caller saw exit, which their parent may not have reaped yet): a
  * forked child takes the uid and forks under RLIMIT_NPROC, in the same
  * time however many processes the host runs. false when it counts some,
  * or could not tell: then read /proc. It does not see a task whose
- * effective or saved uid alone is uid: only root makes one (design.md,
- * "Reaping: asking the kernel first"). */
+ * effective or saved uid alone is uid (only root makes one), nor one in a
+ * user namespace another user made (the plan's uid_counted says whether
+ * that can be; design.md, "Reaping: asking the kernel first"). Under
+ * PROBE_TIMEOUT_MS (500 ms) even when a process of the uid stops its
+ * child. */
 bool kernel_counts_no_task(uid_t uid, const struct proc_ref *exited, size_t n_exited);
-/* How many live processes it killed (their pids in pids), or -errno. */
+/* How many live processes it killed (their pids in pids), or -errno. The
+ * caller holds run_lock: reapers share a real uid and must not overlap. */
 int reaper_kill_uid(libdmr_ctx *ctx, uint32_t domid, uid_t dm_uid, uid_t reaper_uid,
                     char *pids, size_t pids_size);
 
@@ -159,6 +163,7 @@ struct dm_state {
     char *dm_user;
     char *source;
     bool kill_by_uid;
+    bool uid_counted;      /* the plan's: the kernel's count of its tasks sees them all */
     bool has_reaper;
     uid_t reaper_uid;
     struct dm_pci pci;     /* as pci-attach/-detach last left it */

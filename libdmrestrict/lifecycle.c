@@ -23,7 +23,7 @@
 
 #define DM_EXIT_TIMEOUT_MS 5000
 /* A watcher ends within a moment of its DM; one waiting for the lock does not. */
-#define WATCHER_END_TIMEOUT_MS 200
+#define WATCHER_END_TIMEOUT_MS 1000
 
 /* The records as a create read them, under the lock it still holds. */
 struct state_seen {
@@ -71,7 +71,8 @@ static int state_for(const libdmr_plan *p, struct dm_state *s)
         .console_path = p->console_path, .chroot = p->chroot, .log_path = p->log_path,
         .dm_uid = p->id.uid, .dm_gid = p->id.gid, .dm_user = p->id.user,
         .source = (char *)plan_source_name(p->id.source),
-        .kill_by_uid = p->id.kill_by_uid, .has_reaper = p->id.has_reaper,
+        .kill_by_uid = p->id.kill_by_uid, .uid_counted = p->id.uid_counted,
+        .has_reaper = p->id.has_reaper,
         .reaper_uid = p->id.reaper_uid, .memory_mb = p->memory_mb, .vcpus = p->vcpus,
     };
     int r = dm_pci_from_plan(p, &s->pci);
@@ -138,7 +139,9 @@ static int raise_limits(libdmr_ctx *ctx, const libdmr_plan *p, struct libdmr_dm 
 {
     if (!p->libxl.fsize)
         return 0;
-    /* Held by its pidfd, the pid stays the DM's while prlimit runs. */
+    /* Only xen-backend plans ask this: libxl's DM, whose parent is no
+     * keeper of ours and reaps it late, so its pid stays its own while the
+     * pidfd says it runs. */
     const struct dm_state *s = dm->s;
     int pidfd = dm_hold(dm);
     rlim_t v = p->libxl.fsize == UINT64_MAX ? RLIM_INFINITY : (rlim_t)p->libxl.fsize;
@@ -274,7 +277,8 @@ static int stop_and_remove(libdmr_ctx *ctx, const struct backend_slot *b, struct
  */
 static int clear_uid(libdmr_ctx *ctx, const libdmr_plan *p, struct held_lock *lock)
 {
-    if (!p->id.kill_by_uid || !p->id.has_reaper || kernel_counts_no_task(p->id.uid, NULL, 0))
+    if (!p->id.kill_by_uid || !p->id.has_reaper ||
+        (p->id.uid_counted && kernel_counts_no_task(p->id.uid, NULL, 0)))
         return 0;
     _cleanup_free_ pid_t *found = NULL;
     size_t n;

@@ -332,6 +332,11 @@ int plan_identity(const libdmr_config *config, const libdmr_facts *facts,
         r = choose_reaper(facts, &id, v);
     if (!r && id.source != LIBDMR_SOURCE_ROOT && !id.uid_pending)
         r = warn_subid_overlap(facts, &id, v);
+    /* The kernel counts a task of a user namespace under the uid that
+     * made the namespace, not the uid mapped into it: where a user's
+     * subordinate range covers the uid, that user's containers can run
+     * tasks with it that only a walk of /proc sees. */
+    id.uid_counted = id.kill_by_uid && !id.uid_pending && !subid_covering(&facts->subuid, id.uid);
 out:
     if (r || v->refusal_rc) {
         plan_identity_clear(&id);

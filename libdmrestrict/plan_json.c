@@ -30,6 +30,7 @@ static void json_identity(yajl_gen g, const libdmr_plan *p)
     json_kstr(g, "source", plan_source_name(id->source));
     json_kstr(g, "reason", id->reason);
     json_kbool(g, "kill_by_uid", id->kill_by_uid);
+    json_kbool(g, "uid_counted", id->uid_counted);
     json_key(g, "reaper_uid");
     if (id->has_reaper)
         yajl_gen_integer(g, id->reaper_uid);

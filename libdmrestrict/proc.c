@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Processes the toolstack started but does not parent (QEMU, the logger):
- * once the CLI exits they belong to pid 1, which may reap them late, so
- * their exit is watched through a pidfd (readable at exit, before the
- * reaping) and a pid is trusted only with the start time it had.
+ * Processes the toolstack started but does not parent (QEMU, whose keeper
+ * reaps it at once, and the logger, which belongs to pid 1 once the CLI
+ * exits and may be reaped late): their exit is watched through a pidfd
+ * (readable at exit, before the reaping) and a pid is trusted only with
+ * the start time it had.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -47,11 +48,35 @@ int proc_stat_read(pid_t pid, struct proc_stat *ret)
     return 0;
 }
 
-bool proc_is_zombie(const struct proc_ref *p)
+/* /proc/<pid>/status, NUL-terminated; -ESRCH when it is gone. */
+static int status_read(pid_t pid, char *buf, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
+    if (len <= 0)
+        return -ESRCH;
+    buf[len] = '\0';
+    return 0;
+}
+
+/*
+ * Z only: a task shown X is being released, and the kernel may have
+ * stopped counting it already. Its real uid from status, where State is
+ * read again: a pid reaped and reused in between is not a zombie.
+ */
+bool proc_is_zombie_of(const struct proc_ref *p, uid_t uid)
 {
     struct proc_stat st;
-    return proc_stat_read(p->pid, &st) == 0 && st.start == p->start &&
-           (st.state == 'Z' || st.state == 'X');
+    char status[4096];
+    unsigned ruid;
+    if (proc_stat_read(p->pid, &st) || st.start != p->start || st.state != 'Z' ||
+        status_read(p->pid, status, sizeof(status)))
+        return false;
+    const char *state = strstr(status, "\nState:");
+    const char *u = strstr(status, "\nUid:");
+    return state && state[8] == 'Z' && u && sscanf(u, "\nUid: %u", &ruid) == 1 && ruid == uid;
 }
 
 int proc_start_time(pid_t pid, uint64_t *ret)
@@ -130,19 +155,6 @@ int proc_pids_of_uid(uid_t uid, pid_t **ret, size_t *ret_n)
     return proc_scan("status", status_matches_uid, &uid, ret, ret_n);
 }
 
-/* /proc/<pid>/status, NUL-terminated; -ESRCH when it is gone. */
-static int status_read(pid_t pid, char *buf, size_t size)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t len = fd < 0 ? -1 : read(fd, buf, size - 1);
-    if (len <= 0)
-        return -ESRCH;
-    buf[len] = '\0';
-    return 0;
-}
-
 bool proc_has_uid(pid_t pid, uid_t uid)
 {
     char status[4096];
@@ -199,7 +211,9 @@ int proc_open_pid(pid_t pid, struct proc_ref *ret)
     int fd = syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return -errno;
-    /* Held by the pidfd now: the pid cannot be reused under us. */
+    /* Held by the pidfd now: signals and waits through it reach this
+     * process or none (once reaped, its pid may be reused; the pidfd
+     * still names the one it was opened for). */
     int r = proc_start_time(pid, &ret->start);
     if (r < 0) {
         safe_close(fd);

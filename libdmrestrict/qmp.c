@@ -477,19 +477,29 @@ int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct
     return qmp_open_fd_from(ctx, domid, fd, timeout_ms, 1, ret);
 }
 
-/* A connection to path, numbering its commands from first_id. */
-static int qmp_connect_from(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
-                            unsigned first_id, struct libdmr_qmp **ret)
+/* A socket connected to path: its descriptor, or a LIBDMR_ERROR (logged). */
+static int connect_to(libdmr_ctx *ctx, uint32_t domid, const char *path)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(sa.sun_path))
         return LIBDMR_ERROR_INVAL;
     strcpy(sa.sun_path, path);
-    _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
         LOGED(ERROR, domid, "QMP: connecting to %s", path);
+        safe_close(fd);
         return LIBDMR_ERROR_FAIL;
     }
+    return fd;
+}
+
+/* A connection to path, numbering its commands from first_id. */
+static int qmp_connect_from(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
+                            unsigned first_id, struct libdmr_qmp **ret)
+{
+    _cleanup_close_ int fd = connect_to(ctx, domid, path);
+    if (fd < 0)
+        return fd;
     int rc = qmp_open_fd_from(ctx, domid, &fd, timeout_ms, first_id, ret);
     if (!rc && !((*ret)->path = strdup(path))) {
         qmp_close(*ret);
@@ -503,6 +513,42 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
                 struct libdmr_qmp **ret)
 {
     return qmp_connect_from(ctx, domid, path, timeout_ms, 1, ret);
+}
+
+/*
+ * quit, in one write on a new connection, with qmp_capabilities before
+ * it: QEMU runs what a client queued in order, quit once capabilities
+ * has switched the monitor to commands, so neither the greeting nor an
+ * answer is waited for. Then read (and drop) until QEMU closes the
+ * connection as it exits, or the deadline: QEMU drops what a client
+ * queued if the client goes first.
+ */
+int qmp_quit(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms)
+{
+    static const char cmds[] = "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n";
+    _cleanup_close_ int fd = connect_to(ctx, domid, path);
+    if (fd < 0)
+        return fd;
+    if (send(fd, cmds, sizeof(cmds) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(cmds) - 1) {
+        LOGED(ERROR, domid, "QMP: sending quit");
+        return LIBDMR_ERROR_FAIL;
+    }
+    long deadline = monotonic_ms() + timeout_ms;
+    char drop[4096];
+    for (;;) {
+        long left = deadline - monotonic_ms();
+        struct pollfd pf = { fd, POLLIN, 0 };
+        int n = left > 0 ? poll(&pf, 1, (int)left) : 0;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            LOGD(ERROR, domid, "QMP: QEMU did not close the connection after quit");
+            return LIBDMR_ERROR_TIMEDOUT;
+        }
+        ssize_t r = read(fd, drop, sizeof(drop));
+        if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN))
+            return 0;  /* closed (a reset, too): it is exiting */
+    }
 }
 
 bool qmp_usable(const struct libdmr_qmp *q)

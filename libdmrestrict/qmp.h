@@ -52,5 +52,8 @@ int qmp_wait_event(struct libdmr_qmp *q, const char *name, const char *device, i
  * the caller owns *ret and the queue starts empty. */
 size_t qmp_events_take(struct libdmr_qmp *q, struct strv *ret);
 void qmp_close(struct libdmr_qmp *q);
+/* Ask the QEMU at path to quit on a connection of its own, and return
+ * once QEMU has closed it (it is exiting) or timeout_ms has passed. */
+int qmp_quit(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms);
 
 #endif

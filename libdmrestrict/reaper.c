@@ -18,7 +18,8 @@
  * Those found are held by pidfds and waited for: SIGKILL is delivered at
  * once, but a process takes a moment to die (QEMU unmaps its guest), and
  * the caller's next step (a new DM with the uid, "nothing left") must not
- * meet it. A zombie is dead enough: it holds nothing, and is not counted.
+ * meet it. A zombie is dead enough: it holds nothing, and the walk does
+ * not count it (the kernel's count does, until it is reaped).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -74,8 +75,8 @@ static int kill_all_of_uid(uid_t dm_uid, uid_t reaper_uid)
     return 0;
 }
 
-/* -errno of a fork that is undone at once (0 when it was allowed). */
-static int fork_allowed(void)
+/* 0 when a fork is allowed (its child exits at once), else -errno. */
+static int try_fork(void)
 {
     pid_t pid = vfork();
     if (pid == 0)
@@ -94,19 +95,25 @@ enum { PROBE_NONE, PROBE_SOME, PROBE_UNTOLD };
 static int probe_as(uid_t uid, size_t slack)
 {
     rlim_t most = 2 + slack;
+    signal(SIGCHLD, SIG_DFL);  /* the caller's handler is not for this copy */
     /* Soft 1 under hard `most`: set as root, raised later without. */
     if (setrlimit(RLIMIT_NPROC, &(struct rlimit){ 1, most }) < 0 ||
         setresuid(uid, uid, uid) < 0)
         return PROBE_UNTOLD;
     /* The child and its new one are 2, over 1: a fork allowed here means
      * the limit does not bind this child (a capability survived). */
-    if (fork_allowed() != -EAGAIN)
+    if (try_fork() != -EAGAIN)
         return PROBE_UNTOLD;
     if (setrlimit(RLIMIT_NPROC, &(struct rlimit){ most, most }) < 0)
         return PROBE_UNTOLD;
-    int r = fork_allowed();
+    int r = try_fork();
     return r == 0 ? PROBE_NONE : r == -EAGAIN ? PROBE_SOME : PROBE_UNTOLD;
 }
+
+/* The child has the uid for a moment: a process of the uid may signal
+ * it (SIGSTOP), and the caller may hold the host-wide lock. Waited for
+ * this long, then killed, and the walk decides. */
+#define PROBE_TIMEOUT_MS 500
 
 static int probe(uid_t uid, size_t slack)
 {
@@ -115,25 +122,31 @@ static int probe(uid_t uid, size_t slack)
         return PROBE_UNTOLD;
     if (pid == 0)
         _exit(probe_as(uid, slack));
+    struct proc_ref child;
+    int pidfd = proc_open_pid(pid, &child);
+    bool ended = pidfd >= 0 && proc_held_exited(pidfd, PROBE_TIMEOUT_MS);
+    safe_close(pidfd);
+    if (!ended)
+        kill(pid, SIGKILL);  /* ours, not reaped: the pid is still its */
     int status;
-    if (wait_child(pid, &status) || !WIFEXITED(status))
+    if (wait_child(pid, &status) || !ended || !WIFEXITED(status))
         return PROBE_UNTOLD;
     return WEXITSTATUS(status);
 }
 
-static size_t zombies_among(const struct proc_ref *procs, size_t n)
+static size_t zombies_among(const struct proc_ref *procs, size_t n, uid_t uid)
 {
     size_t z = 0;
     for (size_t i = 0; i < n; i++)
-        z += proc_is_zombie(&procs[i]);
+        z += proc_is_zombie_of(&procs[i], uid);
     return z;
 }
 
 /*
  * The kernel counts every task by its real uid, zombies until reaped, and
  * refuses a fork (EAGAIN) past RLIMIT_NPROC. A DM that just exited is a
- * zombie until its parent (pid 1) reaps it, so the zombies among exited
- * are allowed for: none else was counted if the fork went through and
+ * zombie until its parent reaps it (its keeper at once; pid 1 when it has
+ * none), so the zombies of the uid among exited are allowed for: none else was counted if the fork went through and
  * every one of them is still a zombie after it (a zombie never comes
  * back, so they were all counted). If one was reaped meanwhile, its room
  * might have hidden another task: asked again with less room.
@@ -142,11 +155,11 @@ bool kernel_counts_no_task(uid_t uid, const struct proc_ref *exited, size_t n_ex
 {
     if (uid == 0)
         return false;
-    size_t z = zombies_among(exited, n_exited);
+    size_t z = zombies_among(exited, n_exited, uid);
     for (;;) {
         if (probe(uid, z) != PROBE_NONE)
             return false;
-        size_t after = zombies_among(exited, n_exited);
+        size_t after = zombies_among(exited, n_exited, uid);
         if (after == z)
             return true;
         z = after;
@@ -205,7 +218,7 @@ int reap_domain_uid(libdmr_ctx *ctx, const struct dm_state *s)
 {
     /* The DM, held and waited for by a destroy, may not be reaped yet. */
     if (!s->kill_by_uid || !s->has_reaper ||
-        kernel_counts_no_task(s->dm_uid, &s->dm, s->dm.pid > 0))
+        (s->uid_counted && kernel_counts_no_task(s->dm_uid, &s->dm, s->dm.pid > 0)))
         return 0;
     char pids[256];
     int killed = reaper_kill_uid(ctx, s->domid, s->dm_uid, s->reaper_uid, pids, sizeof(pids));

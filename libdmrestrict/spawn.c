@@ -165,6 +165,12 @@ static void drain_until_closed(int ctl, int report[2], bool *reported)
     }
 }
 
+/* What the middle process (or the keeper) tells the caller. */
+struct spawn_pids {
+    pid_t child;
+    struct proc_ref keeper;  /* pid 0: none */
+};
+
 /*
  * The keeper (spawn_dm): QEMU's parent for its whole life, holding
  * nothing, so that QEMU is reaped the moment it exits. Left to pid 1, its
@@ -172,15 +178,14 @@ static void drain_until_closed(int ctl, int report[2], bool *reported)
  * second or more on some hosts), and the next look for the uid
  * (kernel_counts_no_task) would have to walk /proc.
  */
-static void __attribute__((noreturn)) keeper_main(pid_t child)
+static void __attribute__((noreturn)) keeper_main(pid_t child, int pid_write, int ctl_child)
 {
-    sigset_t all;
-    sigfillset(&all);
-    /* A terminal's or a process group's signals are not for it. */
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    setsid();
-    prctl(PR_SET_NAME, "dmr-keeper", 0, 0, 0);
+    safe_close(pid_write);
+    safe_close(ctl_child);
     close_range(0, ~0U, 0);
+    setsid();
+    (void)!chdir("/");
+    prctl(PR_SET_NAME, "dmr-keeper", 0, 0, 0);
     int status;
     while (waitpid(child, &status, 0) < 0 && errno == EINTR)
         ;
@@ -198,33 +203,40 @@ middle_main(int pid_write, int ctl_parent, int ctl_child,
         pid_t keeper = fork();
         if (keeper != 0)
             _exit(keeper > 0 ? 0 : 1);
+        /* A terminal's or a process group's signals are not for the
+         * keeper (the child sets its own mask after the go). */
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
     }
     pid_t child = fork();
     if (child == 0) {
         safe_close(pid_write);
         detached_child(ctl_child, main_fn, arg);
     }
-    pid_t told[2] = { child, keep ? getpid() : 0 };
-    bool ok = child > 0 && write(pid_write, told, sizeof(told)) == sizeof(told);
+    struct spawn_pids told;
+    memset(&told, 0, sizeof(told));  /* padding too: it is written whole */
+    told.child = child;
+    if (keep && proc_self(&told.keeper) < 0)
+        told.keeper.pid = 0;
+    bool ok = child > 0 && write(pid_write, &told, sizeof(told)) == sizeof(told);
     if (keep && child > 0)
-        keeper_main(child);
+        keeper_main(child, pid_write, ctl_child);
     _exit(ok ? 0 : 1);
 }
 
-/* The child's pid and its keeper's (0: none) from the middle process
- * (EOF: it died before telling; the child holds no copy of the pipe),
- * then the middle process reaped. */
-static int read_child_pid(pid_t middle, int pid_read, pid_t ret[2])
+/* The child's pid and its keeper's identity (pid 0: none) from the
+ * middle process or the keeper (EOF: it died before telling; the child
+ * holds no copy of the pipe), then the middle process reaped. */
+static int read_child_pid(pid_t middle, int pid_read, struct spawn_pids *ret)
 {
-    pid_t told[2];
+    struct spawn_pids told;
     ssize_t n;
-    while ((n = read(pid_read, told, sizeof(told))) < 0 && errno == EINTR)
+    while ((n = read(pid_read, &told, sizeof(told))) < 0 && errno == EINTR)
         ;
-    int r = n == sizeof(told) && told[0] > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
-    if (!r) {
-        ret[0] = told[0];
-        ret[1] = told[1];
-    }
+    int r = n == sizeof(told) && told.child > 0 ? 0 : n < 0 ? -errno : -EAGAIN;
+    if (!r)
+        *ret = told;
     /* Best effort: a toolstack that reaps every child itself, or ignores
      * SIGCHLD, makes this ECHILD; the pipe has said what matters. */
     int status;
@@ -245,7 +257,7 @@ struct spawn_run {
 
 /* The middle process and, through it, the child (waiting for its go). */
 static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int report_fd),
-                       void *arg, pid_t ret_pids[2])
+                       void *arg, struct spawn_pids *ret_pids)
 {
     int pid_pipe[2], ctl[2];
     if (pipe2(pid_pipe, O_CLOEXEC) < 0)
@@ -273,18 +285,21 @@ static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int repor
 
 /* Held by a pidfd and its start time: it is blocked before main, alive
  * and nobody's to reap (but its keeper's, which waits for it), so a
- * failure here is ours, not its death. */
-static int hold_child(struct spawn_run *s, const pid_t pids[2])
+ * failure here is ours, not its death. The keeper, named by itself, is
+ * recorded before it is held: a failure to hold it still leaves the
+ * caller what to wait for. */
+static int hold_child(struct spawn_run *s, const struct spawn_pids *pids)
 {
-    int fd = proc_open_pid(pids[0], &s->child);
+    int fd = proc_open_pid(pids->child, &s->child);
     if (fd < 0)
         return fd == -ESRCH ? -EAGAIN : fd;
     s->pidfd = fd;
     if (!s->keeper)
         return 0;
-    fd = pids[1] > 0 ? proc_open_pid(pids[1], s->keeper) : -ESRCH;
+    *s->keeper = pids->keeper;
+    fd = pids->keeper.pid > 0 ? proc_open(s->keeper) : -ESRCH;
     if (fd < 0)
-        return fd == -ESRCH ? -EAGAIN : fd;
+        return -EAGAIN;
     s->keeper_pidfd = fd;
     return 0;
 }
@@ -319,6 +334,8 @@ static int await_child(struct spawn_run *s, int r, bool until_exec)
     /* Its keeper ends once it has reaped it. */
     if (r && s->keeper_pidfd >= 0)
         proc_held_exited(s->keeper_pidfd, SPAWN_EXIT_TIMEOUT_MS);
+    else if (r && s->keeper && s->keeper->pid > 0)
+        proc_exited(s->keeper, SPAWN_EXIT_TIMEOUT_MS);
     return r;
 }
 
@@ -328,10 +345,12 @@ static int spawn_start(void (*main_fn)(void *arg, int report_fd), void *arg, boo
 {
     struct spawn_run s = { .ctl = -EBADF, .pidfd = -EBADF, .keeper = ret_keeper,
                            .keeper_pidfd = -EBADF };
-    pid_t pids[2] = { -1, 0 };
-    int r = start_child(&s, main_fn, arg, pids);
+    struct spawn_pids pids = { .child = -1 };
+    if (ret_keeper)
+        *ret_keeper = (struct proc_ref){ 0 };
+    int r = start_child(&s, main_fn, arg, &pids);
     if (!r)
-        r = hold_child(&s, pids);
+        r = hold_child(&s, &pids);
     if (!r)
         r = let_go(&s, go);
     r = await_child(&s, r, until_exec);

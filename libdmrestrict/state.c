@@ -380,6 +380,7 @@ int state_write(libdmr_ctx *ctx, const struct dm_state *s, const libdmr_plan *pl
     json_kstr(g, "dm_user", s->dm_user);
     json_kstr(g, "source", s->source);
     json_kbool(g, "kill_by_uid", s->kill_by_uid);
+    json_kbool(g, "uid_counted", s->uid_counted);
     json_kbool(g, "starting", s->starting);
     json_kint(g, "creator_pid", s->creator.pid);
     json_kint(g, "creator_start", (long long)s->creator.start);
@@ -631,6 +632,7 @@ static int state_parse(const char *text, struct dm_state *s)
     s->has_reaper = has_reaper;
     const char *kpath[] = { "kill_by_uid", NULL };
     s->kill_by_uid = YAJL_IS_TRUE(yajl_tree_get(root, kpath, yajl_t_true));
+    s->uid_counted = get_bool(root, "uid_counted");  /* older records: walk */
     s->starting = get_bool(root, "starting");
     bool has_creator = true;
     s->creator.pid = get_int(root, "creator_pid", &has_creator);

@@ -132,8 +132,9 @@ tap_check "destroy: exit 0" [ $? = 0 ]
 tap_check "a process started with the DM's uid while it ran is gone" dead "$late"
 tap_check "the DM is gone" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
 tap_check "no live process has uid $((BASE + 1))" [ -z "$(live_pids_of_uid $((BASE + 1)))" ]
+zombies_of_uid() { ps -o pid=,stat= -u $((BASE + 1)) | awk -v sq=$late '$2 ~ /^Z/ && $1 != sq'; }
 tap_check "no zombie of the uid either (the keeper reaped the DM, the watcher its parser)" \
-    [ -z "$(ps -o pid=,stat= -u $((BASE + 1)) | awk -v sq=$late '$2 ~ /^Z/ && $1 != sq')" ]
+    [ -z "$(zombies_of_uid)" ]
 tap_check "the keeper is gone" bash -c "! [ -d /proc/$keeper ] || grep -q '^State:.*Z' /proc/$keeper/status"
 tap_check "no chroot, socket, state or run directory remains" [ ! -e /run/xl-dmr ]
 

@@ -4,6 +4,7 @@
  * PIDs given as processes of the uid that exited ("none" or "some"), and
  * what the reaper's walk of /proc finds (its live processes' pids).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,15 +16,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: uid_count UID [EXITED-PID...]\n");
         return 2;
     }
-    uid_t uid = (uid_t)strtoul(argv[1], NULL, 10);
+    unsigned long number;
+    if (parse_ulong_strict(argv[1], 0, 4294967294ul, &number)) {
+        fprintf(stderr, "uid_count: not a uid: %s\n", argv[1]);
+        return 2;
+    }
+    uid_t uid = (uid_t)number;
     size_t n = (size_t)argc - 2;
     struct proc_ref *exited = calloc(n + 1, sizeof(*exited));
     for (size_t i = 0; exited && i < n; i++) {
-        exited[i].pid = atoi(argv[i + 2]);
-        if (proc_start_time(exited[i].pid, &exited[i].start)) {
+        if (parse_ulong_strict(argv[i + 2], 1, INT32_MAX, &number) ||
+            proc_start_time((pid_t)number, &exited[i].start)) {
             fprintf(stderr, "uid_count: no process %s\n", argv[i + 2]);
             return 2;
         }
+        exited[i].pid = (pid_t)number;
     }
     pid_t *live = NULL;
     size_t n_live = 0;

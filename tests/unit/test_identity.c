@@ -255,6 +255,11 @@ static void run_row(void **state)
         assert_int_equal(id.uid, row->uid);
         assert_int_equal(id.gid, row->gid);
         assert_int_equal(id.kill_by_uid, row->kill_by_uid);
+        /* The kernel's count is trusted only where no user's containers
+         * can hold the uid: no subordinate uid range covers it. */
+        bool in_subuid = row->subuid.count && id.uid >= row->subuid.start &&
+                         id.uid - row->subuid.start < row->subuid.count;
+        assert_int_equal(id.uid_counted, row->kill_by_uid && !in_subuid);
         /* Only the shared user and root may run other domains' DMs too. */
         assert_int_equal(id.uid_exclusive, row->source != LIBDMR_SOURCE_SHARED &&
                                            row->source != LIBDMR_SOURCE_ROOT);

@@ -130,9 +130,10 @@ int log_tail(const char *log_path, size_t max_bytes, char **ret);
  * or could not tell: then read /proc. It does not see a task whose
  * effective or saved uid alone is uid (only root makes one), nor one in a
  * user namespace another user made (the plan's uid_counted says whether
- * that can be; design.md, "Reaping: asking the kernel first"). Under
- * PROBE_TIMEOUT_MS (500 ms) even when a process of the uid stops its
- * child. */
+ * that can be; design.md, "Reaping: asking the kernel first"). Each probe
+ * ends within PROBE_TIMEOUT_MS (500 ms) even when a process of the uid
+ * stops its child; a zombie of exited reaped meanwhile asks again (at
+ * most n_exited + 1 probes). */
 bool kernel_counts_no_task(uid_t uid, const struct proc_ref *exited, size_t n_exited);
 /* How many live processes it killed (their pids in pids), or -errno. The
  * caller holds run_lock: reapers share a real uid and must not overlap. */

@@ -139,9 +139,9 @@ static int raise_limits(libdmr_ctx *ctx, const libdmr_plan *p, struct libdmr_dm 
 {
     if (!p->libxl.fsize)
         return 0;
-    /* Only xen-backend plans ask this: libxl's DM, whose parent is no
-     * keeper of ours and reaps it late, so its pid stays its own while the
-     * pidfd says it runs. */
+    /* Only xen-backend plans ask this (libxl's DM). prlimit takes a pid:
+     * held by its pidfd, the DM can only lose it to a reuse after its
+     * reaping, which needs the whole pid space to wrap meanwhile. */
     const struct dm_state *s = dm->s;
     int pidfd = dm_hold(dm);
     rlim_t v = p->libxl.fsize == UINT64_MAX ? RLIM_INFINITY : (rlim_t)p->libxl.fsize;

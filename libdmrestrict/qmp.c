@@ -8,6 +8,7 @@
  * each operation is followed, so no connection is held open.
  */
 #include <poll.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <stdio.h>
 #include <string.h>
@@ -477,15 +478,23 @@ int qmp_open_fd(libdmr_ctx *ctx, uint32_t domid, int *fd, int timeout_ms, struct
     return qmp_open_fd_from(ctx, domid, fd, timeout_ms, 1, ret);
 }
 
-/* A socket connected to path: its descriptor, or a LIBDMR_ERROR (logged). */
-static int connect_to(libdmr_ctx *ctx, uint32_t domid, const char *path)
+/*
+ * A socket connected to path: its descriptor, or a LIBDMR_ERROR (logged).
+ * A connect waits while QEMU's backlog is full (a wedged monitor, clients
+ * that gave up): for timeout_ms at most (SO_SNDTIMEO bounds a Unix
+ * connect), then it is dropped again for what follows.
+ */
+static int connect_to(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     if (strlen(path) >= sizeof(sa.sun_path))
         return LIBDMR_ERROR_INVAL;
     strcpy(sa.sun_path, path);
+    struct timeval bound = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 }, none = { 0, 0 };
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &bound, sizeof(bound)) < 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof(none)) < 0) {
         LOGED(ERROR, domid, "QMP: connecting to %s", path);
         safe_close(fd);
         return LIBDMR_ERROR_FAIL;
@@ -497,7 +506,7 @@ static int connect_to(libdmr_ctx *ctx, uint32_t domid, const char *path)
 static int qmp_connect_from(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms,
                             unsigned first_id, struct libdmr_qmp **ret)
 {
-    _cleanup_close_ int fd = connect_to(ctx, domid, path);
+    _cleanup_close_ int fd = connect_to(ctx, domid, path, timeout_ms);
     if (fd < 0)
         return fd;
     int rc = qmp_open_fd_from(ctx, domid, &fd, timeout_ms, first_id, ret);
@@ -526,7 +535,7 @@ int qmp_connect(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_m
 int qmp_quit(libdmr_ctx *ctx, uint32_t domid, const char *path, int timeout_ms)
 {
     static const char cmds[] = "{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"quit\"}\n";
-    _cleanup_close_ int fd = connect_to(ctx, domid, path);
+    _cleanup_close_ int fd = connect_to(ctx, domid, path, timeout_ms);
     if (fd < 0)
         return fd;
     if (send(fd, cmds, sizeof(cmds) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(cmds) - 1) {

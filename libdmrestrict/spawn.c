@@ -290,13 +290,14 @@ static int start_child(struct spawn_run *s, void (*main_fn)(void *arg, int repor
  * caller what to wait for. */
 static int hold_child(struct spawn_run *s, const struct spawn_pids *pids)
 {
+    if (s->keeper)
+        *s->keeper = pids->keeper;
     int fd = proc_open_pid(pids->child, &s->child);
     if (fd < 0)
         return fd == -ESRCH ? -EAGAIN : fd;
     s->pidfd = fd;
     if (!s->keeper)
         return 0;
-    *s->keeper = pids->keeper;
     fd = pids->keeper.pid > 0 ? proc_open(s->keeper) : -ESRCH;
     if (fd < 0)
         return -EAGAIN;

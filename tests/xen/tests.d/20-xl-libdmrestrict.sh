@@ -11,7 +11,8 @@
 #     file disk, an empty cdrom, a vif on a bridge made here, vnc on
 #     127.0.0.1 and serial="pty": the DM's uids are range base + domid,
 #     CapEff 0, chrooted, -xen-domid-restrict, FSIZE covers the disk (the
-#     guest's write 2 MiB in lands), NIC and VNC on its command line;
+#     guest's write 2 MiB in lands, after an `xl unpause` that exits 0),
+#     NIC and VNC on its command line;
 #     libxl recorded it and `xl-dmr dm-audit` passes;
 #  2. xl cd-insert / cd-eject: the image reaches the DM as a descriptor,
 #     none is left after the eject;
@@ -43,6 +44,18 @@ xp_dm_pid() { xenstore-read "/local/domain/$1/image/device-model-pid" 2>/dev/nul
 xp_fds_naming() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c -- "-> $2\$"; }
 xp_domains() { xenstore-list /local/domain 2>/dev/null | tr '\n' ' '; }
 xp_recorded() { "$XL_DMR" list 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; }
+
+# xp_stuck_diag DOMID PID: what the domain and its DM are doing
+xp_stuck_diag() {
+    diag "xl list: $(xl list 2>&1 | awk -v d="$1" '$2 == d')"
+    diag "DM $2: $(awk '$1 == "State:"' "/proc/$2/status" 2>&1), wchan $(cat "/proc/$2/wchan" 2>&1)"
+    diag "DM threads' states: $(cat /proc/$2/task/*/stat 2>/dev/null | awk '{ print $3 }' | sort | uniq -c | tr '\n' ' ')"
+    diag "xenstore device-model state: $(xenstore-read "/local/domain/0/device-model/$1/state" 2>&1)"
+    diag "serial read: $(wc -c < /tmp/xp1.serial 2>&1) bytes; reader ${reader:-none}"
+    diag_file /var/log/xen/qemu-dm-xp1.log
+    xl dmesg 2>&1 | tail -n 15 | sed 's/^/#   /'
+    diag_file /var/log/xen/xl-xp1.log 15
+}
 
 xp_section() {
     mark "xl with the patched libxl"
@@ -104,14 +117,19 @@ xp_section() {
         cat "$tty" > /tmp/xp1.serial 2>/dev/null &
         reader=$!
     fi
-    xl unpause xp1
+    t=$(now)
+    xl unpause xp1 2> "$XP_ERR"; rc=$?
+    check_eq "xl unpause: exit 0 (libxl's QMP cont to the DM, then Xen's unpause)" "$rc" 0
+    [ "$rc" = 0 ] || diag_file "$XP_ERR"
     if wait_for 90 grep -q "XLDMR-DISK-WRITE" /tmp/xp1.serial; then
-        check_eq "the guest's write 2 MiB into its disk lands (its serial, on the pty $tty)" \
+        check_eq "the guest's write 2 MiB into its disk lands (its serial, on the pty $tty) in $(elapsed "$t") s" \
             "$(grep -ao 'XLDMR-DISK-WRITE [a-z]*' /tmp/xp1.serial)" "XLDMR-DISK-WRITE ok"
     else
         not_ok "the guest says on its pty ($tty) whether its write worked (nothing in 90 s)"
-        diag_file /var/log/xen/qemu-dm-xp1.log
+        xp_stuck_diag "$domid" "$pid"
     fi
+    diag "the DM's log, $(wc -l < /var/log/xen/qemu-dm-xp1.log) lines; its last:"
+    diag_file /var/log/xen/qemu-dm-xp1.log 6
     [ -n "${reader:-}" ] && kill "$reader" 2>/dev/null && wait "$reader" 2>/dev/null
 
     mark "xl cd-insert / cd-eject"
@@ -119,7 +137,11 @@ xp_section() {
     xl cd-insert xp1 hdc /tmp/xp-cd.iso > /dev/null 2> "$XP_ERR"; rc=$?
     check "xl cd-insert: exit 0, the DM holds the image by the descriptor libxl gave it" \
         sh -c "[ $rc = 0 ] && [ \$(ls -l /proc/$pid/fd | grep -c -- '-> /tmp/xp-cd.iso\$') -ge 1 ]"
-    [ "$rc" = 0 ] || diag_file "$XP_ERR"
+    if [ "$rc" != 0 ] || [ "$(xp_fds_naming "$pid" /tmp/xp-cd.iso)" = 0 ]; then
+        diag "cd-insert: exit $rc; the DM's descriptors: $(ls -l "/proc/$pid/fd" 2>&1 | awk 'NR > 1 { print $NF }' | sort | uniq -c | tr '\n' ' ')"
+        diag_file "$XP_ERR"
+        diag_file /var/log/xen/qemu-dm-xp1.log 10
+    fi
     "$XL_DMR" dm-audit xp1 > /tmp/xp.audit 2>&1; rc=$?
     check_eq "... dm-audit still passes" "$rc" 0
     [ "$rc" = 0 ] || diag_file /tmp/xp.audit

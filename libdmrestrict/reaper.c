@@ -21,10 +21,12 @@
  * meet it. A zombie is dead enough: it holds nothing, and the walk does
  * not count it (the kernel's count does, until it is reaped).
  */
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,6 +91,21 @@ static int try_fork(void)
 
 enum { PROBE_NONE, PROBE_SOME, PROBE_UNTOLD };
 
+/* The kernel lets a task with CAP_SYS_RESOURCE or CAP_SYS_ADMIN fork past
+ * RLIMIT_NPROC. Either one still effective after the change of uid (a
+ * caller with SECBIT_NO_SETUID_FIXUP, say) means the limit cannot tell;
+ * the EAGAIN check below would catch it too, unless a pids cgroup's own
+ * EAGAIN came in its place. */
+static bool may_pass_nproc(void)
+{
+    struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+    if (syscall(SYS_capget, &hdr, data) < 0)
+        return true;
+    return data[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective & CAP_TO_MASK(CAP_SYS_RESOURCE) ||
+           data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN);
+}
+
 /* In a forked child, as root: the child takes the uid and forks, allowed
  * only while the uid's tasks, the child and its new one included, are at
  * most 2 + slack. */
@@ -98,7 +115,7 @@ static int probe_as(uid_t uid, size_t slack)
     signal(SIGCHLD, SIG_DFL);  /* the caller's handler is not for this copy */
     /* Soft 1 under hard `most`: set as root, raised later without. */
     if (setrlimit(RLIMIT_NPROC, &(struct rlimit){ 1, most }) < 0 ||
-        setresuid(uid, uid, uid) < 0)
+        setresuid(uid, uid, uid) < 0 || may_pass_nproc())
         return PROBE_UNTOLD;
     /* The child and its new one are 2, over 1: a fork allowed here means
      * the limit does not bind this child (a capability survived). */

@@ -18,7 +18,10 @@
  *           a VNC display (reported, not judged);
  *   exec    `xl-dmr -h`: executing xl-dmr and loading its libraries, next to
  *           `/bin/true`: what executing any command costs here;
- *   audit   `xl-dmr dm-audit 1` of the running xl-dmr guest, on its own.
+ *   audit   `xl-dmr dm-audit 1` of the running xl-dmr guest, on its own;
+ *   cleanup `xl-dmr destroy 1` of a guest whose QEMU was killed, and whose
+ *           keeper, watcher and logger ended, first: what a destroy costs
+ *           beyond stopping QEMU.
  *
  * Every arm ends at "running" as the bench's own query-status sees it, on
  * a connection of its own (end_point). Each arm runs in a cpuacct cgroup
@@ -33,6 +36,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -326,7 +330,7 @@ static const char *left_after_destroy(const struct floor_plan *fp)
 
 enum { S_FLOOR, S_XL, S_BARE, S_NIC, S_FLOOR_CPU, S_XL_CPU, S_DESTROY, S_EXEC, S_EXEC_CPU,
        S_TRUE, S_TRUE_CPU, S_AUDIT, S_AUDIT_CPU, S_FLOOR_STOP,
-       S_PLAN, S_PLAN_CPU, S_N };
+       S_PLAN, S_PLAN_CPU, S_CLEANUP, S_N };
 
 struct arms {
     libdmr_ctx *ctx;
@@ -416,6 +420,64 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
     return 0;
 }
 
+/* The pid a domain 1 state record names under KEY, or 0. */
+static pid_t recorded_pid(const char *key)
+{
+    FILE *f = fopen("/run/xl-dmr/domains/1.json", "r");
+    char *text = f ? read_all(f) : NULL;
+    if (f)
+        fclose(f);
+    yajl_val root = text ? yajl_tree_parse(text, NULL, 0) : NULL;
+    const char *path[] = { key, NULL };
+    yajl_val v = root ? yajl_tree_get(root, path, yajl_t_number) : NULL;
+    pid_t pid = v && YAJL_IS_INTEGER(v) ? (pid_t)YAJL_GET_INTEGER(v) : 0;
+    yajl_tree_free(root);
+    free(text);
+    return pid;
+}
+
+/* Until PID is gone (it is not the bench's child): its pidfd, 2 s at most. */
+static int wait_gone(pid_t pid)
+{
+    if (pid <= 0)
+        return 0;
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return errno == ESRCH ? 0 : -1;
+    struct pollfd pf = { fd, POLLIN, 0 };
+    int n = poll(&pf, 1, 2000);
+    close(fd);
+    return n == 1 ? 0 : -1;
+}
+
+/*
+ * What a destroy costs beyond stopping QEMU: the DM of a running guest is
+ * killed, and its keeper, watcher and logger have ended, before
+ * `xl-dmr destroy` is timed. What is left to it is executing xl-dmr, the
+ * lock and the records, the kernel's count of the uid's tasks, the
+ * chroot, the taps' check and the state files.
+ */
+static int pair_cleanup(struct arms *a)
+{
+    char *create[] = { (char *)a->xl_dmr, "create", "--domid", "1", (char *)a->cfg, NULL };
+    char *destroy[] = { (char *)a->xl_dmr, "destroy", "1", NULL };
+    double ms;
+    if (enter(a->cg_other) || run_in(create, &ms))
+        return fprintf(stderr, "xl-dmr create for the cleanup arm failed\n"), -1;
+    pid_t dm = recorded_pid("dm_pid"), keeper = recorded_pid("keeper_pid"),
+          watcher = recorded_pid("watcher_pid"), logger = recorded_pid("logger_pid");
+    if (dm <= 0 || kill(dm, SIGKILL) < 0 || wait_gone(dm) || wait_gone(keeper) ||
+        wait_gone(watcher) || wait_gone(logger) || uid_has_processes(a->restricted.uid))
+        return fprintf(stderr, "the cleanup arm's DM or its helpers did not end\n"), -1;
+    if (run_in(destroy, &ms))
+        return fprintf(stderr, "xl-dmr destroy of a domain whose DM was killed failed\n"), -1;
+    const char *left = left_after_destroy(&a->restricted);
+    if (left)
+        return fprintf(stderr, "xl-dmr destroy returned with %s left\n", left), -1;
+    series_add(&a->s[S_CLEANUP], ms);
+    return 0;
+}
+
 static int exec_arm(struct arms *a, char *const argv[], int wall)
 {
     if (enter(a->cg_other))
@@ -442,7 +504,7 @@ static int one_pair(struct arms *a, int i)
     int r = i % 2 ? pair_xl(a, a->cfg, S_XL, true) || pair_floor(a)
                   : pair_floor(a) || pair_xl(a, a->cfg, S_XL, true);
     if (!r)
-        r = pair_bare(a) || pair_exec(a);
+        r = pair_bare(a) || pair_exec(a) || pair_cleanup(a);
     if (!r && a->cfg_nic)
         r = pair_xl(a, a->cfg_nic, S_NIC, false);
     return r;
@@ -545,7 +607,7 @@ int main(int argc, char **argv)
                                       "floor_cpu_ms", "xl_dmr_cpu_ms", "destroy_ms", "exec_ms",
                                       "exec_cpu_ms", "true_ms", "true_cpu_ms", "audit_ms",
                                       "audit_cpu_ms", "floor_stop_ms", "plan_ms",
-                                      "plan_cpu_ms" };
+                                      "plan_cpu_ms", "destroy_cleanup_ms" };
     for (int k = 0; k < S_N; k++)
         a.s[k] = (struct series){ names[k], calloc(runs, sizeof(double)), 0 };
     if (cgroup_make("dmr-bench-floor", a.cg_floor, sizeof(a.cg_floor)) ||

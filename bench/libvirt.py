@@ -148,8 +148,10 @@ daemons = start_daemons()
 try:
     timed(virsh("create", "/tmp/lv0.xml"))  # libvirt probes QEMU once
     timed(virsh("destroy", "lv0"))
-    lv_start, lv_stop, xd_start, xd_stop = [], [], [], []
+    lv_start, lv_stop, xd_start, xd_stop, harness = [], [], [], [], []
     for i in range(runs):  # interleaved pairs, the order alternating
+        # What this harness adds to any command it times, both arms alike.
+        harness.append(timed(["/bin/true"]))
         for arm in ((0, 1) if i % 2 else (1, 0)):
             if arm:
                 xd_start.append(timed([xl_dmr, "create", "--domid", "1", cfg]))
@@ -166,7 +168,7 @@ finally:
     os.killpg(daemons, signal.SIGTERM)
     os.waitpid(daemons, 0)
 result = {"runs": runs, "libvirt_start_ms": lv_start, "libvirt_destroy_ms": lv_stop,
-          "xl_dmr_start_ms": xd_start, "xl_dmr_destroy_ms": xd_stop,
+          "xl_dmr_start_ms": xd_start, "xl_dmr_destroy_ms": xd_stop, "true_ms": harness,
           "libvirt": "Debian 12 libvirt-daemon-system " + subprocess.run(
               ["chroot", ROOT, "virsh", "--version"], capture_output=True, text=True).stdout.strip()}
 json.dump(result, open(out, "w"), indent=1)

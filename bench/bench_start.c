@@ -18,13 +18,14 @@
  *           a VNC display (reported, not judged);
  *   exec    `xl-dmr -h`: executing xl-dmr and loading its libraries, next to
  *           `/bin/true`: what executing any command costs here;
- *   audit   `xl-dmr dm-audit 1` of the running xl-dmr guest, on its own;
+ *   audit   `xl-dmr dm-audit 1` of the running xl-dmr guest, on its own,
+ *           and libdmr_dm_audit() of it, a call in the bench's process;
  *   cleanup `xl-dmr destroy 1` of a guest whose QEMU was killed, and whose
  *           keeper, watcher and logger ended, first: what a destroy costs
  *           beyond stopping QEMU.
  *
- * Every arm ends at "running" as the bench's own query-status sees it, on
- * a connection of its own (end_point). Each arm runs in a cpuacct cgroup
+ * Every start arm ends at "running" as the bench's own query-status sees
+ * it, on a connection of its own (end_point). Each arm runs in a cpuacct cgroup
  * of its own (the bench moves into it first: enter), so an arm's CPU is
  * everything it ran, QEMU included, read at that end point. A destroy is timed until it returns;
  * then the bench checks that no process of the DM's uid, no state file and
@@ -330,7 +331,7 @@ static const char *left_after_destroy(const struct floor_plan *fp)
 
 enum { S_FLOOR, S_XL, S_BARE, S_NIC, S_FLOOR_CPU, S_XL_CPU, S_DESTROY, S_EXEC, S_EXEC_CPU,
        S_TRUE, S_TRUE_CPU, S_AUDIT, S_AUDIT_CPU, S_FLOOR_STOP,
-       S_PLAN, S_PLAN_CPU, S_CLEANUP, S_N };
+       S_PLAN, S_PLAN_CPU, S_CLEANUP, S_AUDIT_CALL, S_AUDIT_CALL_CPU, S_N };
 
 struct arms {
     libdmr_ctx *ctx;
@@ -409,6 +410,20 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
             return fprintf(stderr, "xl-dmr dm-audit failed\n"), -1;
         series_add(&a->s[S_AUDIT], ms);
         series_add(&a->s[S_AUDIT_CPU], cgroup_cpu_ms(a->cg_other) - cpu0);
+        /* The audit alone, a library call in this process: what create's
+         * own audit costs, but for the record's read and a new QMP
+         * connection (create keeps the one it waited on). */
+        libdmr_audit *au = NULL;
+        cpu0 = cgroup_cpu_ms(a->cg_other);
+        t0 = now_ms();
+        int rc = libdmr_dm_audit(a->ctx, 1, &au);
+        ms = now_ms() - t0;
+        bool passed = !rc && libdmr_audit_passed(au);
+        libdmr_audit_free(au);
+        if (!passed)
+            return fprintf(stderr, "libdmr_dm_audit of domain 1 failed\n"), -1;
+        series_add(&a->s[S_AUDIT_CALL], ms);
+        series_add(&a->s[S_AUDIT_CALL_CPU], cgroup_cpu_ms(a->cg_other) - cpu0);
     }
     if (run_in(destroy, &ms))
         return fprintf(stderr, "xl-dmr destroy failed\n"), -1;
@@ -420,33 +435,38 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
     return 0;
 }
 
-/* The pid a domain 1 state record names under KEY, or 0. */
-static pid_t recorded_pid(const char *key)
+/* The process a domain 1 state record names (PREFIX_pid, PREFIX_start),
+ * held by a pidfd that checks its start time: -1 when none or gone. */
+static int recorded_pidfd(const char *prefix)
 {
     FILE *f = fopen("/run/xl-dmr/domains/1.json", "r");
     char *text = f ? read_all(f) : NULL;
     if (f)
         fclose(f);
     yajl_val root = text ? yajl_tree_parse(text, NULL, 0) : NULL;
-    const char *path[] = { key, NULL };
-    yajl_val v = root ? yajl_tree_get(root, path, yajl_t_number) : NULL;
-    pid_t pid = v && YAJL_IS_INTEGER(v) ? (pid_t)YAJL_GET_INTEGER(v) : 0;
+    char pid_key[32], start_key[32];
+    snprintf(pid_key, sizeof(pid_key), "%s_pid", prefix);
+    snprintf(start_key, sizeof(start_key), "%s_start", prefix);
+    const char *pid_path[] = { pid_key, NULL }, *start_path[] = { start_key, NULL };
+    yajl_val pid = root ? yajl_tree_get(root, pid_path, yajl_t_number) : NULL;
+    yajl_val start = root ? yajl_tree_get(root, start_path, yajl_t_number) : NULL;
+    struct proc_ref p = { 0 };
+    if (pid && YAJL_IS_INTEGER(pid) && start && YAJL_IS_INTEGER(start))
+        p = (struct proc_ref){ (pid_t)YAJL_GET_INTEGER(pid), (uint64_t)YAJL_GET_INTEGER(start) };
     yajl_tree_free(root);
     free(text);
-    return pid;
+    int fd = p.pid > 0 ? proc_open(&p) : -1;
+    return fd < 0 ? -1 : fd;
 }
 
-/* Until PID is gone (it is not the bench's child): its pidfd, 2 s at most. */
-static int wait_gone(pid_t pid)
+/* Until the held process is gone, 2 s at most; the pidfd closed. */
+static int wait_gone(int pidfd)
 {
-    if (pid <= 0)
+    if (pidfd < 0)
         return 0;
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0)
-        return errno == ESRCH ? 0 : -1;
-    struct pollfd pf = { fd, POLLIN, 0 };
+    struct pollfd pf = { pidfd, POLLIN, 0 };
     int n = poll(&pf, 1, 2000);
-    close(fd);
+    close(pidfd);
     return n == 1 ? 0 : -1;
 }
 
@@ -464,11 +484,15 @@ static int pair_cleanup(struct arms *a)
     double ms;
     if (enter(a->cg_other) || run_in(create, &ms))
         return fprintf(stderr, "xl-dmr create for the cleanup arm failed\n"), -1;
-    pid_t dm = recorded_pid("dm_pid"), keeper = recorded_pid("keeper_pid"),
-          watcher = recorded_pid("watcher_pid"), logger = recorded_pid("logger_pid");
-    if (dm <= 0 || kill(dm, SIGKILL) < 0 || wait_gone(dm) || wait_gone(keeper) ||
-        wait_gone(watcher) || wait_gone(logger) || uid_has_processes(a->restricted.uid))
+    /* Each held before the kill: none of their pids can be reused meanwhile. */
+    int dm = recorded_pidfd("dm"), keeper = recorded_pidfd("keeper"),
+        watcher = recorded_pidfd("watcher"), logger = recorded_pidfd("logger");
+    bool killed = dm >= 0 && syscall(SYS_pidfd_send_signal, dm, SIGKILL, NULL, 0) == 0;
+    int gone = wait_gone(dm) | wait_gone(keeper) | wait_gone(watcher) | wait_gone(logger);
+    if (!killed || gone || uid_has_processes(a->restricted.uid)) {
+        run_in(destroy, &ms);
         return fprintf(stderr, "the cleanup arm's DM or its helpers did not end\n"), -1;
+    }
     if (run_in(destroy, &ms))
         return fprintf(stderr, "xl-dmr destroy of a domain whose DM was killed failed\n"), -1;
     const char *left = left_after_destroy(&a->restricted);
@@ -607,7 +631,8 @@ int main(int argc, char **argv)
                                       "floor_cpu_ms", "xl_dmr_cpu_ms", "destroy_ms", "exec_ms",
                                       "exec_cpu_ms", "true_ms", "true_cpu_ms", "audit_ms",
                                       "audit_cpu_ms", "floor_stop_ms", "plan_ms",
-                                      "plan_cpu_ms", "destroy_cleanup_ms" };
+                                      "plan_cpu_ms", "destroy_cleanup_ms", "audit_call_ms",
+                                      "audit_call_cpu_ms" };
     for (int k = 0; k < S_N; k++)
         a.s[k] = (struct series){ names[k], calloc(runs, sizeof(double)), 0 };
     if (cgroup_make("dmr-bench-floor", a.cg_floor, sizeof(a.cg_floor)) ||

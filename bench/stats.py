@@ -44,6 +44,23 @@ def ratio_of_medians(num, den):
             boots[int(0.975 * RESAMPLES) - 1])
 
 
+def interval_of(stat, *groups):
+    """(point, low, high) of stat(*groups), bootstrap 95%: each group (one
+    bench's interleaved pairs, as tuples; or one set of samples) is
+    resampled on its own, pairs kept whole."""
+    rng = random.Random(29)
+    boots = sorted(stat(*[[g[rng.randrange(len(g))] for _ in g] for g in groups])
+                   for _ in range(RESAMPLES))
+    return stat(*groups), boots[int(0.025 * RESAMPLES)], boots[int(0.975 * RESAMPLES) - 1]
+
+
+def beyond(iv, goal):
+    """Wording for a least-possible figure against a goal 'at most goal'."""
+    if iv[1] > goal:
+        return "more than the goal of %s by its whole interval: not reachable this way" % goal
+    return "not shown to be more than the goal of %s" % goal
+
+
 def verdict(iv, goal, n):
     """'yes' / 'no' by the upper bound, or why there is none."""
     if n < MIN_FOR_VERDICT:

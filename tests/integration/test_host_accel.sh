@@ -56,7 +56,7 @@ elif hw_virt; then
         grep -qE '^ok +kvm +a probe guest reached protected mode' "$work/check.out"
 else
     tap_check "kvm without vmx/svm (kvm_pvm): flagged, saying how far the probe guest got" \
-        grep -qE '^warn +kvm +/dev/kvm makes VMs, yet a probe guest .* within 3 s \(no vmx/svm in /proc/cpuinfo: a paravirtual KVM such as kvm_pvm\?\)' "$work/check.out"
+        grep -qE '^warn +kvm +/dev/kvm makes VMs, yet a probe guest.* within 3 s \(no vmx/svm in /proc/cpuinfo: a paravirtual KVM such as kvm_pvm\?\)' "$work/check.out"
     tap_check "... with its fix" grep -q 'fix: use accel = "tcg"' "$work/check.out"
     "$XL_DMR" create -n "$work/g.cfg" > "$work/after.out" 2>&1
     tap_check "then a plan with the default accel warns from the cached probe, and keeps kvm" \

@@ -435,30 +435,6 @@ static int pair_xl(struct arms *a, const char *cfg, int wall, bool audit)
     return 0;
 }
 
-/* The process a domain 1 state record names (PREFIX_pid, PREFIX_start),
- * held by a pidfd that checks its start time: -1 when none or gone. */
-static int recorded_pidfd(const char *prefix)
-{
-    FILE *f = fopen("/run/xl-dmr/domains/1.json", "r");
-    char *text = f ? read_all(f) : NULL;
-    if (f)
-        fclose(f);
-    yajl_val root = text ? yajl_tree_parse(text, NULL, 0) : NULL;
-    char pid_key[32], start_key[32];
-    snprintf(pid_key, sizeof(pid_key), "%s_pid", prefix);
-    snprintf(start_key, sizeof(start_key), "%s_start", prefix);
-    const char *pid_path[] = { pid_key, NULL }, *start_path[] = { start_key, NULL };
-    yajl_val pid = root ? yajl_tree_get(root, pid_path, yajl_t_number) : NULL;
-    yajl_val start = root ? yajl_tree_get(root, start_path, yajl_t_number) : NULL;
-    struct proc_ref p = { 0 };
-    if (pid && YAJL_IS_INTEGER(pid) && start && YAJL_IS_INTEGER(start))
-        p = (struct proc_ref){ (pid_t)YAJL_GET_INTEGER(pid), (uint64_t)YAJL_GET_INTEGER(start) };
-    yajl_tree_free(root);
-    free(text);
-    int fd = p.pid > 0 ? proc_open(&p) : -1;
-    return fd < 0 ? -1 : fd;
-}
-
 /* Until the held process is gone, 2 s at most; the pidfd closed. */
 static int wait_gone(int pidfd)
 {
@@ -484,9 +460,14 @@ static int pair_cleanup(struct arms *a)
     double ms;
     if (enter(a->cg_other) || run_in(create, &ms))
         return fprintf(stderr, "xl-dmr create for the cleanup arm failed\n"), -1;
-    /* Each held before the kill: none of their pids can be reused meanwhile. */
-    int dm = recorded_pidfd("dm"), keeper = recorded_pidfd("keeper"),
-        watcher = recorded_pidfd("watcher"), logger = recorded_pidfd("logger");
+    /* Each held, by its recorded pid and start time, before the kill:
+     * none of their pids can be reused meanwhile. */
+    struct dm_state st;
+    if (state_read(a->ctx, 1, &st))
+        return fprintf(stderr, "cannot read domain 1's record\n"), -1;
+    int dm = proc_open(&st.dm), keeper = proc_open(&st.keeper),
+        watcher = proc_open(&st.watcher), logger = proc_open(&st.logger);
+    state_clear(&st);
     bool killed = dm >= 0 && syscall(SYS_pidfd_send_signal, dm, SIGKILL, NULL, 0) == 0;
     int gone = wait_gone(dm) | wait_gone(keeper) | wait_gone(watcher) | wait_gone(logger);
     if (!killed || gone || uid_has_processes(a->restricted.uid)) {

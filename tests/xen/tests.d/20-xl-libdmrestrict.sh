@@ -49,10 +49,10 @@ xp_fds_naming() { ls -l "/proc/$1/fd" 2>/dev/null | grep -c -- "-> $2\$"; }
 xp_domains() { xenstore-list /local/domain 2>/dev/null | tr '\n' ' '; }
 xp_recorded() { "$XL_DMR" list 2>/dev/null | awk -v n="$1" '$1 == n { f = 1 } END { exit !f }'; }
 
-# xp_stuck_diag DOMID PID: what the domain and its DM are doing
 # xp_state DOMID: its state in xl list (r b p s c d, a dash for each flag
 # not set: "------" is runnable but not on a CPU); empty: no such domain
 xp_state() { xl list 2>/dev/null | awk -v d="$1" '$2 == d { print $5 }'; }
+# xp_stuck_diag DOMID PID: what the domain and its DM are doing
 xp_stuck_diag() {
     diag "xl list: $(xl list 2>&1 | awk -v d="$1" '$2 == d') (s: it shut down: a reset, or no bootable disk, say)"
     diag "DM $2: $(awk '$1 == "State:"' "/proc/$2/status" 2>&1), wchan $(cat "/proc/$2/wchan" 2>&1)"
